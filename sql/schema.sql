@@ -1,0 +1,102 @@
+-- smtptally database, schema version 1.
+--
+-- Counts live in hourly buckets; hours older than the retention period are
+-- rolled up into days.  Files and their committed offsets live beside the
+-- counts so one transaction moves both (exactly once).  Times are UTC
+-- seconds.  Enumerations are stored as the lower-case names the parser
+-- prints (parse_*_name), so the database reads well from sqlite3(1).
+
+PRAGMA application_id = 1397577817;	-- 0x534D5459, "SMTY"
+
+CREATE TABLE meta (
+	key	TEXT PRIMARY KEY,
+	value	TEXT
+) WITHOUT ROWID;
+
+-- Strings from strangers are stored once and referred to by id.
+CREATE TABLE domain (
+	id	INTEGER PRIMARY KEY,
+	name	TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE host (
+	id	INTEGER PRIMARY KEY,
+	name	TEXT NOT NULL UNIQUE
+);
+
+-- One row per (hour, key): how many events of that key the hour saw.
+CREATE TABLE count_hour (
+	hour		INTEGER NOT NULL,	-- multiple of 3600
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	host		INTEGER NOT NULL REFERENCES host(id),
+	mta		TEXT NOT NULL,		-- postfix | exim
+	direction	TEXT NOT NULL,		-- out | in
+	kind		TEXT NOT NULL,		-- attempt | skip | final | verify
+	status		TEXT NOT NULL,		-- sent | deferred | bounced | ...
+	reply		INTEGER NOT NULL,	-- 0 = no reply was said
+	enhanced	TEXT NOT NULL,		-- '' = none
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	PRIMARY KEY (hour, domain, host, mta, direction, kind, status, reply,
+	    enhanced)
+) WITHOUT ROWID;
+
+-- The same key per UTC day, for hours past the retention period.
+CREATE TABLE count_day (
+	day		INTEGER NOT NULL,	-- multiple of 86400
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	host		INTEGER NOT NULL REFERENCES host(id),
+	mta		TEXT NOT NULL,
+	direction	TEXT NOT NULL,
+	kind		TEXT NOT NULL,
+	status		TEXT NOT NULL,
+	reply		INTEGER NOT NULL,
+	enhanced	TEXT NOT NULL,
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	PRIMARY KEY (day, domain, host, mta, direction, kind, status, reply,
+	    enhanced)
+) WITHOUT ROWID;
+
+-- One row per file generation (an inode's stream of bytes).
+CREATE TABLE file (
+	id		INTEGER PRIMARY KEY,
+	path		TEXT NOT NULL,		-- path it was last seen under
+	format		TEXT NOT NULL,		-- postfix | exim | auto
+	dev		INTEGER NOT NULL,
+	ino		INTEGER NOT NULL,
+	head		BLOB NOT NULL,		-- first bytes, up to 1 KiB
+	offset		INTEGER NOT NULL CHECK (offset >= 0),	-- line start
+	lines		INTEGER NOT NULL DEFAULT 0,
+	unrecognised	INTEGER NOT NULL DEFAULT 0,
+	long_lines	INTEGER NOT NULL DEFAULT 0,
+	bytes_lost	INTEGER NOT NULL DEFAULT 0,
+	state		TEXT NOT NULL,		-- active | rotated | closed | lost
+	first_seen	INTEGER NOT NULL,
+	last_commit	INTEGER
+);
+
+-- Lines read per hour and outcome (event, ignored, foreign, unrecognised,
+-- long), so the share of lines not understood can be reported.
+CREATE TABLE lines_hour (
+	hour		INTEGER NOT NULL,
+	file		INTEGER NOT NULL REFERENCES file(id),
+	result		TEXT NOT NULL,
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	PRIMARY KEY (hour, file, result)
+) WITHOUT ROWID;
+
+-- Why: normalised reply texts (addresses, IPs, ids, numbers masked) per day
+-- and key.  At most a fixed number of distinct texts per (day, domain,
+-- direction, reply, enhanced); the rest are counted under '(other)', so
+-- hostile texts cannot grow the database without limit.
+CREATE TABLE reason_day (
+	day		INTEGER NOT NULL,
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	direction	TEXT NOT NULL,
+	reply		INTEGER NOT NULL,
+	enhanced	TEXT NOT NULL,
+	text		TEXT NOT NULL,
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	PRIMARY KEY (day, domain, direction, reply, enhanced, text)
+) WITHOUT ROWID;
+
+PRAGMA user_version = 1;

@@ -1,0 +1,249 @@
+/*
+ * parse_time: syslog (RFC 3164 and Postfix postlog), RFC 3339 and Exim time
+ * stamps to UTC seconds.
+ *
+ * Each function takes [p, end), returns the first byte after the stamp (and
+ * after its separating space, if any) or NULL when the bytes are not that
+ * kind of stamp.  Calendar arithmetic is done here, not with mktime(3), so
+ * the result does not depend on the process's TZ or locale.
+ */
+#include "config.h"
+
+#include "parse.h"
+#include "parse_time.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's method). */
+int64_t
+time_days_from_civil(int y, int m, int d)
+{
+	int64_t	 era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Read exactly n digits; -1 if any is not a digit or the input is short. */
+static int
+digits(const char *p, const char *end, int n)
+{
+	int	 v = 0;
+
+	if (end - p < n)
+		return -1;
+	while (n-- > 0) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p++ - '0');
+	}
+	return v;
+}
+
+/* "HH:MM:SS" at p; seconds of the day or -1. */
+static int
+clock_time(const char *p, const char *end)
+{
+	int	 h, m, s;
+
+	if (end - p < 8 || p[2] != ':' || p[5] != ':')
+		return -1;
+	h = digits(p, end, 2);
+	m = digits(p + 3, end, 2);
+	s = digits(p + 6, end, 2);
+	if (h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 60)
+		return -1;
+	return h * 3600 + m * 60 + s;
+}
+
+/* Skip an optional ".digits" fraction. */
+static const char *
+fraction(const char *p, const char *end)
+{
+	if (p < end && *p == '.') {
+		p++;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p;
+}
+
+/* The Gregorian year a day since the epoch falls in (inverse of above). */
+static int
+year_of_days(int64_t days)
+{
+	int64_t	 z, era, doe, yoe, doy, mp;
+
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	return (int)(yoe + era * 400 + (mp >= 10));
+}
+
+/* Days in month m of year y. */
+static int
+month_days(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+/* "YYYY-MM-DD" at p: days since the epoch in *days; -1 if not a date. */
+static int
+iso_date(const char *p, const char *end, int64_t *days)
+{
+	int	 y, m, d;
+
+	if (end - p < 10 || p[4] != '-' || p[7] != '-')
+		return -1;
+	y = digits(p, end, 4);
+	m = digits(p + 5, end, 2);
+	d = digits(p + 8, end, 2);
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
+		return -1;
+	*days = time_days_from_civil(y, m, d);
+	return 0;
+}
+
+/*
+ * Traditional syslog "Mmm dd HH:MM:SS" (day space- or zero-padded, or not
+ * padded at all), with an optional fraction as Postfix's own logger writes.
+ */
+const char *
+time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
+    int64_t *t)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int64_t	 ref_local, best, cand;
+	int	 mon, day, secs, y, refy, i;
+
+	if (end - p < 15)
+		return NULL;
+	for (mon = 0; mon < 12; mon++)
+		if (p[0] == months[mon * 3] && p[1] == months[mon * 3 + 1] &&
+		    p[2] == months[mon * 3 + 2])
+			break;
+	if (mon == 12 || p[3] != ' ')
+		return NULL;
+	p += 4;
+	if (*p == ' ')
+		p++;
+	if (p < end && *p >= '0' && *p <= '9') {
+		day = *p++ - '0';
+		if (p < end && *p >= '0' && *p <= '9')
+			day = day * 10 + (*p++ - '0');
+	} else
+		return NULL;
+	if (day < 1 || day > 31 || p >= end || *p++ != ' ')
+		return NULL;
+	if ((secs = clock_time(p, end)) < 0)
+		return NULL;
+	p = fraction(p + 8, end);
+	if (p < end && *p != ' ')
+		return NULL;
+
+	/*
+	 * No year: take the latest of the reference year -1, 0, +1 that puts
+	 * the stamp no more than a day after the reference time.  Lines are
+	 * read after they are written, so this is right across New Year in
+	 * both directions and for a backfill of up to a year.
+	 */
+	ref_local = ctx->ref_time + ctx->utc_offset;
+	refy = year_of_days(ref_local / 86400 -
+	    (ref_local < 0 && ref_local % 86400 != 0));
+	best = -1;
+	for (i = 1; i >= -1; i--) {
+		y = refy + i;
+		if (day > month_days(y, mon + 1))
+			continue;	/* Feb 29 outside a leap year */
+		cand = time_days_from_civil(y, mon + 1, day) * 86400 + secs;
+		if (cand <= ref_local + 86400) {
+			best = cand;
+			break;
+		}
+	}
+	if (best < 0)
+		return NULL;
+	*t = best - ctx->utc_offset;
+	return p < end ? p + 1 : p;
+}
+
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)". */
+const char *
+time_rfc3339(const struct parse_ctx *ctx, const char *p, const char *end,
+    int64_t *t)
+{
+	int64_t	 days;
+	int	 secs, oh, om, sign;
+
+	(void)ctx;
+	if (iso_date(p, end, &days) == -1 || end - p < 20 ||
+	    (p[10] != 'T' && p[10] != 't'))
+		return NULL;
+	if ((secs = clock_time(p + 11, end)) < 0)
+		return NULL;
+	p = fraction(p + 19, end);
+	if (p >= end)
+		return NULL;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+		*t = days * 86400 + secs;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p == '-' ? -1 : 1;
+		oh = digits(p + 1, end, 2);
+		if (oh < 0 || p + 3 >= end || p[3] != ':')
+			return NULL;
+		om = digits(p + 4, end, 2);
+		if (oh > 23 || om < 0 || om > 59)
+			return NULL;
+		p += 6;
+		*t = days * 86400 + secs - sign * (oh * 3600 + om * 60);
+	} else
+		return NULL;
+	if (p < end && *p != ' ')
+		return NULL;
+	return p < end ? p + 1 : p;
+}
+
+/* Exim "YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm]" (local time unless offset). */
+const char *
+time_exim(const struct parse_ctx *ctx, const char *p, const char *end,
+    int64_t *t)
+{
+	int64_t	 days;
+	int	 secs, oh, om, sign;
+
+	if (iso_date(p, end, &days) == -1 || end - p < 19 || p[10] != ' ')
+		return NULL;
+	if ((secs = clock_time(p + 11, end)) < 0)
+		return NULL;
+	p = fraction(p + 19, end);
+	if (p < end && *p != ' ')
+		return NULL;
+	*t = days * 86400 + secs - ctx->utc_offset;
+	if (p < end)
+		p++;
+	/* An optional zone "+hhmm" (log_selector +tz). */
+	if (end - p >= 5 && (*p == '+' || *p == '-') &&
+	    (end - p == 5 || p[5] == ' ')) {
+		sign = *p == '-' ? -1 : 1;
+		oh = digits(p + 1, end, 2);
+		om = digits(p + 3, end, 2);
+		if (oh >= 0 && oh <= 23 && om >= 0 && om <= 59) {
+			*t = days * 86400 + secs - sign * (oh * 3600 + om * 60);
+			p += 5;
+			if (p < end)
+				p++;
+		}
+	}
+	return p;
+}

@@ -1,0 +1,205 @@
+/*
+ * parse_util: literals, reply codes, enhanced status codes, addresses and
+ * domains, shared by parse_postfix.c and parse_exim.c.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "parse.h"
+#include "parse_util.h"
+
+/* Match literal s at p. */
+const char *
+pu_lit(const char *p, const char *end, const char *s, size_t n)
+{
+	if ((size_t)(end - p) < n || memcmp(p, s, n) != 0)
+		return NULL;
+	return p + n;
+}
+
+/* First occurrence of s in [p, end); a pointer to it, or NULL. */
+const char *
+pu_find(const char *p, const char *end, const char *s, size_t n)
+{
+	if (p == NULL || (size_t)(end - p) < n)
+		return NULL;
+	return memmem(p, end - p, s, n);
+}
+
+/* Up to max digits; the value, or -1 when there is none. */
+static int
+number(const char **pp, const char *end, int max)
+{
+	const char	*p = *pp;
+	int		 v = 0, n = 0;
+
+	while (p < end && *p >= '0' && *p <= '9' && n < max) {
+		v = v * 10 + (*p++ - '0');
+		n++;
+	}
+	if (n == 0 || (p < end && *p >= '0' && *p <= '9'))
+		return -1;
+	*pp = p;
+	return v;
+}
+
+/*
+ * RFC 3463 "class.subject.detail": class 2, 4 or 5, subject and detail of
+ * one to three digits.  Copied into out (PARSE_ENHANCED_MAX + 1 bytes).
+ */
+const char *
+pu_enhanced(const char *p, const char *end, char *out)
+{
+	const char	*s = p;
+
+	if (p >= end || (*p != '2' && *p != '4' && *p != '5'))
+		return NULL;
+	p++;
+	if (p >= end || *p++ != '.' || number(&p, end, 3) < 0)
+		return NULL;
+	if (p >= end || *p++ != '.' || number(&p, end, 3) < 0)
+		return NULL;
+	if (p < end && *p != ' ' && *p != ',' && *p != ';' && *p != ')' &&
+	    *p != '"' && *p != ':')
+		return NULL;
+	memcpy(out, s, p - s);
+	out[p - s] = '\0';
+	return p;
+}
+
+/*
+ * An SMTP reply "NNN[ -]" (or "NNN" at the end), optionally followed by an
+ * enhanced code: "550 5.1.1 ...", "421-4.7.0 ...".  The first digit must be
+ * 2 to 5 (RFC 5321 4.2).  On success *reply and enh are set and the return
+ * points at the reply text after the codes.
+ */
+const char *
+pu_reply(const char *p, const char *end, int *reply, char *enh)
+{
+	const char	*q;
+	int		 v;
+
+	if (end - p < 3 || p[0] < '2' || p[0] > '5' || p[1] < '0' ||
+	    p[1] > '9' || p[2] < '0' || p[2] > '9')
+		return NULL;
+	v = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	p += 3;
+	if (p < end && *p != ' ' && *p != '-')
+		return NULL;
+	*reply = v;
+	enh[0] = '\0';
+	if (p < end)
+		p++;
+	if ((q = pu_enhanced(p, end, enh)) != NULL) {
+		p = q;
+		if (p < end && *p == ' ')
+			p++;
+	} else
+		enh[0] = '\0';
+	return p;
+}
+
+/*
+ * The address inside "<...>" with p just after '<'.  A quoted local part
+ * ("a b, status=sent"@x, with backslash escapes) may hold anything, '>'
+ * included, so it is skipped as a whole.  *at is set to the '@' that
+ * separates the domain, or NULL.  Returns a pointer to the closing '>'.
+ */
+const char *
+pu_angle_addr(const char *p, const char *end, const char **at)
+{
+	*at = NULL;
+	if (p < end && *p == '"') {
+		for (p++; p < end && *p != '"'; p++)
+			if (*p == '\\' && p + 1 < end)
+				p++;
+		if (p >= end)
+			return NULL;
+		p++;
+	}
+	for (; p < end && *p != '>'; p++)
+		if (*p == '@')
+			*at = p;
+	return p < end ? p : NULL;
+}
+
+/* Length of a valid UTF-8 sequence starting at p, or 0. */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	size_t	 n, i;
+
+	if (*p < 0xc2 || *p > 0xf4)
+		return 0;
+	n = *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] > 0x9f) ||
+	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/*
+ * The recipient domain [p, end), as the event keeps it: lower case, no
+ * trailing dot, at most PARSE_DOMAIN_MAX bytes, letters, digits, '-', '_',
+ * '.', an address literal's "[]:" or valid UTF-8 (SMTPUTF8).  Anything else
+ * becomes PARSE_DOMAIN_INVALID; nothing at all becomes PARSE_DOMAIN_NONE.
+ */
+void
+pu_domain(const char *p, const char *end, char *out)
+{
+	const unsigned char	*u = (const unsigned char *)p;
+	const unsigned char	*ue = (const unsigned char *)end;
+	size_t			 n = 0, l;
+
+	if (ue > u && ue[-1] == '.')
+		ue--;
+	if (u >= ue) {
+		strcpy(out, PARSE_DOMAIN_NONE);
+		return;
+	}
+	if ((size_t)(ue - u) > PARSE_DOMAIN_MAX)
+		goto invalid;
+	while (u < ue) {
+		if (*u >= 'A' && *u <= 'Z')
+			out[n++] = *u++ - 'A' + 'a';
+		else if ((*u >= 'a' && *u <= 'z') || (*u >= '0' && *u <= '9') ||
+		    *u == '-' || *u == '.' || *u == '_' || *u == '[' ||
+		    *u == ']' || *u == ':')
+			out[n++] = *u++;
+		else if (*u >= 0x80 && (l = utf8_len(u, ue)) != 0) {
+			memcpy(out + n, u, l);
+			n += l;
+			u += l;
+		} else
+			goto invalid;
+	}
+	out[n] = '\0';
+	if (out[0] == '.' || strstr(out, "..") != NULL)
+		goto invalid;
+	return;
+invalid:
+	strcpy(out, PARSE_DOMAIN_INVALID);
+}
+
+/* An empty event: no reply, no codes, no domain, no text. */
+void
+pu_event_init(struct event *ev)
+{
+	ev->time = 0;
+	ev->mta = MTA_UNKNOWN;
+	ev->direction = DIR_OUT;
+	ev->kind = KIND_ATTEMPT;
+	ev->status = STATUS_SENT;
+	ev->reply = 0;
+	ev->enhanced[0] = '\0';
+	strcpy(ev->domain, PARSE_DOMAIN_NONE);
+	ev->host[0] = '\0';
+	ev->text = NULL;
+	ev->textlen = 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * parse_util: the small scanners the Postfix and Exim parsers share.
+ *
+ * Every function reads [p, end) and returns a pointer just past what it
+ * recognised, or NULL when the bytes are not what it expects.  Nothing here
+ * allocates or writes outside the caller's fixed-size buffers.
+ */
+#ifndef SMTPTALLY_PARSE_UTIL_H
+#define SMTPTALLY_PARSE_UTIL_H
+
+#include <stddef.h>
+
+struct event;
+struct parse_ctx;
+
+const char	*pu_lit(const char *, const char *, const char *, size_t);
+#define PU_LIT(p, end, s)	pu_lit((p), (end), (s), sizeof(s) - 1)
+const char	*pu_find(const char *, const char *, const char *, size_t);
+#define PU_FIND(p, end, s)	pu_find((p), (end), (s), sizeof(s) - 1)
+const char	*pu_enhanced(const char *, const char *, char *);
+const char	*pu_reply(const char *, const char *, int *, char *);
+const char	*pu_angle_addr(const char *, const char *, const char **);
+void		 pu_domain(const char *, const char *, char *);
+void		 pu_event_init(struct event *);
+
+/* The two message parsers parse.c dispatches to. */
+enum parse_result parse_postfix(const struct parse_ctx *, const char *,
+		     size_t, const char *, const char *, struct event *);
+enum parse_result parse_exim(const char *, const char *, struct event *);
+
+#endif

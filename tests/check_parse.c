@@ -1,0 +1,401 @@
+/*
+ * check_parse: the parser against hand-written cases (tests/data/
+ * parse-cases.txt), plus cases built in code that a text file cannot hold
+ * well: megabyte lines, every byte value, the calendar against timegm(3).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "parse.h"
+#include "parse_time.h"
+#include "reason.h"
+
+#define MAX_CASES	512
+#define DEFAULT_REF	"2026-11-29T12:00:00Z"
+
+struct pcase {
+	int	 lineno;
+	char	*line;
+	size_t	 len;
+	char	*want;
+	char	*opts;
+};
+
+static struct pcase	cases[MAX_CASES];
+static int		ncases;
+
+/* "YYYY-MM-DDTHH:MM:SSZ" to UTC seconds, by the C library (independent
+ * of the parser's own calendar code). */
+static int64_t
+utc(const char *s)
+{
+	struct tm	 tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+/* Undo the \xNN and \\ escapes of the cases file. */
+static size_t
+unescape(char *s)
+{
+	char		*r = s, *w = s;
+	unsigned int	 b;
+
+	while (*r != '\0') {
+		if (r[0] == '\\' && r[1] == 'x' && sscanf(r + 2, "%2x", &b) == 1) {
+			*w++ = (char)b;
+			r += 4;
+		} else if (r[0] == '\\' && r[1] == '\\') {
+			*w++ = '\\';
+			r += 2;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return w - s;
+}
+
+static void
+load_cases(void)
+{
+	const char	*top = getenv("top_srcdir");
+	char		 path[4096], buf[65536], *opts = NULL;
+	FILE		*f;
+	int		 lineno = 0;
+	size_t		 n;
+
+	snprintf(path, sizeof(path), "%s/tests/data/parse-cases.txt",
+	    top != NULL ? top : ".");
+	if ((f = fopen(path, "r")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		lineno++;
+		n = strlen(buf);
+		if (n > 0 && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		if (strncmp(buf, "O ", 2) == 0)
+			opts = strdup(buf + 2);
+		else if (strncmp(buf, "L ", 2) == 0 || strcmp(buf, "L") == 0) {
+			if (ncases == MAX_CASES) {
+				fprintf(stderr, "too many cases\n");
+				exit(1);
+			}
+			cases[ncases].lineno = lineno;
+			cases[ncases].line = strdup(n > 2 ? buf + 2 : "");
+			cases[ncases].len = unescape(cases[ncases].line);
+			cases[ncases].opts = opts;
+			opts = NULL;
+		} else if (strncmp(buf, "W ", 2) == 0) {
+			cases[ncases].want = strdup(buf + 2);
+			unescape(cases[ncases].want);
+			ncases++;
+		}
+	}
+	fclose(f);
+}
+
+/* The value of option key in opts, copied into out; 0 if absent. */
+static int
+option(const char *opts, const char *key, char *out, size_t outsz)
+{
+	const char	*p;
+	size_t		 klen = strlen(key), n;
+
+	if (opts == NULL)
+		return 0;
+	for (p = opts; (p = strstr(p, key)) != NULL; p++) {
+		if ((p == opts || p[-1] == ' ') && p[klen] == '=') {
+			p += klen + 1;
+			/* text= runs to the end of the line */
+			n = strcmp(key, "text") == 0 ? strlen(p) : strcspn(p, " ");
+			if (n >= outsz)
+				n = outsz - 1;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+START_TEST(test_case)
+{
+	struct pcase		*c = &cases[_i];
+	struct parse_ctx	 ctx;
+	struct event		 ev;
+	enum parse_result	 r;
+	enum mta		 hint = MTA_UNKNOWN;
+	char			 v[1024], got[2048], want_time[64];
+	char			 w_res[32], w_mta[16], w_dir[8], w_kind[16];
+	char			 w_status[32], w_enh[16], w_dom[300], w_host[300];
+	int			 w_reply, nf;
+
+	ctx.ref_time = utc(DEFAULT_REF);
+	ctx.utc_offset = 0;
+	if (option(c->opts, "ref", v, sizeof(v)))
+		ctx.ref_time = utc(v);
+	if (option(c->opts, "off", v, sizeof(v)))
+		ctx.utc_offset = atol(v);
+	if (option(c->opts, "hint", v, sizeof(v)))
+		hint = strcmp(v, "postfix") == 0 ? MTA_POSTFIX : MTA_EXIM;
+	if (option(c->opts, "mode", v, sizeof(v)))
+		r = parse_message(&ctx, hint, c->line, c->len, &ev);
+	else
+		r = parse_line(&ctx, hint, c->line, c->len, &ev);
+
+	nf = sscanf(c->want, "%31s %15s %7s %15s %31s %d %15s %299s %299s %63s",
+	    w_res, w_mta, w_dir, w_kind, w_status, &w_reply, w_enh, w_dom,
+	    w_host, want_time);
+	ck_assert_msg(nf == 1 || nf == 10, "cases line %d: bad W line",
+	    c->lineno);
+	ck_assert_msg(strcmp(parse_result_name(r), w_res) == 0,
+	    "cases line %d: result %s, want %s", c->lineno,
+	    parse_result_name(r), w_res);
+	if (nf == 1)
+		return;
+
+	snprintf(got, sizeof(got), "%s %s %s %s %d %s %s %s",
+	    parse_mta_name(ev.mta), parse_direction_name(ev.direction),
+	    parse_kind_name(ev.kind), parse_status_name(ev.status), ev.reply,
+	    ev.enhanced[0] ? ev.enhanced : "-", ev.domain,
+	    ev.host[0] ? ev.host : "-");
+	snprintf(v, sizeof(v), "%s %s %s %s %d %s %s %s", w_mta, w_dir,
+	    w_kind, w_status, w_reply, w_enh, w_dom, w_host);
+	ck_assert_msg(strcmp(got, v) == 0, "cases line %d:\n got  %s\n want %s",
+	    c->lineno, got, v);
+	ck_assert_msg(ev.time == utc(want_time),
+	    "cases line %d: time %lld, want %lld (%s)", c->lineno,
+	    (long long)ev.time, (long long)utc(want_time), want_time);
+	if (option(c->opts, "text", v, sizeof(v))) {
+		ck_assert_msg(ev.text != NULL && ev.textlen >= strlen(v) &&
+		    memcmp(ev.text, v, strlen(v)) == 0,
+		    "cases line %d: text '%.*s'", c->lineno,
+		    ev.text ? (int)ev.textlen : 0, ev.text ? ev.text : "");
+	}
+	/* Text slices stay inside the line. */
+	if (ev.text != NULL)
+		ck_assert(ev.text >= c->line &&
+		    ev.text + ev.textlen <= c->line + c->len);
+}
+END_TEST
+
+/* A megabyte of reply text: read, bounded, the text slice in the line. */
+START_TEST(test_megabyte_reply)
+{
+	static const char	 head[] = "Nov 29 01:46:02 mx1 postfix/smtp[1]: "
+	    "4F1A2B3C4D: to=<bob@example.com>, relay=mx.example.com"
+	    "[192.0.2.7]:25, delay=1, delays=0.1/0/0.4/0.5, dsn=5.7.1, "
+	    "status=bounced (host mx.example.com[192.0.2.7] said: 554 5.7.1 ";
+	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0 };
+	struct event		 ev;
+	size_t			 n = 1024 * 1024, hl = sizeof(head) - 1;
+	char			*line = malloc(n);
+
+	ck_assert_ptr_nonnull(line);
+	memcpy(line, head, hl);
+	memset(line + hl, 'x', n - hl - 1);
+	line[n - 1] = ')';
+	ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, line, n, &ev),
+	    PARSE_EVENT);
+	ck_assert_int_eq(ev.reply, 554);
+	ck_assert_str_eq(ev.domain, "example.com");
+	ck_assert(ev.text + ev.textlen <= line + n);
+	free(line);
+}
+END_TEST
+
+/* A megabyte address and a megabyte of garbage. */
+START_TEST(test_megabyte_garbage)
+{
+	static const char	 head[] = "Nov 29 01:46:02 mx1 postfix/smtp[1]: "
+	    "4F1A2B3C4D: to=<x@";
+	static const char	 tail[] = ">, relay=none, delay=1, dsn=5.1.2, "
+	    "status=bounced (bad)";
+	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0 };
+	struct event		 ev;
+	size_t			 n = 1024 * 1024, i;
+	char			*line = malloc(n);
+
+	ck_assert_ptr_nonnull(line);
+	memcpy(line, head, sizeof(head) - 1);
+	memset(line + sizeof(head) - 1, 'a', n - sizeof(head) + 1);
+	memcpy(line + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
+	ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, line, n, &ev),
+	    PARSE_EVENT);
+	ck_assert_str_eq(ev.domain, PARSE_DOMAIN_INVALID);
+
+	/* every byte value, repeated: no event, no crash */
+	for (i = 0; i < n; i++)
+		line[i] = (char)(i * 7 + 3);
+	ck_assert_int_ne(parse_line(&ctx, MTA_UNKNOWN, line, n, &ev),
+	    PARSE_EVENT);
+	memset(line, 0, n);
+	ck_assert_int_eq(parse_line(&ctx, MTA_POSTFIX, line, n, &ev),
+	    PARSE_UNRECOGNISED);
+	free(line);
+}
+END_TEST
+
+/* Every prefix of a good line parses without reading past its end. */
+START_TEST(test_prefixes)
+{
+	static const char	*lines[] = {
+		"Nov 29 01:46:02 mx1 postfix/smtp[1]: 4F1A2B3C4D: to=<\"q\\\"x"
+		"\"@example.com>, orig_to=<a@b>, relay=mx[192.0.2.7]:25, "
+		"delay=1, dsn=4.7.1, status=deferred (host mx[192.0.2.7] "
+		"said: 421-4.7.1 x 421 4.7.1 y)",
+		"2026-11-29T01:46:02.1+01:00 mx1 postfix/smtpd[1]: NOQUEUE: "
+		"reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: no; "
+		"from=<c@d>, to=<e@f>, proto=ESMTP, helo=<g>",
+		"2026-11-29 01:46:02.123 +0100 [12] 1rAbCd-00000000123-0000 "
+		"** a@b R=r T=t H=h [192.0.2.1]: SMTP error from remote mail "
+		"server after RCPT TO:<a@b>: 550 5.1.1 no",
+	};
+	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0 };
+	struct event		 ev;
+	size_t			 i, n, len;
+	char			*copy;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		len = strlen(lines[i]);
+		for (n = 0; n <= len; n++) {
+			/* an exact-size heap copy lets ASan see overreads */
+			copy = malloc(n ? n : 1);
+			memcpy(copy, lines[i], n);
+			(void)parse_line(&ctx, MTA_UNKNOWN, copy, n, &ev);
+			free(copy);
+		}
+		ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, lines[i], len,
+		    &ev), PARSE_EVENT);
+	}
+}
+END_TEST
+
+/* The calendar code against timegm(3) for every day from 1970 to 2100. */
+START_TEST(test_calendar)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	for (t = 0; t < (time_t)4102444800LL; t += 86400) {
+		gmtime_r(&t, &tm);
+		ck_assert_int_eq(time_days_from_civil(tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday) * 86400, (int64_t)t);
+	}
+}
+END_TEST
+
+/* Class: reply first, then enhanced, then status. */
+START_TEST(test_class)
+{
+	struct event	 ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.status = STATUS_BOUNCED;
+	ev.reply = 421;
+	ck_assert_int_eq(parse_class(&ev), 4);
+	ev.reply = 0;
+	strcpy(ev.enhanced, "4.4.1");
+	ck_assert_int_eq(parse_class(&ev), 4);
+	ev.enhanced[0] = '\0';
+	ck_assert_int_eq(parse_class(&ev), 5);
+	ev.status = STATUS_DEFERRED;
+	ck_assert_int_eq(parse_class(&ev), 4);
+	ev.status = STATUS_SENT;
+	ck_assert_int_eq(parse_class(&ev), 2);
+	ev.status = STATUS_REJECTED;
+	ck_assert_int_eq(parse_class(&ev), 5);
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	const char	*want;
+} reasons[] = {
+	{ "550 5.1.1 <bob@example.com>: Recipient address rejected: User "
+	  "unknown (in reply to RCPT TO command)",
+	  "<ADDR>: Recipient address rejected: User unknown (in reply to "
+	  "RCPT TO command)" },
+	{ "250 2.0.0 Ok: queued as 4F1A2B3C4D", "Ok: queued as ID" },
+	{ "421-4.7.0 [203.0.113.5 15] Our system has detected 421-4.7.0 "
+	  "unusual 421 4.7.0 rate", "[IP N] Our system has detected unusual "
+	  "rate" },
+	{ "554 5.7.1 Service unavailable; Client host [2001:db8::1] blocked",
+	  "Service unavailable; Client host [IP] blocked" },
+	{ "451   4.3.0\tTemporary   failure", "Temporary failure" },
+	{ "550 bad \x01\xff byte", "bad ?? byte" },
+	{ "550 caf\xc3\xa9 ok", "caf\xc3\xa9 ok" },
+	{ "", "" },
+};
+
+START_TEST(test_reason)
+{
+	char	 out[REASON_MAX + 1];
+
+	reason_normalise(reasons[_i].in, strlen(reasons[_i].in), out,
+	    sizeof(out));
+	ck_assert_str_eq(out, reasons[_i].want);
+}
+END_TEST
+
+/* A long reason is cut at a word, within REASON_MAX. */
+START_TEST(test_reason_bound)
+{
+	char	 in[4096], out[REASON_MAX + 1], small[8];
+	size_t	 i, n;
+
+	for (i = 0; i + 6 < sizeof(in); i += 6)
+		memcpy(in + i, "word. ", 6);
+	n = reason_normalise(in, i, out, sizeof(out));
+	ck_assert_uint_le(n, REASON_MAX);
+	ck_assert_uint_eq(strlen(out), n);
+	ck_assert(n == 0 || out[n - 1] != ' ');
+	n = reason_normalise(in, i, small, sizeof(small));
+	ck_assert_uint_lt(n, sizeof(small));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("parse");
+	TCase	*tc;
+	SRunner	*sr;
+	int	 failed;
+
+	load_cases();
+	tc = tcase_create("cases");
+	tcase_add_loop_test(tc, test_case, 0, ncases);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bounds");
+	tcase_add_test(tc, test_megabyte_reply);
+	tcase_add_test(tc, test_megabyte_garbage);
+	tcase_add_test(tc, test_prefixes);
+	tcase_add_test(tc, test_calendar);
+	tcase_add_test(tc, test_class);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reason");
+	tcase_add_loop_test(tc, test_reason, 0,
+	    sizeof(reasons) / sizeof(reasons[0]));
+	tcase_add_test(tc, test_reason_bound);
+	suite_add_tcase(s, tc);
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	printf("%d cases from tests/data/parse-cases.txt\n", ncases);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

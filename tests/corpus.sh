@@ -1,0 +1,174 @@
+#!/bin/sh
+# Corpus test: the parser over every file of the shared corpus of real
+# Postfix and Exim logs.  For each file the events the parser reports, by
+# MTA, direction, kind and status, must equal a count made here by other
+# means (grep and awk over the structure of the lines), and no line that
+# looks like a delivery may be left unrecognised.  Skips (77) when the
+# corpus is absent: it is a workspace aid, not part of the project.
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+corpus=${SMTPTALLY_CORPUS:-$top_srcdir/../shared/corpus}
+parsecount=$top_builddir/tests/parsecount
+
+if [ ! -d "$corpus/postfix" ] || [ ! -d "$corpus/exim" ]; then
+	echo "corpus: $corpus not found, skipping"
+	exit 77
+fi
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# Independent count for a Postfix file, in parsecount's "event ..." form.
+# $2 = 1 when lines are message parts without the syslog prefix.
+postfix_count() {
+	LC_ALL=C awk -v bare="$2" '
+	{
+		msg = $0
+		if (!bare) {
+			# the message follows "postfix.../service[pid]: "
+			if (!match($0, / postfix[^ ]*\/[^ \[]+\[[0-9]+\]: +/))
+				next
+			msg = substr($0, RSTART + RLENGTH)
+		}
+		if (msg !~ /^(NOQUEUE|[0-9A-Za-z]+): /)
+			next
+		sub(/^[^:]*: /, "", msg)
+		if (msg ~ /^(milter-)?reject: /) {
+			n["postfix in attempt rejected"]++
+			next
+		}
+		if (msg ~ /^from=<[^>]*>, status=expired/) {
+			n["postfix out final expired"]++
+			next
+		}
+		if (msg !~ /^to=/ || !match(msg, /, status=[a-z-]+/))
+			next
+		st = substr(msg, RSTART + 9, RLENGTH - 9)
+		if (st == "deferred" && msg ~ /status=deferred \(delivery temporarily suspended: /)
+			n["postfix out skip deferred"]++
+		else if (st ~ /^undeliverable/)
+			n["postfix out verify undeliverable"]++
+		else if (st ~ /^deliverable/)
+			n["postfix out verify deliverable"]++
+		else
+			n["postfix out attempt " st]++
+		if (msg ~ /status=deferred \(delivery temporarily suspended: /)
+			next
+		# the reply said by the next hop, if any
+		text = msg
+		sub(/^.*, status=[a-z-]+ \(/, "", text)
+		sub(/^host [^ ]+ (said|refused to talk to me): /, "", text)
+		if (text ~ /^[2-5][0-9][0-9]([ -]|$)/)
+			r[substr(text, 1, 3)]++
+	}
+	END {
+		for (k in n) print "event " k " " n[k]
+		for (k in r) print "reply " k " " r[k]
+	}' "$1" | sort
+}
+
+# Independent count for an Exim main log.
+exim_count() {
+	LC_ALL=C awk '
+	{
+		line = $0
+		# Exim through syslog: drop the syslog part
+		sub(/^[A-Z][a-z][a-z] +[0-9]+ [0-9:]+ [^ ]+ exim[0-9]*\[[0-9]+\]: /, "", line)
+		if (!match(line, /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:.]+ ([-+][0-9][0-9][0-9][0-9] )?(\[[0-9]+\] )?/))
+			next
+		line = substr(line, RLENGTH + 1)
+		# message id: 6-6-2 or (Exim 4.97+) 6-11-4 base-62 characters
+		id = line
+		sub(/ .*/, "", id)
+		if (id ~ /[^0-9A-Za-z-]/ || length(id) != 16 && length(id) != 23)
+			next
+		if (length(id) == 16 && (substr(id, 7, 1) != "-" || substr(id, 14, 1) != "-"))
+			next
+		if (length(id) == 23 && (substr(id, 7, 1) != "-" || substr(id, 19, 1) != "-"))
+			next
+		sub(/^[^ ]+ /, "", line)
+		flag = substr(line, 1, 3)
+		if (flag == "=> " || flag == "-> " || flag == "*> ") {
+			if (match(line, / C="[2-5][0-9][0-9]/))
+				r[substr(line, RSTART + 4, 3)]++
+		} else if (flag == "** " || flag == "== ") {
+			if (match(line, /SMTP error from remote mail server after /)) {
+				text = substr(line, RSTART + RLENGTH)
+				if (match(text, /: [2-5][0-9][0-9]( |-|$)/))
+					r[substr(text, RSTART + 2, 3)]++
+			}
+		}
+		if (flag == "=> " || flag == "-> ")
+			n["exim out attempt sent"]++
+		else if (flag == "*> ")
+			n["exim out skip sent"]++
+		else if (flag == "** ") {
+			if (line ~ /: retry timeout exceeded$/ || line ~ /: all hosts .* have been failing for a long time/)
+				n["exim out final expired"]++
+			else
+				n["exim out attempt bounced"]++
+		} else if (flag == "== ") {
+			if (line ~ /: retry time not reached/)
+				n["exim out skip deferred"]++
+			else
+				n["exim out attempt deferred"]++
+		}
+	}
+	END {
+		for (k in n) print "event " k " " n[k]
+		for (k in r) print "reply " k " " r[k]
+	}' "$1" | sort
+}
+
+check() {	# file mta bare
+	f=$1; mta=$2; bare=$3
+	name=$(basename "$f")
+	if [ "$bare" = 1 ]; then flags="-M -m $mta"; else flags="-m $mta"; fi
+	# shellcheck disable=SC2086
+	if ! "$parsecount" -e -u $flags "$f" > "$tmp/out"; then
+		echo "FAIL $name: parsecount crashed"
+		fail=1
+		return
+	fi
+	{
+		grep '^event ' "$tmp/out"
+		# replies said on outgoing deliveries (column 7 of -e output)
+		awk -F '\t' '$1 == "E" && $4 == "out" && $7 != 0 { r[$7]++ }
+		    END { for (k in r) print "reply " k " " r[k] }' "$tmp/out"
+	} | sort > "$tmp/got"
+	"${mta}_count" "$f" "$bare" > "$tmp/want"
+	[ -n "${CORPUS_DEBUG:-}" ] && cat "$tmp/want"
+	if ! cmp -s "$tmp/got" "$tmp/want"; then
+		echo "FAIL $name: parser and independent count differ"
+		diff "$tmp/want" "$tmp/got" | sed 's/^/    /'
+		fail=1
+	fi
+	# An unrecognised line that looks like a delivery is a parser bug.
+	grep '^U	' "$tmp/out" | grep -E 'status=|NOQUEUE: |reject: | (=>|->|\*\*|==) ' \
+	    > "$tmp/bad" && {
+		echo "FAIL $name: delivery lines left unrecognised:"
+		head -5 "$tmp/bad" | cut -c1-200 | sed 's/^/    /'
+		fail=1
+	}
+	printf 'ok   %-45s %s events, %s unrecognised of %s lines\n' "$name" \
+	    "$(awk '$1 == "event" {s += $NF} END {print s + 0}' "$tmp/got")" \
+	    "$(awk '$1 == "unrecognised" {print $2}' "$tmp/out")" \
+	    "$(awk '$1 == "lines" {print $2}' "$tmp/out")"
+}
+
+n=0
+for f in "$corpus"/postfix/*.log; do
+	bare=0
+	# one source has the message part only (see the corpus README)
+	case $f in *whyscream-postfix-grok-patterns.log) bare=1 ;; esac
+	check "$f" postfix "$bare"
+	n=$((n + 1))
+done
+for f in "$corpus"/exim/*.log; do
+	check "$f" exim 0
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || { echo "corpus: no files"; exit 1; }
+exit $fail
