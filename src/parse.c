@@ -101,9 +101,11 @@ enum parse_result
 parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
     size_t len, struct event *ev)
 {
-	const char	*p = line, *end = line + len, *q, *host, *tag, *svc;
-	size_t		 taglen, svclen;
-	int64_t		 t;
+	const char		*p = line, *end = line + len, *q, *host, *tag;
+	const char		*svc;
+	size_t			 taglen, svclen, hostlen;
+	int64_t			 t;
+	enum parse_result	 r;
 
 	pu_event_init(ev);
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
@@ -121,9 +123,9 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 	ev->time = t;
 
 	host = q;
-	while (q < end && *q != ' ')
-		q++;
-	copy_host(ev->host, host, q - host);
+	if ((q = memchr(host, ' ', end - host)) == NULL)
+		q = end;
+	hostlen = q - host;
 	if (q < end)
 		q++;
 	if ((p = syslog_tag(q, end, &tag, &taglen)) == NULL)
@@ -132,17 +134,22 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 	svclen = 0;
 	switch (tag_mta(hint, tag, taglen, &svc, &svclen)) {
 	case MTA_POSTFIX:
-		return parse_postfix(ctx, svc, svclen, p, end, ev);
+		r = parse_postfix(ctx, svc, svclen, p, end, ev);
+		break;
 	case MTA_EXIM:
 		/* Exim through syslog, with or without its own stamp. */
 		if ((q = time_exim(ctx, p, end, &t)) != NULL) {
 			ev->time = t;
 			p = q;
 		}
-		return exim_body(p, end, ev);
+		r = exim_body(p, end, ev);
+		break;
 	default:
 		return PARSE_FOREIGN;
 	}
+	if (r == PARSE_EVENT)	/* only events need it: copy it late */
+		copy_host(ev->host, host, hostlen);
+	return r;
 }
 
 /* Only the message part of a line (no stamp, host or tag), as some test

@@ -58,11 +58,26 @@ enum status {
 	STATUS_UNDELIVERABLE	/* verify only */
 };
 
+/*
+ * The last time stamp read and what it meant, so that the many lines that
+ * share a second are not converted again.  Owned by the caller, one per
+ * file; zero it before first use.
+ */
+struct parse_cache {
+	char		 key[20];	/* stamp bytes up to the seconds */
+	size_t		 keylen;
+	int		 kind;		/* which stamp format; 0 = empty */
+	int64_t		 t;		/* key as seconds, before any offset */
+	int64_t		 ref_time;	/* ... for this reference */
+	long		 utc_offset;
+};
+
 struct parse_ctx {
 	int64_t		 ref_time;	/* UTC seconds; year-less stamps are
 					 * placed at or before ref_time + 1d */
 	long		 utc_offset;	/* seconds east of UTC for stamps
 					 * without an offset (syslog, Exim) */
+	struct parse_cache *cache;	/* NULL, or the caller's cache */
 };
 
 struct event {

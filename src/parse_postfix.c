@@ -24,8 +24,7 @@ queue_id(const char *p, const char *end)
 {
 	const char	*s = p;
 
-	while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'A' &&
-	    *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+	while (p < end && pu_alnum[(unsigned char)*p])
 		p++;
 	if (p - s < 5 || p - s > 20 || end - p < 2 || p[0] != ':' ||
 	    p[1] != ' ')
@@ -156,11 +155,8 @@ delivery(const char *p, const char *end, struct event *ev)
 		    pu_enhanced(q, end, dsn) == NULL)
 			dsn[0] = '\0';
 		/* relay=, delay=, delays=, conn_use=: values without ", " */
-		q = memchr(p, '=', end - p);
-		if (q == NULL)
+		if ((q = memchr(p, ',', end - p)) == NULL)
 			return PARSE_UNRECOGNISED;
-		while (q < end && *q != ',')
-			q++;
 		p = q;
 	}
 	if (i == MAX_FIELDS)

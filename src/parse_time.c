@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "parse.h"
 #include "parse_time.h"
 
@@ -85,6 +87,41 @@ year_of_days(int64_t days)
 	return (int)(yoe + era * 400 + (mp >= 10));
 }
 
+enum { STAMP_SYSLOG = 1, STAMP_RFC3339, STAMP_EXIM };
+
+/* Did the cache see these stamp bytes last?  *t is then what they meant. */
+static int
+cache_hit(const struct parse_ctx *ctx, int kind, const char *p,
+    const char *end, size_t n, int64_t *t)
+{
+	const struct parse_cache	*c = ctx->cache;
+
+	if (c == NULL || c->kind != kind || c->keylen != n ||
+	    (size_t)(end - p) < n ||
+	    c->ref_time != ctx->ref_time || c->utc_offset != ctx->utc_offset ||
+	    memcmp(c->key, p, n) != 0)
+		return 0;
+	*t = c->t;
+	return 1;
+}
+
+/* Remember what the n stamp bytes at p meant. */
+static void
+cache_put(const struct parse_ctx *ctx, int kind, const char *p, size_t n,
+    int64_t t)
+{
+	struct parse_cache	*c = ctx->cache;
+
+	if (c == NULL || n > sizeof(c->key))
+		return;
+	memcpy(c->key, p, n);
+	c->keylen = n;
+	c->kind = kind;
+	c->t = t;
+	c->ref_time = ctx->ref_time;
+	c->utc_offset = ctx->utc_offset;
+}
+
 /* Days in month m of year y. */
 static int
 month_days(int y, int m)
@@ -123,11 +160,19 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
     int64_t *t)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	int64_t	 ref_local, best, cand;
-	int	 mon, day, secs, y, refy, i;
+	const char	*s = p;
+	int64_t		 ref_local, best, cand;
+	int		 mon, day, secs, y, refy, i;
+	size_t		 n;
 
 	if (end - p < 15)
 		return NULL;
+	/* "Mmm dd HH:MM:SS" is 15 bytes, "Mmm d HH:MM:SS" 14 */
+	n = p[4] != ' ' && p[5] == ' ' ? 14 : 15;
+	if (cache_hit(ctx, STAMP_SYSLOG, p, end, n, &best)) {
+		p += n;
+		goto done;
+	}
 	for (mon = 0; mon < 12; mon++)
 		if (p[0] == months[mon * 3] && p[1] == months[mon * 3 + 1] &&
 		    p[2] == months[mon * 3 + 2])
@@ -147,9 +192,7 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 		return NULL;
 	if ((secs = clock_time(p, end)) < 0)
 		return NULL;
-	p = fraction(p + 8, end);
-	if (p < end && *p != ' ')
-		return NULL;
+	p += 8;
 
 	/*
 	 * No year: take the latest of the reference year -1, 0, +1 that puts
@@ -173,7 +216,13 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 	}
 	if (best < 0)
 		return NULL;
-	*t = best - ctx->utc_offset;
+	best -= ctx->utc_offset;
+	cache_put(ctx, STAMP_SYSLOG, s, p - s, best);
+done:
+	p = fraction(p, end);
+	if (p < end && *p != ' ')
+		return NULL;
+	*t = best;
 	return p < end ? p + 1 : p;
 }
 
@@ -182,21 +231,24 @@ const char *
 time_rfc3339(const struct parse_ctx *ctx, const char *p, const char *end,
     int64_t *t)
 {
-	int64_t	 days;
+	int64_t	 days, local;
 	int	 secs, oh, om, sign;
 
-	(void)ctx;
-	if (iso_date(p, end, &days) == -1 || end - p < 20 ||
-	    (p[10] != 'T' && p[10] != 't'))
+	if (end - p < 20 || (p[10] != 'T' && p[10] != 't'))
 		return NULL;
-	if ((secs = clock_time(p + 11, end)) < 0)
-		return NULL;
+	if (!cache_hit(ctx, STAMP_RFC3339, p, end, 19, &local)) {
+		if (iso_date(p, end, &days) == -1 ||
+		    (secs = clock_time(p + 11, end)) < 0)
+			return NULL;
+		local = days * 86400 + secs;
+		cache_put(ctx, STAMP_RFC3339, p, 19, local);
+	}
 	p = fraction(p + 19, end);
 	if (p >= end)
 		return NULL;
 	if (*p == 'Z' || *p == 'z') {
 		p++;
-		*t = days * 86400 + secs;
+		*t = local;
 	} else if (*p == '+' || *p == '-') {
 		sign = *p == '-' ? -1 : 1;
 		oh = digits(p + 1, end, 2);
@@ -206,7 +258,7 @@ time_rfc3339(const struct parse_ctx *ctx, const char *p, const char *end,
 		if (oh > 23 || om < 0 || om > 59)
 			return NULL;
 		p += 6;
-		*t = days * 86400 + secs - sign * (oh * 3600 + om * 60);
+		*t = local - sign * (oh * 3600 + om * 60);
 	} else
 		return NULL;
 	if (p < end && *p != ' ')
@@ -219,17 +271,22 @@ const char *
 time_exim(const struct parse_ctx *ctx, const char *p, const char *end,
     int64_t *t)
 {
-	int64_t	 days;
+	int64_t	 days, local;
 	int	 secs, oh, om, sign;
 
-	if (iso_date(p, end, &days) == -1 || end - p < 19 || p[10] != ' ')
+	if (end - p < 19 || p[10] != ' ' || p[4] != '-')
 		return NULL;
-	if ((secs = clock_time(p + 11, end)) < 0)
-		return NULL;
+	if (!cache_hit(ctx, STAMP_EXIM, p, end, 19, &local)) {
+		if (iso_date(p, end, &days) == -1 ||
+		    (secs = clock_time(p + 11, end)) < 0)
+			return NULL;
+		local = days * 86400 + secs;
+		cache_put(ctx, STAMP_EXIM, p, 19, local);
+	}
 	p = fraction(p + 19, end);
 	if (p < end && *p != ' ')
 		return NULL;
-	*t = days * 86400 + secs - ctx->utc_offset;
+	*t = local - ctx->utc_offset;
 	if (p < end)
 		p++;
 	/* An optional zone "+hhmm" (log_selector +tz). */
@@ -239,7 +296,7 @@ time_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 		oh = digits(p + 1, end, 2);
 		om = digits(p + 3, end, 2);
 		if (oh >= 0 && oh <= 23 && om >= 0 && om <= 59) {
-			*t = days * 86400 + secs - sign * (oh * 3600 + om * 60);
+			*t = local - sign * (oh * 3600 + om * 60);
 			p += 5;
 			if (p < end)
 				p++;

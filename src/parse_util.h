@@ -9,11 +9,21 @@
 #define SMTPTALLY_PARSE_UTIL_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct event;
 struct parse_ctx;
 
-const char	*pu_lit(const char *, const char *, const char *, size_t);
+extern const unsigned char pu_alnum[256];	/* [0-9A-Za-z] */
+
+/* Match literal s (of length n) at p: the byte after it, or NULL. */
+static inline const char *
+pu_lit(const char *p, const char *end, const char *s, size_t n)
+{
+	if ((size_t)(end - p) < n || memcmp(p, s, n) != 0)
+		return NULL;
+	return p + n;
+}
 #define PU_LIT(p, end, s)	pu_lit((p), (end), (s), sizeof(s) - 1)
 const char	*pu_find(const char *, const char *, const char *, size_t);
 #define PU_FIND(p, end, s)	pu_find((p), (end), (s), sizeof(s) - 1)

@@ -128,17 +128,27 @@ option(const char *opts, const char *key, char *out, size_t outsz)
 	return 0;
 }
 
+/* Parse a case as a whole line or as a bare message. */
+static enum parse_result
+run(struct parse_ctx *ctx, int message, enum mta hint, const struct pcase *c,
+    struct event *ev)
+{
+	if (message)
+		return parse_message(ctx, hint, c->line, c->len, ev);
+	return parse_line(ctx, hint, c->line, c->len, ev);
+}
+
 START_TEST(test_case)
 {
 	struct pcase		*c = &cases[_i];
-	struct parse_ctx	 ctx;
+	struct parse_ctx	 ctx = { 0, 0, NULL };
 	struct event		 ev;
 	enum parse_result	 r;
 	enum mta		 hint = MTA_UNKNOWN;
 	char			 v[1024], got[2048], want_time[64];
 	char			 w_res[32], w_mta[16], w_dir[8], w_kind[16];
 	char			 w_status[32], w_enh[16], w_dom[300], w_host[300];
-	int			 w_reply, nf;
+	int			 w_reply, nf, message;
 
 	ctx.ref_time = utc(DEFAULT_REF);
 	ctx.utc_offset = 0;
@@ -148,10 +158,8 @@ START_TEST(test_case)
 		ctx.utc_offset = atol(v);
 	if (option(c->opts, "hint", v, sizeof(v)))
 		hint = strcmp(v, "postfix") == 0 ? MTA_POSTFIX : MTA_EXIM;
-	if (option(c->opts, "mode", v, sizeof(v)))
-		r = parse_message(&ctx, hint, c->line, c->len, &ev);
-	else
-		r = parse_line(&ctx, hint, c->line, c->len, &ev);
+	message = option(c->opts, "mode", v, sizeof(v));
+	r = run(&ctx, message, hint, c, &ev);
 
 	nf = sscanf(c->want, "%31s %15s %7s %15s %31s %d %15s %299s %299s %63s",
 	    w_res, w_mta, w_dir, w_kind, w_status, &w_reply, w_enh, w_dom,
@@ -182,6 +190,22 @@ START_TEST(test_case)
 		    "cases line %d: text '%.*s'", c->lineno,
 		    ev.text ? (int)ev.textlen : 0, ev.text ? ev.text : "");
 	}
+	/* A time stamp cache shared across lines changes nothing. */
+	{
+		static struct parse_cache	 cache;
+		struct parse_ctx		 cctx = ctx;
+		struct event			 ev2;
+		int				 k;
+
+		cctx.cache = &cache;
+		for (k = 0; k < 2; k++) {
+			ck_assert_int_eq(run(&cctx, message, hint, c, &ev2), r);
+			ck_assert_msg(ev2.time == ev.time &&
+			    strcmp(ev2.domain, ev.domain) == 0 &&
+			    ev2.reply == ev.reply, "cases line %d: cache "
+			    "changed the event", c->lineno);
+		}
+	}
 	/* Text slices stay inside the line. */
 	if (ev.text != NULL)
 		ck_assert(ev.text >= c->line &&
@@ -196,7 +220,7 @@ START_TEST(test_megabyte_reply)
 	    "4F1A2B3C4D: to=<bob@example.com>, relay=mx.example.com"
 	    "[192.0.2.7]:25, delay=1, delays=0.1/0/0.4/0.5, dsn=5.7.1, "
 	    "status=bounced (host mx.example.com[192.0.2.7] said: 554 5.7.1 ";
-	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0 };
+	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0, NULL };
 	struct event		 ev;
 	size_t			 n = 1024 * 1024, hl = sizeof(head) - 1;
 	char			*line = malloc(n);
@@ -221,7 +245,7 @@ START_TEST(test_megabyte_garbage)
 	    "4F1A2B3C4D: to=<x@";
 	static const char	 tail[] = ">, relay=none, delay=1, dsn=5.1.2, "
 	    "status=bounced (bad)";
-	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0 };
+	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0, NULL };
 	struct event		 ev;
 	size_t			 n = 1024 * 1024, i;
 	char			*line = malloc(n);
@@ -261,7 +285,7 @@ START_TEST(test_prefixes)
 		"** a@b R=r T=t H=h [192.0.2.1]: SMTP error from remote mail "
 		"server after RCPT TO:<a@b>: 550 5.1.1 no",
 	};
-	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0 };
+	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0, NULL };
 	struct event		 ev;
 	size_t			 i, n, len;
 	char			*copy;

@@ -29,6 +29,7 @@ static uint64_t	 results[4], lines, longlines;
 static int	 eflag, uflag, Mflag;
 static enum mta	 hint = MTA_UNKNOWN;
 static struct parse_ctx ctx;
+static struct parse_cache cache;
 
 static void
 one(const char *line, size_t len)
@@ -107,6 +108,7 @@ main(int argc, char **argv)
 	int	 c, m, d, k, s;
 
 	ctx.ref_time = time(NULL);
+	ctx.cache = &cache;
 	while ((c = getopt(argc, argv, "Meum:r:")) != -1) {
 		switch (c) {
 		case 'M':

@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum mta	 hints[] = { MTA_UNKNOWN, MTA_POSTFIX,
 	    MTA_EXIM };
-	struct parse_ctx	 ctx = { 1795953600, 3600 };
+	struct parse_ctx	 ctx = { 1795953600, 3600, NULL };
 	struct event		 ev;
 	char			*line;
 	size_t			 i;

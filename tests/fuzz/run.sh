@@ -27,5 +27,9 @@ if [ -d "$top/../shared/corpus" ]; then
 	    split -l 1 - "$work/seeds/corpus-"
 fi
 cd "$work"
+rc=0
 ./fuzz_parse -max_total_time="$secs" -max_len=4096 -timeout=10 \
-    -rss_limit_mb=1024 -print_final_stats=1 corpus seeds 2>&1 | tail -25
+    -rss_limit_mb=1024 -print_final_stats=1 corpus seeds >fuzz.log 2>&1 || rc=$?
+grep -E '^(Done|stat::)|ERROR|SUMMARY' fuzz.log || true
+[ "$rc" = 0 ] || { tail -40 fuzz.log; echo "fuzz: failed ($rc); see $work"; }
+exit "$rc"
