@@ -1,0 +1,48 @@
+/*
+ * hook: named crash points for the exactly-once tests.
+ *
+ * Built only with ./configure --enable-test-hooks.  HOOK("name") counts its
+ * hits; when the environment says SMTPTALLY_CRASH="name:N" the N-th hit
+ * SIGKILLs the process on the spot, so a test can stop the daemon at a
+ * precise point (before_commit, after_commit, mid_rotation, mid_flush).
+ * Without the flag HOOK() is nothing.  Each name is used in one file only,
+ * so the per-file counter is the per-name counter.
+ */
+#ifndef SMTPTALLY_HOOK_H
+#define SMTPTALLY_HOOK_H
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#ifdef SMTPTALLY_TEST_HOOKS
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Kill ourselves on the configured hit of the named point. */
+static inline void
+hook_hit(const char *name)
+{
+	static unsigned long	 hits;
+	const char		*env, *colon;
+	unsigned long		 n;
+	size_t			 len;
+
+	if ((env = getenv("SMTPTALLY_CRASH")) == NULL)
+		return;
+	if ((colon = strrchr(env, ':')) == NULL)
+		return;
+	len = (size_t)(colon - env);
+	if (strlen(name) != len || strncmp(env, name, len) != 0)
+		return;
+	n = strtoul(colon + 1, NULL, 10);
+	if (++hits == n)
+		raise(SIGKILL);
+}
+#define HOOK(name)	hook_hit(name)
+#else
+#define HOOK(name)	do { } while (0)
+#endif
+
+#endif

@@ -1,0 +1,1339 @@
+/*
+ * query: the read side of smtptally.  Endpoints (a table below) turn
+ * validated parameters into prepared SQL over a read-only connection and
+ * the rows into JSON with jansson; /metrics into Prometheus text.
+ *
+ * Counts live in two tables: count_hour for recent hours and count_day for
+ * whole days older than the retention period (an hour is in exactly one of
+ * them).  A range [since, until) counts a bucket when the bucket's start is
+ * at or after `since` rounded down to the bucket size and before `until`.
+ *
+ * Reasons are kept per day, so /v1/reasons rounds `since` down to the day.
+ * /metrics reports totals since the database began (counters).
+ *
+ * Each table is aggregated on its own (a plain range scan of its primary
+ * key, as fast as SQLite sums) and only the groups are merged; a UNION ALL
+ * of raw rows would cost a co-routine step per row.
+ *
+ * The class of a bucket is derived, never stored: reply / 100 when a reply
+ * was said, else the first digit of the enhanced code, else from the
+ * status (sent -> 2, deferred -> 4, the other failures -> 5).
+ *
+ * Not here: sockets, libevent, writing to the database.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "codes.h"
+#include "query.h"
+#include "timespec.h"
+
+#define HOUR	3600
+#define DAY	86400
+#define SQL_MAX	4096
+
+#define CLASS_EXPR \
+	"(CASE WHEN c.reply != 0 THEN c.reply / 100" \
+	" WHEN c.enhanced != ''" \
+	" THEN CAST(substr(c.enhanced, 1, 1) AS INTEGER)" \
+	" WHEN c.status IN ('sent', 'deliverable') THEN 2" \
+	" WHEN c.status = 'deferred' THEN 4 ELSE 5 END)"
+
+/* One aggregate per bucket table; "%s" is the table's time column. */
+enum table_id { TAB_HOUR, TAB_DAY };
+
+struct query {
+	char			*path;
+	struct query_limits	 limits;
+	sqlite3			*db;
+	struct timespec		 deadline;
+	int			 timed_out;
+	int64_t			 commit_failures;
+};
+
+struct key_def {
+	const char	*name;
+	const char	*inner;		/* per table; TIME: time column */
+	const char	*outer;		/* merged groups; K: u.kN */
+	int		 join_domain, join_host;
+	int		 is_int;	/* JSON integer, else string */
+	int		 is_time;	/* JSON RFC 3339 string */
+};
+
+static const struct key_def keys[QK_COUNT_] = {
+	[QK_CLASS] = { "class", CLASS_EXPR, "K", 0, 0, 1, 0 },
+	[QK_REPLY] = { "reply", "c.reply", "K", 0, 0, 1, 0 },
+	[QK_ENHANCED] = { "enhanced", "c.enhanced", "K", 0, 0, 0, 0 },
+	[QK_DOMAIN] = { "domain", "c.domain", "d.name", 1, 0, 0, 0 },
+	[QK_STATUS] = { "status", "c.status", "K", 0, 0, 0, 0 },
+	[QK_KIND] = { "kind", "c.kind", "K", 0, 0, 0, 0 },
+	[QK_DIRECTION] = { "direction", "c.direction", "K", 0, 0, 0, 0 },
+	[QK_MTA] = { "mta", "c.mta", "K", 0, 0, 0, 0 },
+	[QK_HOST] = { "host", "c.host", "h.name", 0, 1, 0, 0 },
+	[QK_HOUR] = { "hour", "TIME", "K", 0, 0, 1, 1 },
+	[QK_DAY] = { "day", "(TIME - TIME % 86400)", "K", 0, 0, 1, 1 },
+};
+
+static const char *const statuses[] = { "sent", "deferred", "bounced",
+    "expired", "rejected", "deliverable", "undeliverable", NULL };
+static const char *const kinds[] = { "attempt", "skip", "final", "verify",
+    NULL };
+static const char *const directions[] = { "out", "in", NULL };
+static const char *const mtas[] = { "postfix", "exim", NULL };
+
+/* The API name of a grouping key, for callers listing them. */
+const char *
+query_key_name(enum query_key k)
+{
+	if ((unsigned)k >= QK_COUNT_)
+		return NULL;
+	return keys[k].name;
+}
+
+/* Error bodies are fixed texts plus, at most, a parameter's name. */
+json_t *
+query_error(const char *msg)
+{
+	return json_pack("{s:s}", "error", msg);
+}
+
+/* Strings from strangers may not be UTF-8: replace bad bytes with '?'. */
+static json_t *
+jstr(const char *s)
+{
+	json_t	*j;
+	char	*copy;
+	size_t	 i, len;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	len = strlen(s);
+	if ((copy = strdup(s)) == NULL)
+		return json_null();
+	for (i = 0; i < len; i++)
+		if ((unsigned char)copy[i] >= 0x80)
+			copy[i] = '?';
+	j = json_string(copy);
+	free(copy);
+	return j != NULL ? j : json_null();
+}
+
+/* RFC 3339 for a UTC second count, or null. */
+static json_t *
+jtime(int64_t t)
+{
+	char	 buf[40];
+
+	if (timespec_format(t, buf, sizeof buf) == -1)
+		return json_null();
+	return json_string(buf);
+}
+
+/* Class digit as the API spells it. */
+static json_t *
+jclass(int c)
+{
+	char	 buf[8];
+
+	if (c < 1 || c > 9)
+		return json_string("unknown");
+	snprintf(buf, sizeof buf, "%dxx", c);
+	return json_string(buf);
+}
+
+/* Enumerated filters must be one of the names the parser prints. */
+static int
+in_list(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* Strict integer parsing: the whole string, within bounds. */
+static int
+parse_int(const char *s, long lo, long hi, long *out)
+{
+	char	*end;
+	long	 v;
+
+	if (*s == '\0' || strlen(s) > 12)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Format a 400 message naming the parameter, never its value. */
+static int
+bad(char *err, size_t errlen, const char *what, const char *key)
+{
+	snprintf(err, errlen, "%s: %s", key, what);
+	return -1;
+}
+
+/* Comma-separated grouping keys, each known and used once. */
+static int
+parse_by(const char *v, struct query_args *a, char *err, size_t errlen)
+{
+	char		 buf[QUERY_VALUE_MAX + 1], *p, *tok;
+	size_t		 i, k;
+
+	if (strlen(v) > QUERY_VALUE_MAX)
+		return bad(err, errlen, "too long", "by");
+	strcpy(buf, v);
+	for (p = buf; (tok = strsep(&p, ",")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		for (k = 0; k < QK_COUNT_; k++)
+			if (strcmp(tok, keys[k].name) == 0)
+				break;
+		if (k == QK_COUNT_)
+			return bad(err, errlen, "unknown grouping key "
+			    "(class reply enhanced domain status kind "
+			    "direction mta host hour day)", "by");
+		for (i = 0; i < a->nby; i++)
+			if (a->by[i] == (enum query_key)k)
+				return bad(err, errlen, "key repeated", "by");
+		if (a->nby == QUERY_BY_MAX)
+			return bad(err, errlen, "too many keys", "by");
+		a->by[a->nby++] = k;
+	}
+	return 0;
+}
+
+/* Validate all before any SQL exists; refuse unknown or repeated keys. */
+int
+query_args_parse(const struct query_param *p, size_t n, int64_t now,
+    unsigned allow, struct query_args *a, char *err, size_t errlen)
+{
+	size_t		 i, j;
+	long		 v;
+	int64_t		 t;
+	const char	*k, *val;
+
+	memset(a, 0, sizeof *a);
+	a->until = QUERY_UNTIL_MAX;
+	a->reply = -1;
+	if (n > QUERY_PARAMS_MAX)
+		return bad(err, errlen, "too many parameters", "query");
+	for (i = 0; i < n; i++) {
+		k = p[i].key;
+		val = p[i].value;
+		if (k == NULL || val == NULL)
+			return bad(err, errlen, "malformed", "query");
+		for (j = 0; j < i; j++)
+			if (strcmp(p[j].key, k) == 0)
+				return bad(err, errlen, "given twice", "query");
+		if (strlen(val) > QUERY_VALUE_MAX)
+			return bad(err, errlen, "value too long", "query");
+		if ((allow & QA_RANGE) && (strcmp(k, "since") == 0 ||
+		    strcmp(k, "until") == 0)) {
+			if (timespec_parse(val, now, &t) == -1 || t < 0 ||
+			    t >= QUERY_UNTIL_MAX)
+				return bad(err, errlen, "not a time (1h, 7d, "
+				    "today, RFC 3339)", k);
+			if (k[0] == 's') {
+				a->since = t;
+				a->has_since = 1;
+			} else {
+				a->until = t;
+				a->has_until = 1;
+			}
+		} else if ((allow & QA_BY) && strcmp(k, "by") == 0) {
+			if (parse_by(val, a, err, errlen) == -1)
+				return -1;
+		} else if ((allow & QA_TOP) && strcmp(k, "top") == 0) {
+			if (parse_int(val, 1, INT_MAX, &v) == -1)
+				return bad(err, errlen, "not a positive "
+				    "integer", k);
+			a->top = (int)v;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "reply") == 0) {
+			if (parse_int(val, 0, 599, &v) == -1 ||
+			    (v != 0 && v < 200))
+				return bad(err, errlen, "not a reply code "
+				    "(0 or 200-599)", k);
+			a->reply = (int)v;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "class") == 0) {
+			if ((val[0] == '2' || val[0] == '4' ||
+			    val[0] == '5') && (val[1] == '\0' ||
+			    strcmp(val + 1, "xx") == 0))
+				a->class = val[0] - '0';
+			else
+				return bad(err, errlen, "not 2xx, 4xx or 5xx",
+				    k);
+		} else if ((allow & QA_FILTERS) &&
+		    strcmp(k, "enhanced") == 0) {
+			if (*val != '\0' && !codes_enhanced_valid(val))
+				return bad(err, errlen, "not an enhanced "
+				    "status code (5.1.1)", k);
+			a->enhanced = val;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "domain") == 0) {
+			if (*val == '\0' || strlen(val) > 255)
+				return bad(err, errlen, "empty or too long", k);
+			a->domain = val;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "host") == 0) {
+			if (strlen(val) > 255)
+				return bad(err, errlen, "too long", k);
+			a->host = val;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "status") == 0) {
+			if (!in_list(val, statuses))
+				return bad(err, errlen, "unknown status", k);
+			a->status = val;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "kind") == 0) {
+			if (!in_list(val, kinds))
+				return bad(err, errlen, "unknown kind "
+				    "(attempt skip final verify)", k);
+			a->kind = val;
+		} else if ((allow & QA_FILTERS) &&
+		    strcmp(k, "direction") == 0) {
+			if (!in_list(val, directions))
+				return bad(err, errlen, "not out or in", k);
+			a->direction = val;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "mta") == 0) {
+			if (!in_list(val, mtas))
+				return bad(err, errlen, "not postfix or exim",
+				    k);
+			a->mta = val;
+		} else
+			return bad(err, errlen, "unknown parameter for this "
+			    "endpoint", "query");
+	}
+	if (a->since >= a->until)
+		return bad(err, errlen, "must be before until", "since");
+	if (a->kind == NULL && (allow & QA_FILTERS))
+		a->kind = "attempt";
+	return 0;
+}
+
+/* Append to a fixed buffer; -1 once it would overflow. */
+static int
+cat(char *buf, size_t len, const char *s)
+{
+	size_t	 have = strlen(buf);
+
+	if (have + strlen(s) >= len)
+		return -1;
+	memcpy(buf + have, s, strlen(s) + 1);
+	return 0;
+}
+
+/* The AND terms every count query adds to its range. */
+static int
+filters_sql(const struct query_args *a, char *buf, size_t len)
+{
+	int	 r = 0;
+
+	if (a->domain != NULL)
+		r |= cat(buf, len, " AND c.domain = (SELECT id FROM domain"
+		    " WHERE name = :domain)");
+	if (a->host != NULL)
+		r |= cat(buf, len, " AND c.host = (SELECT id FROM host"
+		    " WHERE name = :host)");
+	if (a->reply != -1)
+		r |= cat(buf, len, " AND c.reply = :reply");
+	if (a->enhanced != NULL)
+		r |= cat(buf, len, " AND c.enhanced = :enhanced");
+	if (a->status != NULL)
+		r |= cat(buf, len, " AND c.status = :status");
+	if (a->kind != NULL)
+		r |= cat(buf, len, " AND c.kind = :kind");
+	if (a->direction != NULL)
+		r |= cat(buf, len, " AND c.direction = :direction");
+	if (a->mta != NULL)
+		r |= cat(buf, len, " AND c.mta = :mta");
+	if (a->class != 0)
+		r |= cat(buf, len, " AND " CLASS_EXPR " = :class");
+	return r;
+}
+
+/* Append s with TIME and K replaced (the only words we substitute). */
+static int
+cat_expr(char *buf, size_t len, const char *s, const char *time, size_t k)
+{
+	char	 out[1024], num[16];
+	size_t	 o = 0, n;
+	const char *rep;
+
+	for (; *s != '\0'; s++) {
+		rep = NULL;
+		if (strncmp(s, "TIME", 4) == 0) {
+			rep = time;
+			n = 4;
+		} else if (*s == 'K' && s[1] == '\0') {
+			snprintf(num, sizeof num, "u.k%zu", k);
+			rep = num;
+			n = 1;
+		}
+		if (rep != NULL) {
+			if (o + strlen(rep) >= sizeof out)
+				return -1;
+			memcpy(out + o, rep, strlen(rep));
+			o += strlen(rep);
+			s += n - 1;
+		} else {
+			if (o + 1 >= sizeof out)
+				return -1;
+			out[o++] = *s;
+		}
+	}
+	out[o] = '\0';
+	return cat(buf, len, out);
+}
+
+/* One table's aggregate: its groups and their sums, filters applied. */
+static int
+branch_sql(const struct query_args *a, enum table_id tab, char *buf,
+    size_t len)
+{
+	const char	*time = tab == TAB_HOUR ? "c.hour" : "c.day";
+	char		 num[32];
+	size_t		 i;
+	int		 r = 0;
+
+	r |= cat(buf, len, "SELECT ");
+	for (i = 0; i < a->nby; i++) {
+		r |= cat_expr(buf, len, keys[a->by[i]].inner, time, i);
+		snprintf(num, sizeof num, " AS k%zu, ", i);
+		r |= cat(buf, len, num);
+	}
+	r |= cat(buf, len, tab == TAB_HOUR ?
+	    "SUM(c.n) AS n FROM count_hour AS c"
+	    " WHERE c.hour >= :hsince AND c.hour < :until" :
+	    "SUM(c.n) AS n FROM count_day AS c"
+	    " WHERE c.day >= :dsince AND c.day < :until");
+	r |= filters_sql(a, buf, len);
+	for (i = 0; i < a->nby; i++) {
+		snprintf(num, sizeof num, "%s%zu", i ? ", " : " GROUP BY ",
+		    i + 1);
+		r |= cat(buf, len, num);
+	}
+	return r;
+}
+
+/* Summary SQL from fixed fragments only; values stay bound parameters. */
+int
+query_summary_sql(const struct query_args *a, char *buf, size_t len)
+{
+	size_t	 i;
+	int	 r = 0, jd = 0, jh = 0, timed = 0;
+	char	 num[32];
+
+	if (len == 0)
+		return -1;
+	buf[0] = '\0';
+	r |= cat(buf, len, "SELECT ");
+	for (i = 0; i < a->nby; i++) {
+		r |= cat_expr(buf, len, keys[a->by[i]].outer, "", i);
+		r |= cat(buf, len, ", ");
+		jd |= keys[a->by[i]].join_domain;
+		jh |= keys[a->by[i]].join_host;
+		timed |= keys[a->by[i]].is_time;
+	}
+	r |= cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER ()"
+	    " FROM (");
+	r |= branch_sql(a, TAB_HOUR, buf, len);
+	r |= cat(buf, len, " UNION ALL ");
+	r |= branch_sql(a, TAB_DAY, buf, len);
+	r |= cat(buf, len, ") AS u");
+	for (i = 0; i < a->nby; i++) {
+		if (keys[a->by[i]].join_domain) {
+			snprintf(num, sizeof num, "u.k%zu", i);
+			r |= cat(buf, len, " JOIN domain AS d ON d.id = ");
+			r |= cat(buf, len, num);
+		}
+		if (keys[a->by[i]].join_host) {
+			snprintf(num, sizeof num, "u.k%zu", i);
+			r |= cat(buf, len, " JOIN host AS h ON h.id = ");
+			r |= cat(buf, len, num);
+		}
+	}
+	/* Without grouping keys each branch yields one row, maybe NULL. */
+	r |= cat(buf, len, " WHERE u.n IS NOT NULL");
+	if (a->nby > 0) {
+		r |= cat(buf, len, " GROUP BY ");
+		for (i = 0; i < a->nby; i++) {
+			snprintf(num, sizeof num, "%s%zu", i ? ", " : "",
+			    i + 1);
+			r |= cat(buf, len, num);
+		}
+		r |= cat(buf, len, " ORDER BY ");
+		if (timed) {
+			/* Time series read in time order. */
+			for (i = 0; i < a->nby; i++) {
+				if (!keys[a->by[i]].is_time)
+					continue;
+				snprintf(num, sizeof num, "%zu, ", i + 1);
+				r |= cat(buf, len, num);
+			}
+		}
+		snprintf(num, sizeof num, "%zu DESC", a->nby + 1);
+		r |= cat(buf, len, num);
+		for (i = 0; i < a->nby; i++) {
+			snprintf(num, sizeof num, ", %zu", i + 1);
+			r |= cat(buf, len, num);
+		}
+	}
+	r |= cat(buf, len, " LIMIT :limit");
+	(void)jd;
+	(void)jh;
+	return r ? -1 : 0;
+}
+
+/* The progress handler: stop a query that ran past its time. */
+static int
+progress(void *arg)
+{
+	struct query	*q = arg;
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec > q->deadline.tv_sec || (ts.tv_sec ==
+	    q->deadline.tv_sec && ts.tv_nsec > q->deadline.tv_nsec)) {
+		q->timed_out = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Remember the path and limits; the connection opens on first use. */
+struct query *
+query_new(const char *path, const struct query_limits *limits)
+{
+	struct query	*q;
+
+	if ((q = calloc(1, sizeof *q)) == NULL)
+		return NULL;
+	if ((q->path = strdup(path)) == NULL) {
+		free(q);
+		return NULL;
+	}
+	q->limits = *limits;
+	q->commit_failures = -1;
+	if (q->limits.max_rows <= 0)
+		q->limits.max_rows = 1000;
+	if (q->limits.time_ms <= 0)
+		q->limits.time_ms = 2000;
+	if (q->limits.busy_ms <= 0)
+		q->limits.busy_ms = 1000;
+	if (q->limits.metrics_top <= 0)
+		q->limits.metrics_top = 20;
+	return q;
+}
+
+/* Close the read-only connection; query_free(NULL) is a no-op. */
+void
+query_free(struct query *q)
+{
+	if (q == NULL)
+		return;
+	sqlite3_close(q->db);
+	free(q->path);
+	free(q);
+}
+
+/* Open on first use: the daemon may serve before ingest created the file. */
+static int
+db_open(struct query *q, const char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 version = -1;
+
+	if (q->db != NULL)
+		return 0;
+	if (sqlite3_open_v2(q->path, &q->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(q->db);
+		q->db = NULL;
+		*cause = "database not available yet";
+		return -1;
+	}
+	sqlite3_busy_timeout(q->db, q->limits.busy_ms);
+	sqlite3_progress_handler(q->db, 1000, progress, q);
+	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st,
+	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version != 1) {
+		sqlite3_close(q->db);
+		q->db = NULL;
+		*cause = version == 0 ? "database not initialised yet" :
+		    "database schema version not supported";
+		return -1;
+	}
+	return 0;
+}
+
+/* Arm the per-request deadline the progress handler checks. */
+static void
+start_clock(struct query *q)
+{
+	clock_gettime(CLOCK_MONOTONIC, &q->deadline);
+	q->deadline.tv_sec += q->limits.time_ms / 1000;
+	q->deadline.tv_nsec += (long)(q->limits.time_ms % 1000) * 1000000L;
+	if (q->deadline.tv_nsec >= 1000000000L) {
+		q->deadline.tv_sec++;
+		q->deadline.tv_nsec -= 1000000000L;
+	}
+	q->timed_out = 0;
+}
+
+/* Bind a named parameter if the statement has it. */
+static void
+bind_text(sqlite3_stmt *st, const char *name, const char *v)
+{
+	int	 i;
+
+	if (v != NULL && (i = sqlite3_bind_parameter_index(st, name)) > 0)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Bind an integer parameter if the statement names it. */
+static void
+bind_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int	 i;
+
+	if ((i = sqlite3_bind_parameter_index(st, name)) > 0)
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* Every parameter a count or reason query may name. */
+static void
+bind_args(sqlite3_stmt *st, const struct query_args *a, int64_t limit)
+{
+	bind_int(st, ":hsince", a->since - a->since % HOUR);
+	bind_int(st, ":dsince", a->since - a->since % DAY);
+	bind_int(st, ":until", a->until);
+	bind_text(st, ":domain", a->domain);
+	bind_text(st, ":host", a->host);
+	if (a->reply != -1)
+		bind_int(st, ":reply", a->reply);
+	bind_text(st, ":enhanced", a->enhanced);
+	bind_text(st, ":status", a->status);
+	bind_text(st, ":kind", a->kind);
+	bind_text(st, ":direction", a->direction);
+	bind_text(st, ":mta", a->mta);
+	if (a->class != 0)
+		bind_int(st, ":class", a->class);
+	bind_int(st, ":limit", limit);
+}
+
+/* Map SQLite's answer to an HTTP status and a message. */
+static void
+fail(struct query *q, struct query_result *r, int rc)
+{
+	if (q->timed_out || rc == SQLITE_INTERRUPT) {
+		r->status = 503;
+		r->json = query_error("query took too long; narrow the range "
+		    "or the grouping");
+	} else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+		r->status = 503;
+		r->json = query_error("database busy; try again");
+	} else {
+		r->status = 500;
+		r->json = query_error(sqlite3_errstr(rc));
+	}
+}
+
+/* since/until as the answer echoes them: null when unbounded. */
+static void
+put_range(json_t *o, const struct query_args *a)
+{
+	json_object_set_new(o, "since", a->has_since ? jtime(a->since) :
+	    json_null());
+	json_object_set_new(o, "until", a->has_until ? jtime(a->until) :
+	    json_null());
+}
+
+/* Read the whole statement in one read transaction. */
+static int
+begin(struct query *q)
+{
+	return sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL);
+}
+
+/* End the read transaction so the WAL can be checkpointed. */
+static void
+end(struct query *q)
+{
+	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* GET /v1/summary */
+static void
+ep_summary(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	char		 sql[SQL_MAX];
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows, *row, *o;
+	int64_t		 total = 0, groups = 0, limit;
+	size_t		 i;
+	int		 rc, nrows = 0;
+	enum query_key	 k;
+
+	limit = a->top > 0 && a->top < q->limits.max_rows ? a->top :
+	    q->limits.max_rows;
+	if (query_summary_sql(a, sql, sizeof sql) == -1) {
+		r->status = 500;
+		r->json = query_error("query too complex");
+		return;
+	}
+	if ((rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL)) != SQLITE_OK) {
+		fail(q, r, rc);
+		return;
+	}
+	bind_args(st, a, limit);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row = json_object();
+		for (i = 0; i < a->nby; i++) {
+			k = a->by[i];
+			if (k == QK_CLASS)
+				o = jclass(sqlite3_column_int(st, (int)i));
+			else if (keys[k].is_time)
+				o = jtime(sqlite3_column_int64(st, (int)i));
+			else if (keys[k].is_int)
+				o = json_integer(sqlite3_column_int64(st,
+				    (int)i));
+			else
+				o = jstr((const char *)sqlite3_column_text(st,
+				    (int)i));
+			json_object_set_new(row, keys[k].name, o);
+		}
+		json_object_set_new(row, "count",
+		    json_integer(sqlite3_column_int64(st, (int)a->nby)));
+		total = sqlite3_column_int64(st, (int)a->nby + 1);
+		groups = sqlite3_column_int64(st, (int)a->nby + 2);
+		json_array_append_new(rows, row);
+		nrows++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		fail(q, r, rc);
+		return;
+	}
+	if (a->nby == 0 && nrows == 1 && total == 0) {
+		/* SUM over nothing is NULL: say zero rows plainly. */
+		json_array_clear(rows);
+		json_array_append_new(rows, json_pack("{s:I}", "count",
+		    (json_int_t)0));
+	}
+	r->json = json_object();
+	put_range(r->json, a);
+	json_object_set_new(r->json, "total", json_integer(total));
+	json_object_set_new(r->json, "rows", rows);
+	if (groups > nrows)
+		json_object_set_new(r->json, "truncated", json_true());
+	r->status = 200;
+}
+
+/* GET /v1/domains: top N by attempts and the rest as one row. */
+static void
+ep_domains(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	char		 sql[SQL_MAX];
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows, *row;
+	int64_t		 v[4], other[4] = { 0, 0, 0, 0 }, total = 0;
+	int		 rc, i, top, n = 0, nother = 0;
+
+	top = a->top > 0 ? a->top : 10;
+	if (top > q->limits.max_rows)
+		top = q->limits.max_rows;
+	sql[0] = '\0';
+	rc = cat(sql, sizeof sql, "SELECT d.name, SUM(u.a), SUM(u.s),"
+	    " SUM(u.df), SUM(u.b) FROM (");
+	for (i = 0; i < 2; i++) {
+		rc |= cat(sql, sizeof sql, i == 0 ? "" : " UNION ALL ");
+		rc |= cat(sql, sizeof sql, "SELECT c.domain AS dom,"
+		    " SUM(c.n) AS a,"
+		    " SUM(CASE WHEN c.status = 'sent' THEN c.n ELSE 0 END)"
+		    " AS s,"
+		    " SUM(CASE WHEN c.status = 'deferred' THEN c.n ELSE 0 END)"
+		    " AS df, SUM(CASE WHEN c.status IN ('bounced', 'rejected')"
+		    " THEN c.n ELSE 0 END) AS b FROM ");
+		rc |= cat(sql, sizeof sql, i == 0 ? "count_hour AS c WHERE"
+		    " c.hour >= :hsince AND c.hour < :until" : "count_day AS c"
+		    " WHERE c.day >= :dsince AND c.day < :until");
+		rc |= filters_sql(a, sql, sizeof sql);
+		rc |= cat(sql, sizeof sql, " GROUP BY c.domain");
+	}
+	rc |= cat(sql, sizeof sql, ") AS u JOIN domain AS d ON d.id = u.dom"
+	    " GROUP BY u.dom ORDER BY 2 DESC, 1");
+	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
+	    NULL)) != SQLITE_OK) {
+		fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
+		return;
+	}
+	bind_args(st, a, 0);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < 4; i++)
+			v[i] = sqlite3_column_int64(st, i + 1);
+		total += v[0];
+		if (n < top) {
+			row = json_pack("{s:o s:I s:I s:I s:I s:f s:f}",
+			    "domain", jstr((const char *)
+			    sqlite3_column_text(st, 0)),
+			    "attempts", (json_int_t)v[0],
+			    "sent", (json_int_t)v[1],
+			    "deferred", (json_int_t)v[2],
+			    "bounced", (json_int_t)v[3],
+			    "deferred_share", v[0] ? (double)v[2] / v[0] : 0.0,
+			    "bounced_share", v[0] ? (double)v[3] / v[0] : 0.0);
+			json_array_append_new(rows, row);
+			n++;
+		} else {
+			for (i = 0; i < 4; i++)
+				other[i] += v[i];
+			nother++;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		fail(q, r, rc);
+		return;
+	}
+	if (nother > 0) {
+		row = json_pack("{s:s s:b s:i s:I s:I s:I s:I s:f s:f}",
+		    "domain", "(other)", "other", 1, "domains", nother,
+		    "attempts", (json_int_t)other[0],
+		    "sent", (json_int_t)other[1],
+		    "deferred", (json_int_t)other[2],
+		    "bounced", (json_int_t)other[3],
+		    "deferred_share", other[0] ? (double)other[2] / other[0] :
+		    0.0,
+		    "bounced_share", other[0] ? (double)other[3] / other[0] :
+		    0.0);
+		json_array_append_new(rows, row);
+	}
+	r->json = json_object();
+	put_range(r->json, a);
+	json_object_set_new(r->json, "total", json_integer(total));
+	json_object_set_new(r->json, "domains", json_integer(n + nother));
+	json_object_set_new(r->json, "rows", rows);
+	r->status = 200;
+}
+
+/* GET /v1/reasons: normalised texts by (reply, enhanced, text). */
+static void
+ep_reasons(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	char		 sql[SQL_MAX];
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows;
+	int64_t		 total = 0, groups = 0;
+	int		 rc, top, n = 0;
+
+	top = a->top > 0 ? a->top : 20;
+	if (top > q->limits.max_rows)
+		top = q->limits.max_rows;
+	sql[0] = '\0';
+	rc = cat(sql, sizeof sql, "SELECT reply, enhanced, text, SUM(n),"
+	    " SUM(SUM(n)) OVER (), COUNT(*) OVER () FROM reason_day"
+	    " WHERE day >= :dsince AND day < :until");
+	if (a->domain != NULL)
+		rc |= cat(sql, sizeof sql, " AND domain = (SELECT id FROM"
+		    " domain WHERE name = :domain)");
+	if (a->reply != -1)
+		rc |= cat(sql, sizeof sql, " AND reply = :reply");
+	if (a->enhanced != NULL)
+		rc |= cat(sql, sizeof sql, " AND enhanced = :enhanced");
+	if (a->direction != NULL)
+		rc |= cat(sql, sizeof sql, " AND direction = :direction");
+	if (a->class != 0)
+		rc |= cat(sql, sizeof sql, " AND (CASE WHEN reply != 0 THEN"
+		    " reply / 100 ELSE CAST(substr(enhanced, 1, 1) AS"
+		    " INTEGER) END) = :class");
+	rc |= cat(sql, sizeof sql, " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2,"
+	    " 3 LIMIT :limit");
+	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
+	    NULL)) != SQLITE_OK) {
+		fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
+		return;
+	}
+	bind_args(st, a, top);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(rows, json_pack("{s:I s:o s:o s:I}",
+		    "reply", (json_int_t)sqlite3_column_int64(st, 0),
+		    "enhanced", jstr((const char *)sqlite3_column_text(st, 1)),
+		    "text", jstr((const char *)sqlite3_column_text(st, 2)),
+		    "count", (json_int_t)sqlite3_column_int64(st, 3)));
+		total = sqlite3_column_int64(st, 4);
+		groups = sqlite3_column_int64(st, 5);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		fail(q, r, rc);
+		return;
+	}
+	r->json = json_object();
+	put_range(r->json, a);
+	json_object_set_new(r->json, "total", json_integer(total));
+	json_object_set_new(r->json, "rows", rows);
+	if (groups > n)
+		json_object_set_new(r->json, "truncated", json_true());
+	r->status = 200;
+}
+
+/* GET /v1/lines: lines read by outcome, for the unrecognised share. */
+static void
+ep_lines(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows;
+	int64_t		 total = 0;
+	int		 rc;
+
+	if ((rc = sqlite3_prepare_v2(q->db, "SELECT result, SUM(n) FROM"
+	    " lines_hour WHERE hour >= :hsince AND hour < :until"
+	    " GROUP BY 1 ORDER BY 2 DESC, 1", -1, &st, NULL)) != SQLITE_OK) {
+		fail(q, r, rc);
+		return;
+	}
+	bind_args(st, a, 0);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(rows, json_pack("{s:o s:I}",
+		    "result", jstr((const char *)sqlite3_column_text(st, 0)),
+		    "count", (json_int_t)sqlite3_column_int64(st, 1)));
+		total += sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		fail(q, r, rc);
+		return;
+	}
+	r->json = json_object();
+	put_range(r->json, a);
+	json_object_set_new(r->json, "total", json_integer(total));
+	json_object_set_new(r->json, "rows", rows);
+	r->status = 200;
+}
+
+/* A meta value as a number, or -1. */
+static int64_t
+meta_int(struct query *q, const char *key)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT value FROM meta WHERE key = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The daemon's own count when it gave one, else what meta says. */
+static int64_t
+commit_failures(struct query *q)
+{
+	int64_t	 n;
+
+	if (q->commit_failures >= 0)
+		return q->commit_failures;
+	n = meta_int(q, "commit_failures");
+	return n > 0 ? n : 0;
+}
+
+/* Bytes the database uses on disk, WAL included. */
+static int64_t
+db_bytes(const char *path)
+{
+	struct stat	 sb;
+	char		 wal[PATH_MAX];
+	int64_t		 n = 0;
+
+	if (stat(path, &sb) == 0)
+		n += sb.st_size;
+	if (snprintf(wal, sizeof wal, "%s-wal", path) < (int)sizeof wal &&
+	    stat(wal, &sb) == 0)
+		n += sb.st_size;
+	return n;
+}
+
+struct ingest {
+	int64_t	 lines, unrecognised, long_lines, bytes_lost, lag;
+	int64_t	 last_commit;
+	int	 files, behind;
+};
+
+/* Walk the file table; fill the totals and, if asked, a JSON list. */
+static int
+files_scan(struct query *q, struct ingest *in, json_t *list, int max)
+{
+	sqlite3_stmt	*st;
+	struct stat	 sb;
+	const char	*path, *state;
+	int64_t		 offset, size, dev, ino;
+	int		 rc, current;
+	json_t		*f;
+
+	memset(in, 0, sizeof *in);
+	in->last_commit = -1;
+	if ((rc = sqlite3_prepare_v2(q->db, "SELECT path, format, dev, ino,"
+	    " offset, lines, unrecognised, long_lines, bytes_lost, state,"
+	    " last_commit FROM file ORDER BY id DESC", -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(st, 0);
+		dev = sqlite3_column_int64(st, 2);
+		ino = sqlite3_column_int64(st, 3);
+		offset = sqlite3_column_int64(st, 4);
+		state = (const char *)sqlite3_column_text(st, 9);
+		in->lines += sqlite3_column_int64(st, 5);
+		in->unrecognised += sqlite3_column_int64(st, 6);
+		in->long_lines += sqlite3_column_int64(st, 7);
+		in->bytes_lost += sqlite3_column_int64(st, 8);
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 10) > in->last_commit)
+			in->last_commit = sqlite3_column_int64(st, 10);
+		/* The path may now name a newer file: only trust its size
+		 * when the identity still matches. */
+		current = path != NULL && stat(path, &sb) == 0 &&
+		    (int64_t)sb.st_dev == dev && (int64_t)sb.st_ino == ino;
+		size = current ? (int64_t)sb.st_size : -1;
+		if (current && state != NULL && strcmp(state, "active") == 0 &&
+		    size > offset) {
+			in->lag += size - offset;
+			in->behind++;
+		}
+		in->files++;
+		if (list == NULL || (int)json_array_size(list) >= max)
+			continue;
+		f = json_pack("{s:o s:o s:o s:I s:I s:I s:I s:I s:o s:b}",
+		    "path", jstr(path),
+		    "format", jstr((const char *)sqlite3_column_text(st, 1)),
+		    "size", current ? json_integer(size) : json_null(),
+		    "offset", (json_int_t)offset,
+		    "lines", (json_int_t)sqlite3_column_int64(st, 5),
+		    "unrecognised", (json_int_t)sqlite3_column_int64(st, 6),
+		    "long_lines", (json_int_t)sqlite3_column_int64(st, 7),
+		    "bytes_lost", (json_int_t)sqlite3_column_int64(st, 8),
+		    "state", jstr(state),
+		    "current", current);
+		json_array_append_new(list, f);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* GET /v1/status */
+static void
+ep_status(struct query *q, struct query_result *r)
+{
+	struct ingest	 in;
+	json_t		*files;
+	int64_t		 last;
+	int		 rc;
+
+	files = json_array();
+	if ((rc = files_scan(q, &in, files, q->limits.max_rows)) !=
+	    SQLITE_OK) {
+		json_decref(files);
+		fail(q, r, rc);
+		return;
+	}
+	if ((last = meta_int(q, "last_commit")) < in.last_commit)
+		last = in.last_commit;
+	r->json = json_pack("{s:s s:i s:i s:o s:i s:I s:I s:I s:I s:I s:b"
+	    " s:o s:I s:I}",
+	    "version", PACKAGE_VERSION,
+	    "api", QUERY_API,
+	    "schema", 1,
+	    "files", files,
+	    "files_total", in.files,
+	    "lines_total", (json_int_t)in.lines,
+	    "unrecognised_total", (json_int_t)in.unrecognised,
+	    "long_lines_total", (json_int_t)in.long_lines,
+	    "bytes_lost_total", (json_int_t)in.bytes_lost,
+	    "lag_bytes", (json_int_t)in.lag,
+	    "caught_up", in.behind == 0,
+	    "last_commit", last >= 0 ? jtime(last) : json_null(),
+	    "commit_failures", (json_int_t)commit_failures(q),
+	    "db_bytes", (json_int_t)db_bytes(q->path));
+	r->status = r->json != NULL ? 200 : 500;
+}
+
+/* Prometheus label values: backslash, quote and newline escaped. */
+static void
+prom_label(FILE *f, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* GET /metrics: totals since the database began, as counters. */
+static void
+ep_metrics(struct query *q, struct query_result *r)
+{
+	FILE		*f;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	sqlite3_stmt	*st = NULL;
+	struct ingest	 in;
+	int		 rc;
+	int64_t		 last;
+
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		r->status = 500;
+		r->json = query_error("out of memory");
+		return;
+	}
+	fputs("# HELP smtptally_attempts_total Delivery attempts by SMTP "
+	    "reply class, reply code and enhanced status code.\n"
+	    "# TYPE smtptally_attempts_total counter\n", f);
+	rc = sqlite3_prepare_v2(q->db, "SELECT cls, reply, enhanced, SUM(n)"
+	    " FROM (SELECT " CLASS_EXPR " AS cls, c.reply AS reply,"
+	    " c.enhanced AS enhanced, SUM(c.n) AS n FROM count_hour AS c"
+	    " WHERE c.kind = 'attempt' GROUP BY 1, 2, 3 UNION ALL"
+	    " SELECT " CLASS_EXPR ", c.reply, c.enhanced, SUM(c.n)"
+	    " FROM count_day AS c WHERE c.kind = 'attempt' GROUP BY 1, 2, 3)"
+	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 LIMIT ?", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, q->limits.max_rows);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			fprintf(f, "smtptally_attempts_total{class=\"%dxx\","
+			    "reply=\"%d\",enhanced=\"",
+			    sqlite3_column_int(st, 0),
+			    sqlite3_column_int(st, 1));
+			prom_label(f, (const char *)sqlite3_column_text(st,
+			    2));
+			fprintf(f, "\"} %lld\n",
+			    (long long)sqlite3_column_int64(st, 3));
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	} else
+		goto fail;
+
+	fputs("# HELP smtptally_domain_attempts_total Delivery attempts by "
+	    "class for the busiest recipient domains; the rest under "
+	    "domain=\"(other)\".\n"
+	    "# TYPE smtptally_domain_attempts_total counter\n", f);
+	rc = sqlite3_prepare_v2(q->db, "WITH per AS MATERIALIZED (SELECT dom,"
+	    " cls, SUM(n) AS n FROM (SELECT c.domain AS dom, " CLASS_EXPR
+	    " AS cls, SUM(c.n) AS n FROM count_hour AS c WHERE"
+	    " c.kind = 'attempt' GROUP BY 1, 2 UNION ALL SELECT c.domain, "
+	    CLASS_EXPR ", SUM(c.n) FROM count_day AS c WHERE"
+	    " c.kind = 'attempt' GROUP BY 1, 2) GROUP BY 1, 2),"
+	    " top AS (SELECT dom FROM per GROUP BY dom"
+	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
+	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"
+	    " per.cls, SUM(per.n) FROM per JOIN domain AS d ON d.id = per.dom"
+	    " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int(st, 1, q->limits.metrics_top);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fputs("smtptally_domain_attempts_total{domain=\"", f);
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			fputs("(other)", f);
+		else
+			prom_label(f, (const char *)sqlite3_column_text(st,
+			    0));
+		fprintf(f, "\",class=\"%dxx\"} %lld\n",
+		    sqlite3_column_int(st, 1),
+		    (long long)sqlite3_column_int64(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto fail;
+
+	if ((rc = files_scan(q, &in, NULL, 0)) != SQLITE_OK)
+		goto fail;
+	if ((last = meta_int(q, "last_commit")) < in.last_commit)
+		last = in.last_commit;
+	fprintf(f, "# HELP smtptally_lines_total Log lines read.\n"
+	    "# TYPE smtptally_lines_total counter\n"
+	    "smtptally_lines_total %lld\n"
+	    "# HELP smtptally_unrecognised_lines_total Log lines that looked "
+	    "like mail log lines but could not be read.\n"
+	    "# TYPE smtptally_unrecognised_lines_total counter\n"
+	    "smtptally_unrecognised_lines_total %lld\n"
+	    "# HELP smtptally_long_lines_total Log lines skipped for being "
+	    "too long.\n"
+	    "# TYPE smtptally_long_lines_total counter\n"
+	    "smtptally_long_lines_total %lld\n"
+	    "# HELP smtptally_truncation_lost_bytes_total Bytes lost when a "
+	    "log was truncated before it was read.\n"
+	    "# TYPE smtptally_truncation_lost_bytes_total counter\n"
+	    "smtptally_truncation_lost_bytes_total %lld\n"
+	    "# HELP smtptally_commit_failures_total Database commits that "
+	    "failed.\n"
+	    "# TYPE smtptally_commit_failures_total counter\n"
+	    "smtptally_commit_failures_total %lld\n"
+	    "# HELP smtptally_lag_bytes Bytes written to followed logs and "
+	    "not yet counted.\n"
+	    "# TYPE smtptally_lag_bytes gauge\n"
+	    "smtptally_lag_bytes %lld\n"
+	    "# HELP smtptally_files Followed log file generations known.\n"
+	    "# TYPE smtptally_files gauge\n"
+	    "smtptally_files %d\n",
+	    (long long)in.lines, (long long)in.unrecognised,
+	    (long long)in.long_lines, (long long)in.bytes_lost,
+	    (long long)commit_failures(q),
+	    (long long)in.lag, in.files);
+	if (last >= 0)
+		fprintf(f, "# HELP smtptally_last_commit_timestamp_seconds "
+		    "When counts were last committed.\n"
+		    "# TYPE smtptally_last_commit_timestamp_seconds gauge\n"
+		    "smtptally_last_commit_timestamp_seconds %lld\n",
+		    (long long)last);
+	fprintf(f, "# HELP smtptally_database_bytes Size of the database "
+	    "and its WAL.\n"
+	    "# TYPE smtptally_database_bytes gauge\n"
+	    "smtptally_database_bytes %lld\n", (long long)db_bytes(q->path));
+	if (fclose(f) != 0) {
+		free(buf);
+		r->status = 500;
+		r->json = query_error("out of memory");
+		return;
+	}
+	r->text = buf;
+	r->textlen = len;
+	r->status = 200;
+	return;
+fail:
+	fclose(f);
+	free(buf);
+	fail(q, r, rc);
+}
+
+enum ep_id { EP_SUMMARY, EP_DOMAINS, EP_REASONS, EP_LINES, EP_STATUS,
+    EP_METRICS };
+
+static const struct endpoint {
+	const char	*path;
+	enum ep_id	 id;
+	unsigned	 allow;
+} endpoints[] = {
+	{ "/v1/summary", EP_SUMMARY, QA_RANGE | QA_BY | QA_FILTERS | QA_TOP },
+	{ "/v1/domains", EP_DOMAINS, QA_RANGE | QA_FILTERS | QA_TOP },
+	{ "/v1/reasons", EP_REASONS, QA_RANGE | QA_FILTERS | QA_TOP },
+	{ "/v1/lines", EP_LINES, QA_RANGE },
+	{ "/v1/status", EP_STATUS, 0 },
+	{ "/metrics", EP_METRICS, 0 },
+};
+
+/* One request: route, validate, read in one transaction, answer. */
+void
+query_run(struct query *q, const char *path, const struct query_param *p,
+    size_t n, int64_t now, struct query_result *r)
+{
+	const struct endpoint	*e = NULL;
+	struct query_args	 a;
+	const char		*cause;
+	char			 err[256];
+	size_t			 i;
+
+	memset(r, 0, sizeof *r);
+	for (i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+		if (strcmp(path, endpoints[i].path) == 0)
+			e = &endpoints[i];
+	if (e == NULL) {
+		r->status = 404;
+		r->json = query_error("no such endpoint (try /v1/summary, "
+		    "/v1/domains, /v1/reasons, /v1/lines, /v1/status, "
+		    "/metrics)");
+		return;
+	}
+	if (query_args_parse(p, n, now, e->allow, &a, err, sizeof err) == -1) {
+		r->status = 400;
+		r->json = query_error(err);
+		return;
+	}
+	if (db_open(q, &cause) == -1) {
+		r->status = 503;
+		r->json = query_error(cause);
+		return;
+	}
+	start_clock(q);
+	if (begin(q) != SQLITE_OK) {
+		fail(q, r, sqlite3_errcode(q->db));
+		return;
+	}
+	switch (e->id) {
+	case EP_SUMMARY:
+		ep_summary(q, &a, r);
+		break;
+	case EP_DOMAINS:
+		ep_domains(q, &a, r);
+		break;
+	case EP_REASONS:
+		ep_reasons(q, &a, r);
+		break;
+	case EP_LINES:
+		ep_lines(q, &a, r);
+		break;
+	case EP_STATUS:
+		ep_status(q, r);
+		break;
+	case EP_METRICS:
+		ep_metrics(q, r);
+		break;
+	}
+	end(q);
+	if (r->json == NULL && r->text == NULL) {
+		r->status = 500;
+		r->json = query_error("out of memory");
+	}
+}
+
+/* The daemon passes in what only its memory knows. */
+void
+query_set_commit_failures(struct query *q, int64_t n)
+{
+	q->commit_failures = n;
+}
+
+/* Release an answer; safe on a cleared one. */
+void
+query_result_clear(struct query_result *r)
+{
+	json_decref(r->json);
+	free(r->text);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,687 @@
+/*
+ * smtptallyd: the daemon's main: command line, wiring and the commit loop.
+ *
+ * tail hands lines to d_line, which parses them and adds events to the
+ * tally.  d_commit writes the tally and the offsets the lines came from in
+ * one transaction; a failed commit throws both away, seeks every file back
+ * to its committed offset, stops reading and retries with back-off.
+ * Commits happen at most every --commit-interval while lines arrive, when
+ * the tally is full, and on SIGTERM/SIGINT before exit.
+ *
+ * Not here: parsing, SQL, file identity, serving (http.c is started at the
+ * marked place).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "notify.h"
+#include "parse.h"
+#include "store.h"
+#include "tail.h"
+#include "tally.h"
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR	"/var"
+#endif
+#ifndef RUNSTATEDIR
+#define RUNSTATEDIR	"/run"
+#endif
+
+#define D_BUDGET		(4U * 1024 * 1024)	/* bytes per read pass */
+#define D_BACKOFF_MAX		30
+
+struct daemon {
+	struct event_base	*base;
+	struct store		*store;
+	struct tally		*tally;
+	struct tail		*tail;
+	struct event		*read_ev;
+	struct event		*commit_ev;
+	struct event		*retry_ev;
+	struct event		*retain_ev;
+	struct event		*sigterm_ev;
+	struct event		*sigint_ev;
+	struct event		*sighup_ev;
+	struct event		*watchdog_ev;
+	struct conf		*conf;		/* running configuration */
+	const struct conf	*cmdline;	/* options, re-applied on HUP */
+	const char		*conffile;
+	int			 confreq;	/* -f given: file must exist */
+	struct tail_opts	 o;		/* as at start */
+	int			 oneshot;
+	int64_t			 commit_failures;	/* for /metrics */
+	int			 failing;
+	int			 paused;
+	int			 backoff;
+	int			 interval_ms;
+	int			 retain_hours_days;
+	int			 retain_days_days;
+	int64_t			 now;
+	long			 utc_offset;
+	struct timespec		 last_commit;
+};
+
+/* The daemon's own options; every config key adds its own (conf.c). */
+static const struct option d_ownopts[] = {
+	{ "foreground",		no_argument,		NULL, 'd' },
+	{ "config",		required_argument,	NULL, 'f' },
+	{ "check",		no_argument,		NULL, 'n' },
+	{ "oneshot",		no_argument,		NULL, 'O' },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+};
+#define D_NOWNOPTS	(sizeof(d_ownopts) / sizeof(d_ownopts[0]))
+
+
+/* The synopsis, on stdout for --help, else on stderr. */
+static void __attribute__((__noreturn__))
+d_usage(int code)
+{
+	FILE	*fp = code == 0 ? stdout : stderr;
+
+	fprintf(fp,
+	    "usage: smtptallyd [-dnv] [-f file] [--oneshot] "
+	    "[--follow [postfix:|exim:]path]... [option ...]\n"
+	    "  -d, --foreground        stay in the foreground, log to stderr\n"
+	    "  -f, --config file       configuration [%s]\n"
+	    "  -n, --check             check the configuration and exit\n"
+	    "      --oneshot           read every file to its end, commit, "
+	    "exit\n"
+	    "  -v, --verbose           log more (twice: debug)\n"
+	    "  -h, --help, --version\n", CONF_PATH_DEFAULT);
+	if (code == 0)
+		conf_usage(fp);
+	exit(code);
+}
+
+/* Seconds since a point on the monotonic clock, in milliseconds. */
+static long long
+d_ms_since(const struct timespec *then)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - then->tv_sec) * 1000 +
+	    (now.tv_nsec - then->tv_nsec) / 1000000;
+}
+
+/* Refresh "now" and the local UTC offset used for syslog stamps. */
+static void
+d_clock(struct daemon *d)
+{
+	time_t		now = time(NULL);
+
+	d->now = (int64_t)now;
+	d->utc_offset = conf_utc_offset(d->conf, now);
+}
+
+/* One line from tail: parse, count; "full" makes tail offer it again. */
+static int
+d_line(struct tail_line *l, void *arg)
+{
+	struct daemon		*d = arg;
+	struct parse_ctx	 ctx;
+	struct event		 ev;
+	enum parse_result	 pr;
+	enum tally_line		 res;
+	int64_t			 when;
+	int			 r;
+
+	when = l->last_time != 0 ? l->last_time : d->now;
+	if (l->is_long) {
+		r = tally_add_line(d->tally, when, l->file_id, TALLY_LINE_LONG);
+		return r == TALLY_OK ? TAIL_LINE_OK : TAIL_LINE_FULL;
+	}
+	ctx.ref_time = d->conf->year == CONF_YEAR_MTIME && l->ref_time != 0 ?
+	    l->ref_time : d->now;
+	ctx.utc_offset = d->utc_offset;
+	ctx.cache = NULL;
+	pr = parse_line(&ctx, l->mta, l->buf, l->len, &ev);
+	switch (pr) {
+	case PARSE_EVENT:
+		if (tally_add(d->tally, &ev, l->file_id) != TALLY_OK)
+			return TAIL_LINE_FULL;
+		l->last_time = ev.time;
+		return TAIL_LINE_OK;
+	case PARSE_IGNORED:
+		res = TALLY_LINE_IGNORED;
+		break;
+	case PARSE_FOREIGN:
+		res = TALLY_LINE_FOREIGN;
+		break;
+	default:
+		res = TALLY_LINE_UNRECOGNISED;
+		break;
+	}
+	if (tally_add_line(d->tally, when, l->file_id, res) != TALLY_OK)
+		return TAIL_LINE_FULL;
+	return pr == PARSE_UNRECOGNISED ? TAIL_LINE_UNRECOGNISED :
+	    TAIL_LINE_OK;
+}
+
+/* Commit the tally and the offsets; on failure throw both away, rewind
+ * the files and pause reading until the back-off timer fires. */
+static int
+d_commit(struct daemon *d)
+{
+	const struct store_delta	*deltas;
+	const char			*cause;
+	struct timeval			 tv;
+	size_t				 n;
+	int				 rc;
+
+	n = tail_deltas(d->tail, &deltas);
+	if (n == 0 && tally_keys(d->tally) == 0)
+		return 0;
+	d_clock(d);
+	if ((rc = store_commit(d->store, d->tally, deltas, n, d->now,
+	    &cause)) != 0) {
+		if (rc == STORE_STALE)
+			fatalx("store: %s", cause);
+		d->commit_failures++;
+		tally_clear(d->tally);
+		tail_rewind(d->tail);
+		d->backoff = d->backoff == 0 ? 1 : d->backoff * 2;
+		if (d->backoff > D_BACKOFF_MAX)
+			d->backoff = D_BACKOFF_MAX;
+		if (!d->failing)
+			log_warnx("store: commit failed%s: %s; reading stopped, "
+			    "retrying", store_is_full(d->store) ?
+			    " (disk full)" : "", cause);
+		else
+			log_debug("store: commit failed again: %s", cause);
+		d->failing = 1;
+		if (!d->oneshot) {
+			d->paused = 1;
+			tv.tv_sec = d->backoff;
+			tv.tv_usec = 0;
+			evtimer_add(d->retry_ev, &tv);
+		}
+		return -1;
+	}
+	tail_committed(d->tail);
+	tally_clear(d->tally);
+	clock_gettime(CLOCK_MONOTONIC, &d->last_commit);
+	if (d->failing)
+		log_info("store: commits work again");
+	d->failing = 0;
+	d->backoff = 0;
+	return 0;
+}
+
+/* A read pass: lines into the tally, commit when full or due. */
+static void
+d_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon		*d = arg;
+	enum tail_status	 r;
+
+	(void)fd;
+	(void)what;
+	if (d->paused)
+		return;
+	d_clock(d);
+	r = tail_read(d->tail, D_BUDGET);
+	if (r == TAIL_FULL) {
+		if (d_commit(d) == 0)
+			event_active(d->read_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if (d_ms_since(&d->last_commit) >= d->interval_ms &&
+	    tail_pending(d->tail) && d_commit(d) == -1)
+		return;
+	if (r == TAIL_MORE)
+		event_active(d->read_ev, EV_TIMEOUT, 0);
+}
+
+/* tail says something may have changed: schedule a read pass. */
+static void
+d_wake(void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (!d->paused)
+		event_active(d->read_ev, EV_TIMEOUT, 0);
+}
+
+/* Lines read but not yet committed get committed within the interval. */
+static void
+d_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	if (!d->paused && tail_pending(d->tail) &&
+	    d_ms_since(&d->last_commit) >= d->interval_ms)
+		(void)d_commit(d);
+}
+
+/* Back-off over: read again (from the committed offsets). */
+static void
+d_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	d->paused = 0;
+	event_active(d->read_ev, EV_TIMEOUT, 0);
+}
+
+/* Hours past the retention period become days (hourly). */
+static void
+d_retain(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	const char	*cause;
+
+	(void)fd;
+	(void)what;
+	d_clock(d);
+	if (store_retain(d->store, d->now, d->retain_hours_days,
+	    d->retain_days_days, &cause) == -1)
+		log_warnx("store: retention: %s", cause);
+}
+
+/* SIGTERM/SIGINT: commit what was read, then leave the loop. */
+static void
+d_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)what;
+	(void)notify_stopping();
+	log_info("signal %d: committing and exiting", (int)sig);
+	if (tail_pending(d->tail))
+		(void)d_commit(d);
+	event_base_loopbreak(d->base);
+}
+
+/* "12.3 MB of 100.0 MB, 250.1 MB/s, ETA 0:01" on a terminal. */
+static void
+d_progress(struct daemon *d, const struct timespec *start, int final)
+{
+	uint64_t	done, total;
+	double		secs, rate;
+	long		eta;
+
+	tail_progress(d->tail, &done, &total);
+	secs = (double)d_ms_since(start) / 1000.0;
+	rate = secs > 0 ? (double)done / secs : 0;
+	eta = rate > 0 && total > done ? (long)((double)(total - done) / rate)
+	    : 0;
+	fprintf(stderr, "\rsmtptallyd: %.1f MB of %.1f MB, %.1f MB/s, "
+	    "ETA %ld:%02ld  %s", (double)done / 1e6, (double)total / 1e6,
+	    rate / 1e6, eta / 60, eta % 60, final ? "\n" : "");
+	fflush(stderr);
+}
+
+/* --oneshot: read every file to its current end, commit, exit. */
+static int
+d_oneshot(struct daemon *d)
+{
+	struct timespec		 start, shown;
+	enum tail_status	 r;
+	const char		*cause;
+	int			 tty = isatty(STDERR_FILENO);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	shown = start;
+	for (;;) {
+		d_clock(d);
+		r = tail_read(d->tail, D_BUDGET);
+		if (r == TAIL_FULL || (r == TAIL_MORE &&
+		    d_ms_since(&d->last_commit) >= d->interval_ms)) {
+			if (d_commit(d) == -1)
+				return 1;
+		}
+		if (tty && d_ms_since(&shown) >= 500) {
+			d_progress(d, &start, 0);
+			clock_gettime(CLOCK_MONOTONIC, &shown);
+		}
+		if (r == TAIL_IDLE)
+			break;
+	}
+	if (d_commit(d) == -1)
+		return 1;
+	if (tty)
+		d_progress(d, &start, 1);
+	if (store_retain(d->store, d->now, d->retain_hours_days,
+	    d->retain_days_days, &cause) == -1)
+		log_warnx("store: retention: %s", cause);
+	return 0;
+}
+
+/* A tail following the configured files, resumed from the store's
+ * committed offsets; NULL and a cause on failure. */
+static struct tail *
+d_tail(struct daemon *d, const struct conf *c, const char **cause)
+{
+	struct tail	*t;
+	size_t		 i;
+
+	if ((t = tail_new(d->oneshot ? NULL : d->base, d->store, &d->o,
+	    d_line, d_wake, d)) == NULL) {
+		*cause = "out of memory";
+		return NULL;
+	}
+	for (i = 0; i < c->nfollow; i++)
+		if (tail_add(t, c->follow[i].path, c->follow[i].mta,
+		    cause) == -1) {
+			tail_free(t);
+			return NULL;
+		}
+	if (tail_start(t, cause) == -1) {
+		tail_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Re-arm the commit timer after commit_interval changed. */
+static void
+d_commit_timer(struct daemon *d)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = d->interval_ms / 1000;
+	tv.tv_usec = (d->interval_ms % 1000) * 1000;
+	event_del(d->commit_ev);
+	event_add(d->commit_ev, &tv);
+}
+
+/* SIGHUP: read the configuration again.  An invalid one is refused and
+ * the running one kept.  Followed files added or removed: commit what was
+ * read, then follow the new list from the committed offsets (the same path
+ * as a restart, so nothing is lost or counted twice). */
+static void
+d_hup(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon		*d = arg;
+	struct conf		*n;
+	struct conf_errors	 errs;
+	struct conf_diff	 diff;
+	struct tail		*t;
+	const char		*cause;
+	size_t			 i;
+
+	(void)fd;
+	(void)what;
+	(void)notify_reloading();
+	conf_errors_init(&errs);
+	if ((n = malloc(sizeof(*n))) == NULL) {
+		log_warn("reload");
+		goto done;
+	}
+	if (conf_load(n, d->conffile, d->confreq, d->cmdline, &errs) == -1) {
+		for (i = 0; i < errs.n; i++)
+			log_warnx("reload: %s", errs.msg[i]);
+		log_warnx("reload refused: keeping the running configuration");
+		free(n);
+		goto done;
+	}
+	conf_diff(d->conf, n, &diff);
+	if (diff.nadded > 0 || diff.nremoved > 0) {
+		if (d->paused || (tail_pending(d->tail) && d_commit(d) == -1)) {
+			log_warnx("reload refused: cannot commit now; keeping "
+			    "the running configuration");
+			free(n);
+			goto done;
+		}
+		if ((t = d_tail(d, n, &cause)) == NULL) {
+			log_warnx("reload refused: %s", cause);
+			free(n);
+			goto done;
+		}
+		tail_free(d->tail);
+		d->tail = t;
+		for (i = 0; i < diff.nremoved; i++)
+			log_info("reload: released %s",
+			    d->conf->follow[diff.removed[i]].path);
+		for (i = 0; i < diff.nadded; i++)
+			log_info("reload: following %s",
+			    n->follow[diff.added[i]].path);
+	}
+	for (i = 0; i < CONF_NKEYS; i++)
+		if (diff.restart[i])
+			log_warnx("reload: %s changed: takes effect at the "
+			    "next start", conf_table(NULL)[i].name);
+	d->interval_ms = n->commit_interval;
+	d->retain_hours_days = n->retention_days;
+	d->retain_days_days = n->keep_days;
+	free(d->conf);
+	d->conf = n;
+	d_commit_timer(d);
+	d_clock(d);
+	log_info("reloaded: %zu file(s)", n->nfollow);
+	event_active(d->read_ev, EV_TIMEOUT, 0);
+done:
+	(void)notify_ready();
+	(void)notify_status("following %zu file(s)", d->conf->nfollow);
+}
+
+/* Half the watchdog interval has passed: the loop is alive. */
+static void
+d_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	(void)notify_watchdog();
+}
+
+/* /metrics and /v1/status want the failed commits only we know. */
+static int64_t
+d_commit_failures(void *arg)
+{
+	struct daemon	*d = arg;
+
+	return d->commit_failures;
+}
+
+/* Parse the command line, open the store, follow, loop until a signal. */
+int
+main(int argc, char *argv[])
+{
+	struct http_config	 hc;
+	struct http		*http = NULL;
+	char			*hcause;
+	struct daemon		 d;
+	struct option		 lo[D_NOWNOPTS + CONF_NKEYS + 1];
+	struct conf		*cl;
+	struct conf_errors	 errs;
+	struct timeval		 tv;
+	const char		*cause;
+	char			 cwd[PATH_MAX];
+	size_t			 n;
+	uint64_t		 wd;
+	int			 ch, foreground = 0, verbose = 0, check = 0, rc;
+
+	memset(&d, 0, sizeof(d));
+	memset(lo, 0, sizeof(lo));
+	memcpy(lo, d_ownopts, sizeof(d_ownopts));
+	n = conf_longopts(lo + D_NOWNOPTS, CONF_NKEYS);
+	if ((cl = malloc(sizeof(*cl))) == NULL ||
+	    (d.conf = malloc(sizeof(*d.conf))) == NULL) {
+		fprintf(stderr, "smtptallyd: out of memory\n");
+		return 1;
+	}
+	conf_defaults(cl);
+	conf_errors_init(&errs);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		cwd[0] = '\0';
+	d.conffile = CONF_PATH_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "df:hnv", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			d.conffile = optarg;
+			d.confreq = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'O':
+			d.oneshot = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			d_usage(0);
+		case 'V':
+			printf("smtptallyd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			if (ch >= CONF_OPT_BASE && ch < CONF_OPT_BASE +
+			    CONF_NKEYS) {
+				(void)conf_option(cl, &conf_table(NULL)[ch -
+				    CONF_OPT_BASE], optarg, cwd[0] != '\0' ?
+				    cwd : NULL, &errs);
+				break;
+			}
+			d_usage(2);
+		}
+	}
+	(void)n;
+	if (optind != argc)
+		d_usage(2);
+	if (errs.n > 0) {
+		conf_errors_print(stderr, &errs);
+		return 2;
+	}
+	if (conf_load(d.conf, d.conffile, d.confreq, cl, &errs) == -1) {
+		conf_errors_print(stderr, &errs);
+		return 1;
+	}
+	d.cmdline = cl;
+	if (check) {
+		if (verbose)
+			conf_print(stdout, d.conf);
+		return 0;
+	}
+	d.o.maxline = d.conf->max_line;
+	d.o.quiet = d.conf->quiet;
+	d.o.from_end = d.conf->from_end;
+	d.o.backfill = d.conf->backfill;
+	d.o.oneshot = d.oneshot;
+	d.interval_ms = d.conf->commit_interval;
+	d.retain_hours_days = d.conf->retention_days;
+	d.retain_days_days = d.conf->keep_days;
+	if (d.oneshot)
+		foreground = 1;
+	log_init("smtptallyd", foreground, verbose);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((d.store = store_open(d.conf->database, &cause)) == NULL)
+		fatalx("%s: %s", d.conf->database, cause);
+	if ((d.tally = tally_new(d.conf->max_keys)) == NULL)
+		fatalx("out of memory");
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	d_clock(&d);
+	clock_gettime(CLOCK_MONOTONIC, &d.last_commit);
+	if ((d.tail = d_tail(&d, d.conf, &cause)) == NULL)
+		fatalx("tail: %s", cause);
+
+	if (d.oneshot) {
+		rc = d_oneshot(&d);
+		goto done;
+	}
+
+	d.read_ev = event_new(d.base, -1, 0, d_read, &d);
+	d.retry_ev = evtimer_new(d.base, d_retry, &d);
+	d.commit_ev = event_new(d.base, -1, EV_PERSIST, d_tick, &d);
+	d.retain_ev = event_new(d.base, -1, EV_PERSIST, d_retain, &d);
+	d.sigterm_ev = evsignal_new(d.base, SIGTERM, d_signal, &d);
+	d.sigint_ev = evsignal_new(d.base, SIGINT, d_signal, &d);
+	d.sighup_ev = evsignal_new(d.base, SIGHUP, d_hup, &d);
+	d.watchdog_ev = event_new(d.base, -1, EV_PERSIST, d_watchdog, &d);
+	if (d.read_ev == NULL || d.retry_ev == NULL || d.commit_ev == NULL ||
+	    d.retain_ev == NULL || d.sigterm_ev == NULL || d.sigint_ev == NULL ||
+	    d.sighup_ev == NULL || d.watchdog_ev == NULL)
+		fatalx("cannot create events");
+	tv.tv_sec = d.interval_ms / 1000;
+	tv.tv_usec = (d.interval_ms % 1000) * 1000;
+	event_add(d.commit_ev, &tv);
+	tv.tv_sec = 3600;
+	tv.tv_usec = 0;
+	event_add(d.retain_ev, &tv);
+	event_add(d.sigterm_ev, NULL);
+	event_add(d.sigint_ev, NULL);
+	event_add(d.sighup_ev, NULL);
+	if ((wd = notify_watchdog_usec()) > 0) {
+		tv.tv_sec = (time_t)(wd / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(wd / 2 % 1000000);
+		event_add(d.watchdog_ev, &tv);
+	}
+
+	memset(&hc, 0, sizeof hc);
+	hc.socket_path = d.conf->socket;
+	hc.socket_mode = (int)d.conf->socket_mode;
+	hc.socket_group = d.conf->socket_group;
+	hc.metrics_listen = d.conf->metrics_listen;
+	hc.metrics_top = d.conf->metrics_top;
+	hc.commit_failures = d_commit_failures;
+	hc.arg = &d;
+	if ((http = http_new(d.base, &hc, d.conf->database, &hcause)) == NULL)
+		fatalx("%s", hcause);
+	d_retain(-1, 0, &d);
+	log_info("started: %zu file(s), database %s", d.conf->nfollow,
+	    d.conf->database);
+	/* The store is open and the socket listens: systemd may start
+	 * what depends on us. */
+	(void)notify_ready();
+	(void)notify_status("following %zu file(s)", d.conf->nfollow);
+	event_active(d.read_ev, EV_TIMEOUT, 0);
+	event_base_dispatch(d.base);
+	rc = 0;
+	log_info("stopped");
+done:
+	http_free(http);
+	tail_free(d.tail);
+	if (d.read_ev != NULL)
+		event_free(d.read_ev);
+	if (d.retry_ev != NULL)
+		event_free(d.retry_ev);
+	if (d.commit_ev != NULL)
+		event_free(d.commit_ev);
+	if (d.retain_ev != NULL)
+		event_free(d.retain_ev);
+	if (d.sigterm_ev != NULL)
+		event_free(d.sigterm_ev);
+	if (d.sigint_ev != NULL)
+		event_free(d.sigint_ev);
+	if (d.sighup_ev != NULL)
+		event_free(d.sighup_ev);
+	if (d.watchdog_ev != NULL)
+		event_free(d.watchdog_ev);
+	event_base_free(d.base);
+	tally_free(d.tally);
+	store_close(d.store);
+	free(d.conf);
+	free(cl);
+	return rc;
+}

@@ -1,0 +1,753 @@
+/*
+ * store: the SQLite side of the daemon.
+ *
+ * One connection, owned by the ingest loop.  Every statement is prepared
+ * once at open and used with bound parameters.  A commit is one
+ * BEGIN IMMEDIATE ... COMMIT holding the count, line and reason deltas and
+ * the offsets they came from; any failure rolls the whole of it back and
+ * the caller re-reads from the committed offsets.  Domain and host ids are
+ * cached; the cache is dropped on every rollback, since ids inserted by a
+ * rolled-back transaction do not exist.
+ *
+ * Not here: when to commit, files, parsing, serving.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "hook.h"
+#include "parse.h"
+#include "store.h"
+#include "tally.h"
+
+#define STORE_APPID		1397577817	/* "SMTY", as in schema.sql */
+#define STORE_CACHE		16384		/* name -> id slots */
+#define STORE_WAL_LIMIT		67108864	/* journal_size_limit */
+
+extern const char schema_sql[];
+
+/* Migration steps: steps[i] takes user_version i to i + 1. */
+static const char *const store_steps[] = {
+	schema_sql,		/* 0 -> 1: the whole schema */
+};
+
+enum store_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_DOMAIN_INS,
+	ST_DOMAIN_SEL,
+	ST_HOST_INS,
+	ST_HOST_SEL,
+	ST_COUNT_UP,
+	ST_LINES_UP,
+	ST_REASON_HAS,
+	ST_REASON_NUM,
+	ST_REASON_UP,
+	ST_FILE_CAS,
+	ST_FILE_ADD,
+	ST_FILE_SET,
+	ST_FILE_LIST,
+	ST_ROLL_DAY,
+	ST_ROLL_DEL,
+	ST_DAY_DEL,
+	ST__MAX
+};
+
+static const char *const store_sql[ST__MAX] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_DOMAIN_INS] = "INSERT INTO domain(name) VALUES (?1)",
+	[ST_DOMAIN_SEL] = "SELECT id FROM domain WHERE name = ?1",
+	[ST_HOST_INS] = "INSERT INTO host(name) VALUES (?1)",
+	[ST_HOST_SEL] = "SELECT id FROM host WHERE name = ?1",
+	[ST_COUNT_UP] = "INSERT INTO count_hour(hour, domain, host, mta, "
+	    "direction, kind, status, reply, enhanced, n) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, file, result, n) "
+	    "VALUES (?1, ?2, ?3, ?4) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_REASON_HAS] = "SELECT 1 FROM reason_day WHERE day = ?1 AND "
+	    "domain = ?2 AND direction = ?3 AND reply = ?4 AND "
+	    "enhanced = ?5 AND text = ?6",
+	[ST_REASON_NUM] = "SELECT count(*) FROM reason_day WHERE day = ?1 AND "
+	    "domain = ?2 AND direction = ?3 AND reply = ?4 AND "
+	    "enhanced = ?5 AND text <> '" STORE_REASON_OTHER "'",
+	[ST_REASON_UP] = "INSERT INTO reason_day(day, domain, direction, "
+	    "reply, enhanced, text, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_FILE_CAS] = "UPDATE file SET offset = ?1, lines = lines + ?2, "
+	    "unrecognised = unrecognised + ?3, long_lines = long_lines + ?4, "
+	    "bytes_lost = ?5, state = ?6, head = ?7, last_commit = ?8 "
+	    "WHERE id = ?9 AND offset = ?10",
+	[ST_FILE_ADD] = "INSERT INTO file(path, format, dev, ino, head, "
+	    "offset, state, first_seen, bytes_lost) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_FILE_SET] = "UPDATE file SET state = ?1, bytes_lost = ?2 "
+	    "WHERE id = ?3",
+	[ST_FILE_LIST] = "SELECT id, path, format, dev, ino, head, offset, "
+	    "lines, unrecognised, long_lines, bytes_lost, state, first_seen, "
+	    "coalesce(last_commit, 0) FROM file WHERE path = ?1 ORDER BY id",
+	[ST_ROLL_DAY] = "INSERT INTO count_day(day, domain, host, mta, "
+	    "direction, kind, status, reply, enhanced, n) "
+	    "SELECT hour - hour % 86400, domain, host, mta, direction, kind, "
+	    "status, reply, enhanced, sum(n) FROM count_hour WHERE hour < ?1 "
+	    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_ROLL_DEL] = "DELETE FROM count_hour WHERE hour < ?1",
+	[ST_DAY_DEL] = "DELETE FROM count_day WHERE day < ?1",
+};
+
+struct store_cache {
+	char		*name;
+	int64_t		 id;
+};
+
+struct store {
+	sqlite3			*db;
+	sqlite3_stmt		*st[ST__MAX];
+	int			 lockfd;
+	char			*lockpath;
+	char			 cause[512];
+	int			 lasterr;
+	struct store_cache	 domains[STORE_CACHE];
+	struct store_cache	 hosts[STORE_CACHE];
+};
+
+/* Keep a cause for the caller, with SQLite's message when there is one. */
+static void
+store_cause(struct store *s, const char *what)
+{
+	s->lasterr = s->db != NULL ? sqlite3_extended_errcode(s->db) : 0;
+	if (s->db != NULL && sqlite3_errcode(s->db) != SQLITE_OK)
+		snprintf(s->cause, sizeof(s->cause), "%s: %s", what,
+		    sqlite3_errmsg(s->db));
+	else
+		snprintf(s->cause, sizeof(s->cause), "%s", what);
+}
+
+/* Take <db>.lock so a second daemon on the same database refuses. */
+static int
+store_lock(struct store *s, const char *path)
+{
+	char	buf[32];
+	ssize_t	n;
+	long	pid;
+	int	fd;
+
+	if (asprintf(&s->lockpath, "%s.lock", path) == -1) {
+		s->lockpath = NULL;
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		return -1;
+	}
+	fd = open(s->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		snprintf(s->cause, sizeof(s->cause), "%s: %s", s->lockpath,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			pid = strtol(buf, NULL, 10);
+			snprintf(s->cause, sizeof(s->cause), "another "
+			    "smtptallyd (pid %ld) holds %s; stop it or use "
+			    "another --db", pid, s->lockpath);
+		} else
+			snprintf(s->cause, sizeof(s->cause), "%s: flock: %s",
+			    s->lockpath, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0)
+		(void)pwrite(fd, buf, strlen(buf), 0);
+	s->lockfd = fd;
+	return 0;
+}
+
+/* Run one statement that returns at most one integer; -1 on error. */
+static int
+store_int(struct store *s, const char *sql, int64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_cause(s, sql);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (out != NULL)
+			*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		store_cause(s, sql);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Run one pragma that returns text and check the answer. */
+static int
+store_pragma(struct store *s, const char *sql, const char *want)
+{
+	sqlite3_stmt	*st;
+	const char	*got;
+	int		 ok = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_cause(s, sql);
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		got = (const char *)sqlite3_column_text(st, 0);
+		ok = got != NULL && strcmp(got, want) == 0;
+		if (!ok)
+			snprintf(s->cause, sizeof(s->cause), "%s: got %s, "
+			    "want %s", sql, got == NULL ? "nothing" : got, want);
+	} else
+		store_cause(s, sql);
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
+/* Apply the migration steps from the database's version to the last. */
+static int
+store_migrate(struct store *s, const char *const *steps, int nsteps)
+{
+	int64_t	appid, version, ntables;
+	char	sql[64], what[64];
+	int	i;
+
+	if (store_int(s, "PRAGMA application_id", &appid) == -1 ||
+	    store_int(s, "PRAGMA user_version", &version) == -1 ||
+	    store_int(s, "SELECT count(*) FROM sqlite_schema", &ntables) == -1)
+		return -1;
+	if (appid != STORE_APPID && !(appid == 0 && ntables == 0)) {
+		snprintf(s->cause, sizeof(s->cause), "not a smtptally "
+		    "database (application_id %lld)", (long long)appid);
+		return -1;
+	}
+	if (version > nsteps) {
+		snprintf(s->cause, sizeof(s->cause), "database schema version "
+		    "%lld is newer than this program's (%d)",
+		    (long long)version, nsteps);
+		return -1;
+	}
+	for (i = (int)version; i < nsteps; i++) {
+		snprintf(what, sizeof(what), "migration to version %d", i + 1);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL,
+		    NULL) != SQLITE_OK) {
+			store_cause(s, what);
+			return -1;
+		}
+		if (sqlite3_exec(s->db, steps[i], NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			store_cause(s, what);
+			if (!sqlite3_get_autocommit(s->db))
+				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+				    NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Open with the program's own migration steps. */
+struct store *
+store_open(const char *path, const char **cause)
+{
+	return store_open_steps(path, store_steps,
+	    (int)(sizeof(store_steps) / sizeof(*store_steps)), cause);
+}
+
+/* Lock, open, check, configure and migrate; the steps are a parameter so
+ * the tests can upgrade a database of an older, synthetic version. */
+struct store *
+store_open_steps(const char *path, const char *const *steps, int nsteps,
+    const char **cause)
+{
+	static char	 failed[1200];
+	struct store	*s;
+	int		 i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		*cause = "out of memory";
+		return NULL;
+	}
+	s->lockfd = -1;
+	if (store_lock(s, path) == -1) {
+		/* The lock's message names the lock file already. */
+		snprintf(failed, sizeof(failed), "%s", s->cause);
+		*cause = failed;
+		store_close(s);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		store_cause(s, path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, "PRAGMA trusted_schema = OFF; "
+	    "PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY; "
+	    "PRAGMA cell_size_check = ON; PRAGMA foreign_keys = OFF; "
+	    "PRAGMA cache_size = -8192",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		store_cause(s, "pragmas");
+		goto fail;
+	}
+	if (store_pragma(s, "PRAGMA quick_check", "ok") == -1 ||
+	    store_pragma(s, "PRAGMA journal_mode = WAL", "wal") == -1 ||
+	    store_int(s, "PRAGMA synchronous = FULL", NULL) == -1 ||
+	    store_int(s, "PRAGMA journal_size_limit = 67108864", NULL) == -1)
+		goto fail;
+	if (store_migrate(s, steps, nsteps) == -1)
+		goto fail;
+	for (i = 0; i < ST__MAX; i++) {
+		if (sqlite3_prepare_v3(s->db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK) {
+			store_cause(s, store_sql[i]);
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	snprintf(failed, sizeof(failed), "%s: %s", path, s->cause);
+	*cause = failed;
+	store_close(s);
+	return NULL;
+}
+
+/* Forget cached ids: after a rollback some may not exist any more. */
+static void
+store_cache_clear(struct store *s)
+{
+	size_t	i;
+
+	for (i = 0; i < STORE_CACHE; i++) {
+		free(s->domains[i].name);
+		s->domains[i].name = NULL;
+		free(s->hosts[i].name);
+		s->hosts[i].name = NULL;
+	}
+}
+
+/* Finish statements, close the database, release the lock; NULL is fine. */
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST__MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	store_cache_clear(s);
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	free(s->lockpath);
+	free(s);
+}
+
+/* Step a statement that returns no rows, then reset it. */
+static int
+store_exec(struct store *s, enum store_stmt i, const char *what)
+{
+	int	rc;
+
+	rc = sqlite3_step(s->st[i]);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_cause(s, what);
+		sqlite3_reset(s->st[i]);
+		return -1;
+	}
+	sqlite3_reset(s->st[i]);
+	return 0;
+}
+
+/* String hash for the id caches. */
+static size_t
+store_hash(const char *p)
+{
+	size_t	h = 5381;
+
+	while (*p != '\0')
+		h = h * 33 + (unsigned char)*p++;
+	return h % STORE_CACHE;
+}
+
+/* The id of a domain or host name, inserting it if new. */
+static int64_t
+store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
+    enum store_stmt sel, const char *name)
+{
+	struct store_cache	*c = &cache[store_hash(name)];
+	int64_t			 id;
+	char			*copy;
+
+	int			 rc;
+
+	if (c->name != NULL && strcmp(c->name, name) == 0)
+		return c->id;
+	/* Look up first: most names are known, and one probe is cheaper
+	 * than INSERT OR IGNORE followed by the lookup. */
+	sqlite3_bind_text(s->st[sel], 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->st[sel]);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s->st[sel], 0);
+	sqlite3_reset(s->st[sel]);
+	if (rc == SQLITE_DONE) {
+		sqlite3_bind_text(s->st[ins], 1, name, -1, SQLITE_STATIC);
+		if (store_exec(s, ins, "insert name") == -1)
+			return -1;
+		id = sqlite3_last_insert_rowid(s->db);
+	} else if (rc != SQLITE_ROW) {
+		store_cause(s, "select name");
+		return -1;
+	}
+	if ((copy = strdup(name)) != NULL) {
+		free(c->name);
+		c->name = copy;
+		c->id = id;
+	}
+	return id;
+}
+
+/* Add one reason delta, keeping at most STORE_REASONS_MAX texts a key. */
+static int
+store_reason(struct store *s, const struct tally_reason *r, int64_t dom)
+{
+	sqlite3_stmt	*st;
+	const char	*text = r->text;
+	int		 i, rc, has;
+	int64_t		 num;
+
+	for (i = ST_REASON_HAS; i <= ST_REASON_UP; i++) {
+		st = s->st[i];
+		sqlite3_bind_int64(st, 1, r->day);
+		sqlite3_bind_int64(st, 2, dom);
+		sqlite3_bind_text(st, 3, parse_direction_name(r->direction), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, r->reply);
+		sqlite3_bind_text(st, 5, r->enhanced, -1, SQLITE_STATIC);
+	}
+	st = s->st[ST_REASON_HAS];
+	sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	has = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_cause(s, "reason lookup");
+		return -1;
+	}
+	if (!has && strcmp(text, STORE_REASON_OTHER) != 0) {
+		st = s->st[ST_REASON_NUM];
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			store_cause(s, "reason count");
+			sqlite3_reset(st);
+			return -1;
+		}
+		num = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (num >= STORE_REASONS_MAX)
+			text = STORE_REASON_OTHER;
+	}
+	st = s->st[ST_REASON_UP];
+	sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (int64_t)r->n);
+	return store_exec(s, ST_REASON_UP, "reason upsert");
+}
+
+/* Write all deltas of a tally and the files' new offsets in one
+ * transaction; on any failure nothing is written.  Returns 0, -1 (retry
+ * later) or STORE_STALE (a stored offset is not where we left it). */
+int
+store_commit(struct store *s, const struct tally *t,
+    const struct store_delta *d, size_t nd, int64_t now, const char **cause)
+{
+	struct tally_count	 c;
+	struct tally_lines	 l;
+	struct tally_reason	 r;
+	sqlite3_stmt		*st;
+	size_t			 it, i;
+	int64_t			 dom, host;
+	int			 upserts = 0, stale = 0;
+
+	if (store_exec(s, ST_BEGIN, "begin") == -1)
+		goto fail;
+
+	for (it = 0; tally_next_count(t, &it, &c);) {
+		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
+		    ST_DOMAIN_SEL, c.domain)) == -1 ||
+		    (host = store_name_id(s, s->hosts, ST_HOST_INS,
+		    ST_HOST_SEL, c.host)) == -1)
+			goto fail;
+		st = s->st[ST_COUNT_UP];
+		sqlite3_bind_int64(st, 1, c.hour);
+		sqlite3_bind_int64(st, 2, dom);
+		sqlite3_bind_int64(st, 3, host);
+		sqlite3_bind_text(st, 4, parse_mta_name(c.mta), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, parse_direction_name(c.direction), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, parse_kind_name(c.kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, parse_status_name(c.status), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 8, c.reply);
+		sqlite3_bind_text(st, 9, c.enhanced, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 10, (int64_t)c.n);
+		if (store_exec(s, ST_COUNT_UP, "count upsert") == -1)
+			goto fail;
+		if (++upserts == 1)
+			HOOK("mid_flush");
+	}
+	for (it = 0; tally_next_lines(t, &it, &l);) {
+		st = s->st[ST_LINES_UP];
+		sqlite3_bind_int64(st, 1, l.hour);
+		sqlite3_bind_int64(st, 2, l.file);
+		sqlite3_bind_text(st, 3, tally_line_name(l.result), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)l.n);
+		if (store_exec(s, ST_LINES_UP, "lines upsert") == -1)
+			goto fail;
+		if (++upserts == 1)
+			HOOK("mid_flush");
+	}
+	for (it = 0; tally_next_reason(t, &it, &r);) {
+		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
+		    ST_DOMAIN_SEL, r.domain)) == -1)
+			goto fail;
+		if (store_reason(s, &r, dom) == -1)
+			goto fail;
+	}
+	for (i = 0; i < nd; i++) {
+		st = s->st[ST_FILE_CAS];
+		sqlite3_bind_int64(st, 1, d[i].new_offset);
+		sqlite3_bind_int64(st, 2, d[i].lines);
+		sqlite3_bind_int64(st, 3, d[i].unrecognised);
+		sqlite3_bind_int64(st, 4, d[i].long_lines);
+		sqlite3_bind_int64(st, 5, d[i].bytes_lost);
+		sqlite3_bind_text(st, 6, d[i].state, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 7, d[i].head, (int)d[i].headlen,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 8, now);
+		sqlite3_bind_int64(st, 9, d[i].id);
+		sqlite3_bind_int64(st, 10, d[i].old_offset);
+		if (store_exec(s, ST_FILE_CAS, "file offset") == -1)
+			goto fail;
+		if (sqlite3_changes(s->db) != 1) {
+			snprintf(s->cause, sizeof(s->cause), "file %lld: "
+			    "offset %lld is stale, refusing to commit",
+			    (long long)d[i].id, (long long)d[i].old_offset);
+			s->lasterr = 0;
+			stale = 1;
+			goto fail_nocause;
+		}
+	}
+	HOOK("before_commit");
+	if (store_exec(s, ST_COMMIT, "commit") == -1)
+		goto fail;
+	HOOK("after_commit");
+	return 0;
+fail:
+fail_nocause:
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->st[ST_ROLLBACK]);
+		sqlite3_reset(s->st[ST_ROLLBACK]);
+	}
+	store_cache_clear(s);
+	*cause = s->cause;
+	return stale ? STORE_STALE : -1;
+}
+
+/* Did the last failure come from a full disk? (for the log message) */
+int
+store_is_full(const struct store *s)
+{
+	return (s->lasterr & 0xff) == SQLITE_FULL;
+}
+
+/* Load every row of the file table for one followed path. */
+int
+store_files(struct store *s, const char *path, struct store_file **rowsp,
+    size_t *np, const char **cause)
+{
+	sqlite3_stmt		*st = s->st[ST_FILE_LIST];
+	struct store_file	*rows = NULL, *nr, *f;
+	size_t			 n = 0, len;
+	const char		*txt;
+	const void		*blob;
+	int			 rc;
+
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((nr = reallocarray(rows, n + 1, sizeof(*rows))) == NULL)
+			goto nomem;
+		rows = nr;
+		f = &rows[n];
+		memset(f, 0, sizeof(*f));
+		f->id = sqlite3_column_int64(st, 0);
+		txt = (const char *)sqlite3_column_text(st, 1);
+		if ((f->path = strdup(txt != NULL ? txt : "")) == NULL)
+			goto nomem;
+		n++;
+		txt = (const char *)sqlite3_column_text(st, 2);
+		snprintf(f->format, sizeof(f->format), "%s",
+		    txt != NULL ? txt : "auto");
+		f->dev = sqlite3_column_int64(st, 3);
+		f->ino = sqlite3_column_int64(st, 4);
+		blob = sqlite3_column_blob(st, 5);
+		len = (size_t)sqlite3_column_bytes(st, 5);
+		if (len > STORE_HEAD_MAX)
+			len = STORE_HEAD_MAX;
+		if (blob != NULL)
+			memcpy(f->head, blob, len);
+		f->headlen = blob != NULL ? len : 0;
+		f->offset = sqlite3_column_int64(st, 6);
+		f->lines = sqlite3_column_int64(st, 7);
+		f->unrecognised = sqlite3_column_int64(st, 8);
+		f->long_lines = sqlite3_column_int64(st, 9);
+		f->bytes_lost = sqlite3_column_int64(st, 10);
+		txt = (const char *)sqlite3_column_text(st, 11);
+		snprintf(f->state, sizeof(f->state), "%s",
+		    txt != NULL ? txt : "lost");
+		f->first_seen = sqlite3_column_int64(st, 12);
+		f->last_commit = sqlite3_column_int64(st, 13);
+	}
+	if (rc != SQLITE_DONE) {
+		store_cause(s, "file list");
+		sqlite3_reset(st);
+		store_files_free(rows, n);
+		*cause = s->cause;
+		return -1;
+	}
+	sqlite3_reset(st);
+	*rowsp = rows;
+	*np = n;
+	return 0;
+nomem:
+	sqlite3_reset(st);
+	store_files_free(rows, n);
+	*cause = "out of memory";
+	return -1;
+}
+
+/* Free rows from store_files. */
+void
+store_files_free(struct store_file *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(rows[i].path);
+	free(rows);
+}
+
+/* Insert a new generation row (its own transaction); returns its id. */
+int64_t
+store_file_add(struct store *s, const struct store_file *f,
+    const char **cause)
+{
+	sqlite3_stmt	*st = s->st[ST_FILE_ADD];
+
+	sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, f->format, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, f->dev);
+	sqlite3_bind_int64(st, 4, f->ino);
+	sqlite3_bind_blob(st, 5, f->head, (int)f->headlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, f->offset);
+	sqlite3_bind_text(st, 7, f->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, f->first_seen);
+	sqlite3_bind_int64(st, 9, f->bytes_lost);
+	if (store_exec(s, ST_FILE_ADD, "file insert") == -1) {
+		*cause = s->cause;
+		return -1;
+	}
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+/* Set a generation's state and loss outside a commit (at start-up, for
+ * rows whose file is gone: they have no pending deltas). */
+int
+store_file_set(struct store *s, int64_t id, const char *state,
+    int64_t bytes_lost, const char **cause)
+{
+	sqlite3_stmt	*st = s->st[ST_FILE_SET];
+
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, bytes_lost);
+	sqlite3_bind_int64(st, 3, id);
+	if (store_exec(s, ST_FILE_SET, "file state") == -1) {
+		*cause = s->cause;
+		return -1;
+	}
+	return 0;
+}
+
+/* Roll hours older than hour_days whole days into count_day, and drop
+ * days older than day_days (0 = keep forever), in one transaction. */
+int
+store_retain(struct store *s, int64_t now, int hour_days, int day_days,
+    const char **cause)
+{
+	int64_t	cut;
+
+	if (store_exec(s, ST_BEGIN, "begin") == -1)
+		goto fail;
+	if (hour_days > 0) {
+		cut = now - (int64_t)hour_days * 86400;
+		cut -= cut % 86400;
+		sqlite3_bind_int64(s->st[ST_ROLL_DAY], 1, cut);
+		sqlite3_bind_int64(s->st[ST_ROLL_DEL], 1, cut);
+		if (store_exec(s, ST_ROLL_DAY, "roll up days") == -1 ||
+		    store_exec(s, ST_ROLL_DEL, "delete hours") == -1)
+			goto fail;
+	}
+	if (day_days > 0) {
+		cut = now - (int64_t)day_days * 86400;
+		cut -= cut % 86400;
+		sqlite3_bind_int64(s->st[ST_DAY_DEL], 1, cut);
+		if (store_exec(s, ST_DAY_DEL, "delete days") == -1)
+			goto fail;
+	}
+	if (store_exec(s, ST_COMMIT, "commit") == -1)
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->st[ST_ROLLBACK]);
+		sqlite3_reset(s->st[ST_ROLLBACK]);
+	}
+	store_cache_clear(s);
+	*cause = s->cause;
+	return -1;
+}

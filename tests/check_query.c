@@ -1,0 +1,658 @@
+/*
+ * check_query: parameters -> SQL -> JSON, against a database this test
+ * fills itself.  The expected counts are the test's own arithmetic over
+ * the rows it inserted (with its own copy of the class rule from issue 4),
+ * never a value read back through query.c.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "query.h"
+
+extern const char schema_sql[];
+
+#define T0	1795910400LL	/* 2026-11-29T00:00:00Z (date -u -d) */
+#define HOURS	72		/* hour rows: T0 .. T0 + 71h */
+#define DAYS	10		/* day rows: the 10 days before T0 */
+#define NOW	(T0 + HOURS * 3600)
+
+struct row {
+	int64_t		 t;		/* bucket start */
+	int		 day;		/* 1 = count_day */
+	int		 domain;	/* 1..3 */
+	const char	*status;
+	int		 reply;
+	const char	*enhanced;
+	const char	*kind;
+	int64_t		 n;
+};
+
+static const char *const domains[] = { NULL, "gmail.com", "example.org",
+    "o'brien.example" };
+
+/* Outcomes to draw from: status, reply, enhanced. */
+static const struct {
+	const char	*status;
+	int		 reply;
+	const char	*enhanced;
+} outcomes[] = {
+	{ "sent", 250, "2.0.0" },
+	{ "sent", 0, "" },		/* local delivery: class from status */
+	{ "deferred", 421, "4.7.0" },
+	{ "deferred", 0, "4.4.1" },	/* no reply: class from enhanced */
+	{ "deferred", 0, "" },		/* nothing said: class from status */
+	{ "bounced", 550, "5.1.1" },
+	{ "bounced", 0, "" },
+	{ "expired", 0, "" },
+};
+#define NOUT	(sizeof outcomes / sizeof outcomes[0])
+
+static struct row	*rows;
+static size_t		 nrows;
+static char		 dir[64], dbpath[128];
+
+/* The class rule as issue 4 states it. */
+static int
+class_of(const struct row *r)
+{
+	if (r->reply != 0)
+		return r->reply / 100;
+	if (r->enhanced[0] != '\0')
+		return r->enhanced[0] - '0';
+	if (strcmp(r->status, "sent") == 0)
+		return 2;
+	if (strcmp(r->status, "deferred") == 0)
+		return 4;
+	return 5;
+}
+
+/* A small deterministic generator, so failures are reproducible. */
+static uint32_t
+rnd(void)
+{
+	static uint32_t	 x = 2463534242u;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+static void
+exec(sqlite3 *db, const char *sql)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		ck_abort_msg("sql: %s: %s", sql, err);
+}
+
+/* Fill a fresh database: hour rows, day rows, skips, reasons. */
+static void
+setup(void)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	struct row	*r;
+	size_t		 cap = 8192, o;
+	int		 h, d, dom;
+	char		 sql[256];
+
+	snprintf(dir, sizeof dir, "/tmp/check_query.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(dbpath, sizeof dbpath, "%s/db", dir);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	exec(db, schema_sql);
+	exec(db, "PRAGMA journal_mode = WAL");
+	exec(db, "BEGIN");
+	for (dom = 1; dom <= 3; dom++) {
+		snprintf(sql, sizeof sql, "INSERT INTO domain VALUES (%d, ?)",
+		    dom);
+		sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+		sqlite3_bind_text(st, 1, domains[dom], -1, SQLITE_STATIC);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+	exec(db, "INSERT INTO host VALUES (1, 'mx1')");
+	rows = calloc(cap, sizeof *rows);
+	nrows = 0;
+	for (h = -DAYS; h < HOURS; h++) {
+		for (dom = 1; dom <= 3; dom++) {
+			for (o = 0; o < NOUT; o++) {
+				if (rnd() % 3 == 0)
+					continue;
+				r = &rows[nrows++];
+				r->day = h < 0;
+				r->t = h < 0 ? T0 + (int64_t)h * 86400 :
+				    T0 + (int64_t)h * 3600;
+				r->domain = dom;
+				r->status = outcomes[o].status;
+				r->reply = outcomes[o].reply;
+				r->enhanced = outcomes[o].enhanced;
+				r->kind = rnd() % 10 == 0 ? "skip" :
+				    "attempt";
+				r->n = 1 + rnd() % 1000;
+			}
+		}
+	}
+	ck_assert_uint_lt(nrows, cap);
+	for (o = 0; o < nrows; o++) {
+		r = &rows[o];
+		snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (?, ?, 1, "
+		    "'postfix', 'out', ?, ?, ?, ?, ?)", r->day ? "count_day" :
+		    "count_hour");
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+		    SQLITE_OK);
+		sqlite3_bind_int64(st, 1, r->t);
+		sqlite3_bind_int(st, 2, r->domain);
+		sqlite3_bind_text(st, 3, r->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->status, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, r->reply);
+		sqlite3_bind_text(st, 6, r->enhanced, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, r->n);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+	for (d = 0; d < 3; d++) {
+		snprintf(sql, sizeof sql, "INSERT INTO reason_day VALUES "
+		    "(%lld, 2, 'out', 550, '5.1.1', 'user unknown', %d), "
+		    "(%lld, 2, 'out', 421, '4.7.0', 'try later', %d)",
+		    (long long)(T0 + d * 86400), 10 + d,
+		    (long long)(T0 + d * 86400), 100 + d);
+		exec(db, sql);
+	}
+	exec(db, "INSERT INTO file VALUES (1, '/nonexistent/mail.log', "
+	    "'postfix', 1, 2, x'', 100, 7, 2, 1, 5, 'active', 0, 1795917600)");
+	exec(db, "INSERT INTO lines_hour VALUES (1795910400, 1, 'event', 5),"
+	    " (1795910400, 1, 'unrecognised', 2)");
+	exec(db, "COMMIT");
+	sqlite3_close(db);
+}
+
+static void
+teardown(void)
+{
+	char	 p[160];
+
+	free(rows);
+	snprintf(p, sizeof p, "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", dbpath);
+	unlink(p);
+	unlink(dbpath);
+	rmdir(dir);
+}
+
+/* Run one request with parameters "k=v" pairs; returns the result. */
+static void
+run(const char *path, const char *const *kv, struct query_result *r)
+{
+	struct query		*q;
+	struct query_limits	 l = { 0 };
+	struct query_param	 p[QUERY_PARAMS_MAX + 4];
+	char			 buf[QUERY_PARAMS_MAX + 4][600], *eq;
+	size_t			 n = 0;
+
+	for (; kv != NULL && *kv != NULL; kv++, n++) {
+		snprintf(buf[n], sizeof buf[n], "%s", *kv);
+		eq = strchr(buf[n], '=');
+		*eq = '\0';
+		p[n].key = buf[n];
+		p[n].value = eq + 1;
+	}
+	l.max_rows = 1000;
+	q = query_new(dbpath, &l);
+	query_run(q, path, p, n, NOW, r);
+	query_free(q);
+}
+
+/* Expected sum over rows in [since, until), kind attempt, a filter. */
+static int64_t
+expect(int64_t since, int64_t until, int domain, int class)
+{
+	int64_t	 sum = 0, start;
+	size_t	 i;
+
+	for (i = 0; i < nrows; i++) {
+		start = rows[i].day ? since - since % 86400 :
+		    since - since % 3600;
+		if (rows[i].t < start || rows[i].t >= until)
+			continue;
+		if (strcmp(rows[i].kind, "attempt") != 0)
+			continue;
+		if (domain && rows[i].domain != domain)
+			continue;
+		if (class && class_of(&rows[i]) != class)
+			continue;
+		sum += rows[i].n;
+	}
+	return sum;
+}
+
+/* Find the count of the row whose keys match, in a summary answer. */
+static int64_t
+count_where(json_t *j, const char *k1, const char *v1, const char *k2,
+    const char *v2)
+{
+	json_t	*row;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(j, "rows"), i, row) {
+		if (k1 && strcmp(json_string_value(json_object_get(row, k1)),
+		    v1) != 0)
+			continue;
+		if (k2 && strcmp(json_string_value(json_object_get(row, k2)),
+		    v2) != 0)
+			continue;
+		return json_integer_value(json_object_get(row, "count"));
+	}
+	return 0;
+}
+
+START_TEST(summary_all)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "by=class", NULL };
+	char			 cl[8];
+	int			 c;
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(0, QUERY_UNTIL_MAX, 0, 0));
+	ck_assert(json_is_null(json_object_get(r.json, "since")));
+	for (c = 2; c <= 5; c += c == 2 ? 2 : 1) {
+		snprintf(cl, sizeof cl, "%dxx", c);
+		ck_assert_int_eq(count_where(r.json, "class", cl, NULL, NULL),
+		    expect(0, QUERY_UNTIL_MAX, 0, c));
+	}
+	query_result_clear(&r);
+}
+END_TEST
+
+/* Ranges that cut hours, cross the hour/day boundary, or hold nothing. */
+static const struct {
+	const char	*since, *until;
+	int64_t		 s, u;
+} ranges[] = {
+	{ "since=2026-11-29T00:00:00Z", "until=2026-11-30T00:00:00Z",
+	    T0, T0 + 86400 },
+	{ "since=2026-11-29T05:30:00Z", "until=2026-11-29T07:00:00Z",
+	    T0 + 5 * 3600 + 1800, T0 + 7 * 3600 },
+	{ "since=2026-11-25T00:00:00Z", "until=2026-11-29T12:00:00Z",
+	    T0 - 4 * 86400, T0 + 12 * 3600 },
+	{ "since=24h", "until=now", NOW - 86400, NOW },
+	{ "since=1795910400", "until=1795914000", T0, T0 + 3600 },
+	{ "since=2030-01-01", "until=2031-01-01", 1893456000LL,
+	    1924992000LL },
+};
+
+START_TEST(summary_range)
+{
+	struct query_result	 r;
+	const char		*kv[] = { ranges[_i].since, ranges[_i].until,
+				    "by=domain,class", NULL };
+	int			 d, c;
+	char			 cl[8];
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(ranges[_i].s, ranges[_i].u, 0, 0));
+	for (d = 1; d <= 3; d++)
+		for (c = 2; c <= 5; c++) {
+			snprintf(cl, sizeof cl, "%dxx", c);
+			ck_assert_int_eq(count_where(r.json, "domain",
+			    domains[d], "class", cl), expect(ranges[_i].s,
+			    ranges[_i].u, d, c));
+		}
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(summary_filters)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "domain=o'brien.example", "class=4xx",
+				    NULL };
+	const char		*kv2[] = { "domain=nosuch.example", NULL };
+	const char		*kv3[] = { "kind=skip", "by=kind", NULL };
+	json_t			*row;
+	int64_t			 skips = 0;
+	size_t			 i;
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(0, QUERY_UNTIL_MAX, 3, 4));
+	query_result_clear(&r);
+
+	run("/v1/summary", kv2, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    0);
+	query_result_clear(&r);
+
+	for (i = 0; i < nrows; i++)
+		if (strcmp(rows[i].kind, "skip") == 0)
+			skips += rows[i].n;
+	run("/v1/summary", kv3, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    skips);
+	row = json_array_get(json_object_get(r.json, "rows"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "kind")),
+	    "skip");
+	query_result_clear(&r);
+}
+END_TEST
+
+/* by=day adds hour rows into their day and keeps day rows whole. */
+START_TEST(summary_by_day)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "by=day", NULL };
+	json_t			*row;
+	size_t			 i, k;
+	int64_t			 want, day;
+	char			 when[32];
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "rows")),
+	    DAYS + HOURS / 24);
+	json_array_foreach(json_object_get(r.json, "rows"), i, row) {
+		day = T0 - (int64_t)DAYS * 86400 + (int64_t)i * 86400;
+		want = 0;
+		for (k = 0; k < nrows; k++)
+			if (rows[k].t - rows[k].t % 86400 == day &&
+			    strcmp(rows[k].kind, "attempt") == 0)
+				want += rows[k].n;
+		/* Rows come in time order. */
+		snprintf(when, sizeof when, "%s",
+		    json_string_value(json_object_get(row, "day")));
+		ck_assert_int_eq(json_integer_value(json_object_get(row,
+		    "count")), want);
+	}
+	ck_assert_str_eq(when, "2026-12-01T00:00:00Z");
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(summary_top)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "by=domain", "top=2", NULL };
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "rows")), 2);
+	ck_assert(json_is_true(json_object_get(r.json, "truncated")));
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(0, QUERY_UNTIL_MAX, 0, 0));
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(domains_other)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "top=1", NULL };
+	json_t			*rs, *last;
+	int64_t			 sum = 0, a;
+	size_t			 i;
+
+	run("/v1/domains", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	rs = json_object_get(r.json, "rows");
+	ck_assert_uint_eq(json_array_size(rs), 2);
+	last = json_array_get(rs, 1);
+	ck_assert(json_is_true(json_object_get(last, "other")));
+	ck_assert_int_eq(json_integer_value(json_object_get(last, "domains")),
+	    2);
+	for (i = 0; i < 2; i++) {
+		a = json_integer_value(json_object_get(json_array_get(rs, i),
+		    "attempts"));
+		sum += a;
+	}
+	ck_assert_int_eq(sum, expect(0, QUERY_UNTIL_MAX, 0, 0));
+	/* The first row is the busiest domain by the test's own sums. */
+	{
+		int	 best = 1, d;
+
+		for (d = 2; d <= 3; d++)
+			if (expect(0, QUERY_UNTIL_MAX, d, 0) >
+			    expect(0, QUERY_UNTIL_MAX, best, 0))
+				best = d;
+		ck_assert_str_eq(json_string_value(json_object_get(
+		    json_array_get(rs, 0), "domain")), domains[best]);
+	}
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(reasons)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "domain=example.org", "class=5xx",
+				    NULL };
+	const char		*kv2[] = { "since=2026-11-30", NULL };
+	json_t			*row;
+
+	run("/v1/reasons", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "rows")), 1);
+	row = json_array_get(json_object_get(r.json, "rows"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(row, "count")),
+	    10 + 11 + 12);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "text")),
+	    "user unknown");
+	query_result_clear(&r);
+
+	run("/v1/reasons", kv2, &r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    11 + 12 + 101 + 102);
+	row = json_array_get(json_object_get(r.json, "rows"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(row, "reply")),
+	    421);
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(status)
+{
+	struct query_result	 r;
+	json_t			*f;
+
+	run("/v1/status", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "api")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json,
+	    "lines_total")), 7);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json,
+	    "unrecognised_total")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(r.json,
+	    "last_commit")), "2026-11-29T02:00:00Z");
+	f = json_array_get(json_object_get(r.json, "files"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "offset")), 100);
+	ck_assert(json_is_null(json_object_get(f, "size")));
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(lines)
+{
+	struct query_result	 r;
+
+	run("/v1/lines", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    7);
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(metrics)
+{
+	struct query_result	 r;
+	char			 want[128];
+
+	run("/metrics", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(r.text);
+	ck_assert(strstr(r.text, "# TYPE smtptally_attempts_total counter\n")
+	    != NULL);
+	snprintf(want, sizeof want, "smtptally_domain_attempts_total{domain="
+	    "\"o'brien.example\",class=\"5xx\"} %lld\n",
+	    (long long)expect(0, QUERY_UNTIL_MAX, 3, 5));
+	ck_assert_msg(strstr(r.text, want) != NULL, "missing %s", want);
+	ck_assert(strstr(r.text, "smtptally_lines_total 7\n") != NULL);
+	query_result_clear(&r);
+}
+END_TEST
+
+/* Requests query.c must refuse, with the status it must use. */
+static const struct {
+	const char	*path;
+	const char	*kv[4];
+	int		 status;
+} refused[] = {
+	{ "/v1/nothing", { NULL }, 404 },
+	{ "/v1/summary/", { NULL }, 404 },
+	{ "/v1/summary", { "by=domain;DROP TABLE file", NULL }, 400 },
+	{ "/v1/summary", { "by=class,class", NULL }, 400 },
+	{ "/v1/summary", { "by=a,b,c,d,e", NULL }, 400 },
+	{ "/v1/summary", { "by=class,reply,enhanced,domain,host", NULL },
+	    400 },
+	{ "/v1/summary", { "since=tomorrow", NULL }, 400 },
+	{ "/v1/summary", { "since=1h", "until=2h", NULL }, 400 },
+	{ "/v1/summary", { "reply=5500", NULL }, 400 },
+	{ "/v1/summary", { "reply=199", NULL }, 400 },
+	{ "/v1/summary", { "reply=25O", NULL }, 400 },
+	{ "/v1/summary", { "class=3xx", NULL }, 400 },
+	{ "/v1/summary", { "status=' OR 1=1 --", NULL }, 400 },
+	{ "/v1/summary", { "enhanced=5.1.1'", NULL }, 400 },
+	{ "/v1/summary", { "top=0", NULL }, 400 },
+	{ "/v1/summary", { "top=-1", NULL }, 400 },
+	{ "/v1/summary", { "domain=a", "domain=b", NULL }, 400 },
+	{ "/v1/summary", { "unknown=1", NULL }, 400 },
+	{ "/v1/status", { "since=1h", NULL }, 400 },
+	{ "/v1/lines", { "domain=x", NULL }, 400 },
+};
+
+START_TEST(refuse)
+{
+	struct query_result	 r;
+
+	run(refused[_i].path, refused[_i].kv, &r);
+	ck_assert_int_eq(r.status, refused[_i].status);
+	ck_assert(json_is_string(json_object_get(r.json, "error")));
+	query_result_clear(&r);
+}
+END_TEST
+
+/* Hostile values are bound, never spliced: they match nothing. */
+static const char *const hostile[] = {
+	"domain='; DROP TABLE count_hour; --",
+	"domain=\" OR \"1\"=\"1",
+	"domain=\xff\xfe\x80",
+	"host=%00",
+	"domain=gmail.com' OR '1'='1",
+};
+
+START_TEST(hostile_values)
+{
+	struct query_result	 r;
+	const char		*kv[] = { hostile[_i], "by=domain", NULL };
+	const char		*all[] = { NULL };
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    0);
+	query_result_clear(&r);
+	run("/v1/summary", all, &r);	/* the table is still there */
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(0, QUERY_UNTIL_MAX, 0, 0));
+	query_result_clear(&r);
+}
+END_TEST
+
+START_TEST(sql_text)
+{
+	struct query_args	 a;
+	struct query_param	 p[] = { { "domain", "evil'--" },
+				    { "by", "hour,domain" } };
+	char			 err[128], sql[4096];
+
+	ck_assert_int_eq(query_args_parse(p, 2, NOW, QA_RANGE | QA_BY |
+	    QA_FILTERS | QA_TOP, &a, err, sizeof err), 0);
+	ck_assert_str_eq(a.kind, "attempt");
+	ck_assert_int_eq(query_summary_sql(&a, sql, sizeof sql), 0);
+	ck_assert(strstr(sql, "evil") == NULL);
+	ck_assert(strstr(sql, ":domain") != NULL);
+	ck_assert(strstr(sql, "count_day") != NULL);
+	ck_assert(strstr(sql, "ORDER BY 1, ") != NULL);
+	ck_assert_int_eq(query_summary_sql(&a, sql, 64), -1);
+}
+END_TEST
+
+START_TEST(no_database)
+{
+	struct query		*q;
+	struct query_limits	 l = { 0 };
+	struct query_result	 r;
+
+	q = query_new("/nonexistent/db", &l);
+	query_run(q, "/v1/summary", NULL, 0, NOW, &r);
+	ck_assert_int_eq(r.status, 503);
+	query_result_clear(&r);
+	query_free(q);
+	query_free(NULL);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite	*s = suite_create("query");
+	TCase	*tc = tcase_create("db");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, summary_all);
+	tcase_add_loop_test(tc, summary_range, 0,
+	    sizeof ranges / sizeof ranges[0]);
+	tcase_add_test(tc, summary_filters);
+	tcase_add_test(tc, summary_by_day);
+	tcase_add_test(tc, summary_top);
+	tcase_add_test(tc, domains_other);
+	tcase_add_test(tc, reasons);
+	tcase_add_test(tc, status);
+	tcase_add_test(tc, lines);
+	tcase_add_test(tc, metrics);
+	tcase_add_loop_test(tc, refuse, 0, sizeof refused / sizeof refused[0]);
+	tcase_add_loop_test(tc, hostile_values, 0,
+	    sizeof hostile / sizeof hostile[0]);
+	tcase_add_test(tc, sql_text);
+	tcase_add_test(tc, no_database);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

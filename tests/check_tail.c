@@ -1,0 +1,660 @@
+/*
+ * check_tail: following real files in a temporary directory: partial
+ * lines, over-long lines, rename rotation with late writes, copytruncate
+ * (with and without a copy), a file rewritten in place while we were down
+ * (same inode, other head), resuming inside a rotated .gz, --from-end and
+ * a real inotify wake-up.
+ *
+ * The harness plays the daemon: it records every line the callback gets
+ * and commits the offsets through a real store.  Expected lines are the
+ * ones the test wrote.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include "parse.h"
+#include "store.h"
+#include "tail.h"
+#include "tally.h"
+
+static char	dir[64];
+static char	dbpath[128];
+static char	logpath[128];
+
+/* What the callback saw. */
+static struct {
+	char	**lines;
+	size_t	  n;
+	size_t	  nlong;
+	size_t	  longlen;
+	long	  full_after;	/* say "full" after this many, -1 = never */
+	int	  woken;
+} seen;
+
+static struct store	*st;
+static struct tally	*ta;
+
+static int
+cb_line(struct tail_line *l, void *arg)
+{
+	(void)arg;
+	if (seen.full_after >= 0 && (long)(seen.n + seen.nlong) >=
+	    seen.full_after)
+		return TAIL_LINE_FULL;
+	if (l->is_long) {
+		seen.nlong++;
+		seen.longlen = l->len;
+		return TAIL_LINE_OK;
+	}
+	seen.lines = realloc(seen.lines, (seen.n + 1) * sizeof(char *));
+	seen.lines[seen.n] = strndup(l->buf, l->len);
+	seen.n++;
+	return TAIL_LINE_OK;
+}
+
+static void
+cb_wake(void *arg)
+{
+	struct event_base *base = arg;
+
+	seen.woken++;
+	if (base != NULL)
+		event_base_loopbreak(base);
+}
+
+static void
+seen_reset(void)
+{
+	size_t	i;
+
+	for (i = 0; i < seen.n; i++)
+		free(seen.lines[i]);
+	free(seen.lines);
+	memset(&seen, 0, sizeof(seen));
+	seen.full_after = -1;
+}
+
+static void
+setup(void)
+{
+	const char	*cause;
+
+	snprintf(dir, sizeof(dir), "/tmp/check_tail.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
+	snprintf(logpath, sizeof(logpath), "%s/mail.log", dir);
+	st = store_open(dbpath, &cause);
+	ck_assert_msg(st != NULL, "%s", cause);
+	ta = tally_new(0);
+	seen_reset();
+}
+
+static void
+teardown(void)
+{
+	char	cmd[128];
+
+	store_close(st);
+	tally_free(ta);
+	seen_reset();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)system(cmd);
+}
+
+/* Append text to a file (created if needed). */
+static void
+put(const char *path, const char *text)
+{
+	int	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Append lines "<tag> <i>" for i in [from, to). */
+static void
+put_seq(const char *path, const char *tag, int from, int to)
+{
+	char	line[64];
+	int	i;
+
+	for (i = from; i < to; i++) {
+		snprintf(line, sizeof(line), "%s %d\n", tag, i);
+		put(path, line);
+	}
+}
+
+static struct tail *
+t_start(const struct tail_opts *o, struct event_base *base)
+{
+	struct tail	*t;
+	const char	*cause;
+
+	t = tail_new(base, st, o, cb_line, cb_wake, base);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(tail_add(t, logpath, MTA_POSTFIX, &cause), 0);
+	ck_assert_msg(tail_start(t, &cause) == 0, "%s", cause);
+	return t;
+}
+
+/* Read everything there is, then commit (as the daemon does). */
+static void
+t_pump(struct tail *t)
+{
+	const struct store_delta	*d;
+	const char			*cause;
+	size_t				 n;
+
+	while (tail_read(t, 1 << 20) != TAIL_IDLE)
+		;
+	n = tail_deltas(t, &d);
+	ck_assert_msg(store_commit(st, ta, d, n, 1, &cause) == 0, "%s", cause);
+	tail_committed(t);
+	tally_clear(ta);
+}
+
+/* How many seen lines are exactly s. */
+static size_t
+seen_count(const char *s)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < seen.n; i++)
+		k += strcmp(seen.lines[i], s) == 0;
+	return k;
+}
+
+/* Every "<tag> i" for i in [from, to) seen exactly once. */
+static void
+seen_seq(const char *tag, int from, int to)
+{
+	char	line[64];
+	int	i;
+
+	for (i = from; i < to; i++) {
+		snprintf(line, sizeof(line), "%s %d", tag, i);
+		ck_assert_msg(seen_count(line) == 1, "%s seen %zu times", line,
+		    seen_count(line));
+	}
+}
+
+static int64_t
+q_int(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+	int64_t		 v = -1;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+START_TEST(test_partial)
+{
+	struct tail	*t;
+
+	put(logpath, "one\ntw");
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 1);
+	ck_assert_int_eq(q_int("SELECT offset FROM file"), 4);
+	put(logpath, "o\nthr");
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 2);
+	ck_assert_str_eq(seen.lines[1], "two");
+	ck_assert_int_eq(q_int("SELECT offset FROM file"), 8);
+	tail_free(t);
+	/* A restart resumes at the line start, then the line completes. */
+	put(logpath, "ee\n");
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 3);
+	ck_assert_str_eq(seen.lines[2], "three");
+	ck_assert_int_eq(q_int("SELECT lines FROM file"), 3);
+	tail_free(t);
+}
+END_TEST
+
+/* Long-line sizes: just over the limit, a multiple of the read size,
+ * and 10 MB (must be skipped without being held). */
+static const size_t longs[] = { 257, 256 * 1024 * 3, 10 * 1000 * 1000 };
+
+START_TEST(test_long)
+{
+	struct tail_opts	 o = { .maxline = 256 };
+	struct tail		*t;
+	char			*big;
+	size_t			 len = longs[_i];
+	int			 fd;
+
+	big = malloc(len);
+	memset(big, 'x', len);
+	big[100] = '\0';	/* NUL bytes are just bytes */
+	put(logpath, "before\n");
+	fd = open(logpath, O_WRONLY | O_APPEND);
+	ck_assert_int_eq(write(fd, big, len), (ssize_t)len);
+	close(fd);
+	free(big);
+	put(logpath, "\nafter\n");
+	t = t_start(&o, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 2);
+	ck_assert_str_eq(seen.lines[0], "before");
+	ck_assert_str_eq(seen.lines[1], "after");
+	ck_assert_uint_eq(seen.nlong, 1);
+	ck_assert_uint_eq(seen.longlen, len);
+	ck_assert_int_eq(q_int("SELECT long_lines FROM file"), 1);
+	ck_assert_int_eq(q_int("SELECT offset FROM file"),
+	    (int64_t)(7 + len + 1 + 6));
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_full_retry)
+{
+	struct tail	*t;
+
+	/* "Full" mid-file: the line is offered again, never lost. */
+	put_seq(logpath, "l", 0, 10);
+	t = t_start(NULL, NULL);
+	seen.full_after = 4;
+	ck_assert_int_eq(tail_read(t, 1 << 20), TAIL_FULL);
+	ck_assert_uint_eq(seen.n, 4);
+	seen.full_after = -1;
+	t_pump(t);
+	seen_seq("l", 0, 10);
+	ck_assert_uint_eq(seen.n, 10);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_rewind)
+{
+	struct tail	*t;
+
+	put_seq(logpath, "r", 0, 5);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	put_seq(logpath, "r", 5, 8);
+	while (tail_read(t, 1 << 20) != TAIL_IDLE)
+		;
+	ck_assert_uint_eq(seen.n, 8);
+	/* The commit failed: go back and read r 5..7 again. */
+	tail_rewind(t);
+	seen_reset();
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 3);
+	seen_seq("r", 5, 8);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_rename)
+{
+	struct tail	*t;
+	char		 old[160];
+
+	snprintf(old, sizeof(old), "%s.1", logpath);
+	put_seq(logpath, "a", 0, 100);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	put_seq(logpath, "a", 100, 120);	/* not read before the move */
+	ck_assert_int_eq(rename(logpath, old), 0);
+	put_seq(old, "a", 120, 130);		/* the writer has not reopened */
+	put_seq(logpath, "b", 0, 50);		/* the new file */
+	tail_reconcile(t);
+	t_pump(t);
+	put_seq(old, "a", 130, 131);		/* later still */
+	put_seq(logpath, "b", 50, 60);
+	tail_reconcile(t);
+	t_pump(t);
+	seen_seq("a", 0, 131);
+	seen_seq("b", 0, 60);
+	ck_assert_uint_eq(seen.n, 191);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM file"), 2);
+	ck_assert_int_eq(q_int("SELECT sum(lines) FROM file"), 191);
+	tail_free(t);
+
+	/* Restart: both generations are found again, nothing re-read. */
+	seen_reset();
+	put_seq(old, "a", 131, 132);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 1);
+	seen_seq("a", 131, 132);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_copytruncate)
+{
+	struct tail	*t;
+	char		 copy[160], cmd[1024];
+
+	snprintf(copy, sizeof(copy), "%s.1", logpath);
+	put_seq(logpath, "c", 0, 50);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	put_seq(logpath, "c", 50, 60);		/* unread at the copy */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && : > '%s'", logpath, copy,
+	    logpath);
+	ck_assert_int_eq(system(cmd), 0);
+	put_seq(logpath, "d", 0, 5);
+	tail_reconcile(t);
+	t_pump(t);
+	seen_seq("c", 0, 60);			/* the rest came from the copy */
+	seen_seq("d", 0, 5);
+	ck_assert_uint_eq(seen.n, 65);
+	ck_assert_int_eq(q_int("SELECT sum(bytes_lost) FROM file"), 0);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_truncate_refill)
+{
+	struct tail	*t;
+	int64_t		 lost;
+
+	/* No copy: truncated and refilled past the old offset before the
+	 * next reconcile.  Only the head tells. */
+	put_seq(logpath, "e", 0, 10);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	put_seq(logpath, "e", 10, 12);		/* seen, never read: lost */
+	tail_reconcile(t);
+	ck_assert_int_eq(truncate(logpath, 0), 0);
+	put_seq(logpath, "refilled", 0, 20);
+	tail_reconcile(t);
+	t_pump(t);
+	seen_seq("e", 0, 10);
+	seen_seq("refilled", 0, 20);
+	ck_assert_uint_eq(seen.n, 30);
+	lost = (int64_t)strlen("e 10\ne 11\n");
+	ck_assert_int_eq(q_int("SELECT bytes_lost FROM file WHERE "
+	    "state = 'lost'"), lost);
+	tail_free(t);
+}
+END_TEST
+
+/* Rewritten while we were down: same inode, other head; shorter and
+ * longer than the old offset. */
+static const int reuse_lines[] = { 3, 40 };
+
+START_TEST(test_inode_reuse)
+{
+	struct tail	*t;
+	struct stat	 a, b;
+
+	put_seq(logpath, "old", 0, 20);
+	ck_assert_int_eq(stat(logpath, &a), 0);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	tail_free(t);
+	ck_assert_int_eq(truncate(logpath, 0), 0);
+	put_seq(logpath, "new", 0, reuse_lines[_i]);
+	ck_assert_int_eq(stat(logpath, &b), 0);
+	ck_assert_int_eq(a.st_ino, b.st_ino);
+	seen_reset();
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	seen_seq("new", 0, reuse_lines[_i]);
+	ck_assert_uint_eq(seen.n, (size_t)reuse_lines[_i]);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM file WHERE "
+	    "state = 'lost'"), 1);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_gz_resume)
+{
+	struct tail	*t;
+	char		 cmd[1024];
+
+	put_seq(logpath, "g", 0, 100);
+	t = t_start(NULL, NULL);
+	seen.full_after = 30;
+	while (tail_read(t, 1 << 20) == TAIL_MORE)
+		;
+	seen.full_after = -1;
+	{
+		const struct store_delta *d;
+		const char *cause;
+		size_t n = tail_deltas(t, &d);
+		ck_assert_int_eq(store_commit(st, ta, d, n, 1, &cause), 0);
+		tail_committed(t);
+	}
+	tail_free(t);
+	ck_assert_uint_eq(seen.n, 30);
+	/* Down: rotated twice, the older one compressed. */
+	snprintf(cmd, sizeof(cmd), "cd '%s' && mv mail.log mail.log.1 && "
+	    "gzip -9 mail.log.1 && mv mail.log.1.gz mail.log.2.gz", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	put_seq(logpath, "h", 0, 10);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && mv mail.log mail.log.1", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	put_seq(logpath, "i", 0, 5);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	seen_seq("g", 0, 100);
+	seen_seq("h", 0, 10);
+	seen_seq("i", 0, 5);
+	ck_assert_uint_eq(seen.n, 115);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_two_rotations)
+{
+	struct tail	*t;
+	char		 cmd[1024];
+
+	/* Two rotations between two looks (a stopped daemon, SIGSTOP): the
+	 * middle generation was never seen under the live name. */
+	put_seq(logpath, "p", 0, 20);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	put_seq(logpath, "p", 20, 25);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && mv mail.log mail.log.1", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	put_seq(logpath, "q", 0, 30);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && gzip mail.log.1 && "
+	    "mv mail.log.1.gz mail.log.2.gz && mv mail.log mail.log.1", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	put_seq(logpath, "r", 0, 7);
+	tail_reconcile(t);
+	t_pump(t);
+	seen_seq("p", 0, 25);
+	seen_seq("q", 0, 30);
+	seen_seq("r", 0, 7);
+	ck_assert_uint_eq(seen.n, 62);
+	tail_free(t);
+	/* And a restart reads nothing twice. */
+	seen_reset();
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 0);
+	tail_free(t);
+}
+END_TEST
+
+/* First start with rotated siblings present: read only with --backfill. */
+static const int backfill_on[] = { 0, 1 };
+
+START_TEST(test_backfill)
+{
+	struct tail_opts	 o = { .backfill = backfill_on[_i] };
+	struct tail		*t;
+	char			 path[160], cmd[1024];
+
+	snprintf(path, sizeof(path), "%s.2", logpath);
+	put_seq(path, "old", 0, 8);
+	snprintf(cmd, sizeof(cmd), "gzip '%s'", path);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s.1", logpath);
+	put_seq(path, "mid", 0, 6);
+	put_seq(logpath, "now", 0, 4);
+	t = t_start(&o, NULL);
+	t_pump(t);
+	seen_seq("now", 0, 4);
+	if (backfill_on[_i]) {
+		seen_seq("old", 0, 8);
+		seen_seq("mid", 0, 6);
+	}
+	ck_assert_uint_eq(seen.n, backfill_on[_i] ? 18 : 4);
+	tail_free(t);
+	/* A restart, with or without the option, reads nothing again. */
+	seen_reset();
+	t = t_start(&o, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 0);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_gzip_in_progress)
+{
+	struct tail	*t;
+	char		 cmd[1024];
+
+	/* Stopped with mail.log.1 half read; at restart gzip is still
+	 * writing mail.log.1.gz (both exist, the .gz is short).  The
+	 * generation is read once, from mail.log.1. */
+	put_seq(logpath, "z", 0, 200);
+	t = t_start(NULL, NULL);
+	seen.full_after = 50;
+	while (tail_read(t, 1 << 20) == TAIL_MORE)
+		;
+	seen.full_after = -1;
+	{
+		const struct store_delta *d;
+		const char *cause;
+		size_t n = tail_deltas(t, &d);
+		ck_assert_int_eq(store_commit(st, ta, d, n, 1, &cause), 0);
+		tail_committed(t);
+	}
+	tail_free(t);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && mv mail.log mail.log.1 && "
+	    "gzip -c mail.log.1 | head -c 300 > mail.log.1.gz", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	put_seq(logpath, "n", 0, 3);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	seen_seq("z", 0, 200);
+	seen_seq("n", 0, 3);
+	ck_assert_uint_eq(seen.n, 203);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_from_end)
+{
+	struct tail_opts	 o = { .from_end = 1 };
+	struct tail		*t;
+
+	put_seq(logpath, "x", 0, 10);
+	put(logpath, "partial");
+	t = t_start(&o, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 0);
+	put(logpath, " line\n");
+	put_seq(logpath, "y", 0, 3);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 4);
+	ck_assert_str_eq(seen.lines[0], "partial line");
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_appears_later)
+{
+	struct tail	*t;
+
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	ck_assert_uint_eq(seen.n, 0);
+	put_seq(logpath, "late", 0, 7);
+	tail_reconcile(t);
+	t_pump(t);
+	seen_seq("late", 0, 7);
+	/* Deleted: drained through the descriptor. */
+	put_seq(logpath, "late", 7, 9);
+	ck_assert_int_eq(unlink(logpath), 0);
+	tail_reconcile(t);
+	t_pump(t);
+	seen_seq("late", 0, 9);
+	tail_free(t);
+}
+END_TEST
+
+START_TEST(test_inotify)
+{
+	struct event_base	*base = event_base_new();
+	struct tail		*t;
+
+	put_seq(logpath, "w", 0, 1);
+	t = t_start(NULL, base);
+	t_pump(t);
+	seen.woken = 0;
+	put_seq(logpath, "w", 1, 2);
+	usleep(100 * 1000);
+	/* Only ready events run: the inotify one, not the 1 s timer. */
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_int_ge(seen.woken, 1);
+	t_pump(t);
+	seen_seq("w", 0, 2);
+	tail_free(t);
+	event_base_free(base);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("tail");
+	TCase	*tc = tcase_create("tail");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_partial);
+	tcase_add_loop_test(tc, test_long, 0, sizeof(longs) / sizeof(*longs));
+	tcase_add_test(tc, test_full_retry);
+	tcase_add_test(tc, test_rewind);
+	tcase_add_test(tc, test_rename);
+	tcase_add_test(tc, test_copytruncate);
+	tcase_add_test(tc, test_truncate_refill);
+	tcase_add_loop_test(tc, test_inode_reuse, 0,
+	    sizeof(reuse_lines) / sizeof(*reuse_lines));
+	tcase_add_test(tc, test_gz_resume);
+	tcase_add_test(tc, test_two_rotations);
+	tcase_add_loop_test(tc, test_backfill, 0,
+	    sizeof(backfill_on) / sizeof(*backfill_on));
+	tcase_add_test(tc, test_gzip_in_progress);
+	tcase_add_test(tc, test_from_end);
+	tcase_add_test(tc, test_appears_later);
+	tcase_add_test(tc, test_inotify);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

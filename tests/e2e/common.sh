@@ -1,0 +1,295 @@
+# Shared parts of the end-to-end tests (tests/e2e/postfix.sh, exim.sh):
+# the sink, smtptallyd, and the comparisons of smtptally's counts with the
+# sink's record and with the test's own reading of the MTA log.  Sourced,
+# not run.  Each test exits 0 pass, 1 fail, 77 skip.
+#
+# usage of a test: tests/e2e/MTA.sh [BUILDDIR]
+#   BUILDDIR holds smtptallyd and tests/parsecount (default: $top_builddir,
+#   else the current directory).  The test's folder /tmp/e2e-MTA.* is
+#   removed after a pass unless E2E_KEEP is set, kept after a failure.
+
+e2e_src=$(cd "$(dirname "$0")" && pwd)
+e2e_build=$(cd "${1:-${top_builddir:-.}}" && pwd)
+e2e_fail=0
+e2e_pids=
+
+say() { printf '%s: %s\n' "$e2e_name" "$*"; }
+skip() { say "SKIP: $*"; exit 77; }
+bad() { say "FAIL: $*"; e2e_fail=1; }
+
+e2e_require() {
+	[ "$(id -u)" = 0 ] || skip "not root"
+	[ -x "$e2e_build/smtptallyd" ] || skip "no $e2e_build/smtptallyd"
+	[ -x "$e2e_build/tests/parsecount" ] || skip "no tests/parsecount"
+	command -v python3 >/dev/null || skip "no python3"
+	command -v sqlite3 >/dev/null || skip "no sqlite3 CLI"
+}
+
+# Install Debian packages without questions and without starting services
+# (a policy-rc.d is put in place only when none exists).  Returns non-zero
+# when the packages cannot be installed.
+e2e_apt_install() {
+	local rc made=0
+	command -v apt-get >/dev/null || return 1
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		made=1
+	fi
+	# A missing package list is refreshed once (apt-get update).
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    -o DPkg::Lock::Timeout=120 --no-install-recommends "$@" \
+	    > "$E2E_DIR/apt.log" 2>&1
+	rc=$?
+	if [ "$rc" != 0 ]; then
+		apt-get update -q -o DPkg::Lock::Timeout=120 \
+		    >> "$E2E_DIR/apt.log" 2>&1
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		    -o DPkg::Lock::Timeout=120 --no-install-recommends "$@" \
+		    >> "$E2E_DIR/apt.log" 2>&1
+		rc=$?
+	fi
+	[ "$made" = 1 ] && rm -f /usr/sbin/policy-rc.d
+	[ "$rc" = 0 ] || tail -5 "$E2E_DIR/apt.log"
+	return $rc
+}
+
+# Kill what this test started, by pid.
+e2e_cleanup() {
+	local p
+	for p in $e2e_pids; do
+		kill "$p" 2>/dev/null
+	done
+	[ -n "${e2e_mta_stop:-}" ] && $e2e_mta_stop >/dev/null 2>&1
+	[ -n "${e2e_on_exit:-}" ] && $e2e_on_exit >/dev/null 2>&1
+	return 0
+}
+
+e2e_setup() {
+	E2E_DIR=$(mktemp -d "/tmp/e2e-$e2e_name.XXXXXX") || exit 1
+	chmod 755 "$E2E_DIR"
+	mkdir -p "$E2E_DIR/log"
+	trap 'e2e_cleanup' EXIT
+	trap 'say "killed"; exit 1' TERM INT HUP
+	say "working in $E2E_DIR"
+}
+
+# e2e_sink PORT...: start the sink on 127.0.0.2 with its record file.
+e2e_sink() {
+	python3 "$e2e_src/sink.py" --record "$E2E_DIR/record" \
+	    --pidfile "$E2E_DIR/sink.pid" "$@" 2> "$E2E_DIR/sink.err" &
+	e2e_pids="$e2e_pids $!"
+	local i
+	for i in $(seq 50); do
+		[ -s "$E2E_DIR/sink.pid" ] && return 0
+		sleep 0.1
+	done
+	cat "$E2E_DIR/sink.err"
+	bad "sink did not start"
+	exit 1
+}
+
+# e2e_daemon FMT:PATH...: start smtptallyd following the given logs.
+e2e_daemon() {
+	local args='' f
+	for f in "$@"; do
+		args="$args --follow $f"
+	done
+	# shellcheck disable=SC2086
+	"$e2e_build/smtptallyd" --foreground --db "$E2E_DIR/db" \
+	    --socket "$E2E_DIR/sock" $args 2> "$E2E_DIR/smtptallyd.err" &
+	e2e_daemon_pid=$!
+	e2e_pids="$e2e_pids $e2e_daemon_pid"
+}
+
+# Wait until smtptallyd has committed the followed file PATH to its end
+# (at most 30 s), then stop it with SIGTERM; it commits before exit.
+e2e_daemon_stop() {
+	local path=$1 size off i
+	size=$(stat -c %s "$path" 2>/dev/null || echo 0)
+	for i in $(seq 60); do
+		off=$(sqlite3 -cmd '.timeout 2000' "$E2E_DIR/db" \
+		    "SELECT max(offset) FROM file WHERE path = '$path'
+		    AND state = 'active'" \
+		    2>/dev/null)
+		[ "${off:-0}" -ge "$size" ] && break
+		sleep 0.5
+	done
+	[ "${off:-0}" -ge "$size" ] ||
+	    say "note: committed offset ${off:-none} < size $size after 30 s"
+	kill -TERM "$e2e_daemon_pid"
+	for i in $(seq 100); do
+		kill -0 "$e2e_daemon_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$e2e_daemon_pid" 2>/dev/null; then
+		bad "smtptallyd did not exit after SIGTERM"
+		kill -KILL "$e2e_daemon_pid"
+	fi
+	wait "$e2e_daemon_pid"
+	e2e_daemon_rc=$?
+	[ "$e2e_daemon_rc" = 0 ] ||
+	    bad "smtptallyd exited $e2e_daemon_rc: $(tail -3 "$E2E_DIR/smtptallyd.err")"
+}
+
+# Proof that smtptallyd follows the log live: while the MTA still runs, its
+# database already holds counts (read through WAL beside the daemon).
+e2e_live() {
+	local n _
+	for _ in $(seq 20); do
+		n=$(sqlite3 -cmd '.timeout 2000' "$E2E_DIR/db" \
+		    "SELECT coalesce(sum(n), 0) FROM count_hour" 2>/dev/null)
+		[ "${n:-0}" -gt 0 ] && break
+		sleep 0.5
+	done
+	if [ "${n:-0}" -gt 0 ]; then
+		say "ok: live: $n events committed while the MTA runs"
+	else
+		bad "live: nothing committed while the MTA runs"
+	fi
+}
+
+e2e_sink_stop() {
+	kill -TERM "$(cat "$E2E_DIR/sink.pid")" 2>/dev/null
+	sleep 0.3
+}
+
+# e2e_sql MTA QUERY-TAIL: counts from smtptally's database.
+e2e_sql() {
+	sqlite3 -separator ' ' "$E2E_DIR/db" "$1"
+}
+
+# e2e_compare WHAT EXPECTED-FILE ACTUAL-FILE: both hold "key... n" lines;
+# print differences and fail on any.
+e2e_compare() {
+	local what=$1 exp=$2 act=$3
+	sort -o "$exp" "$exp"
+	sort -o "$act" "$act"
+	if cmp -s "$exp" "$act"; then
+		say "ok: $what ($(awk '{s += $NF} END {print s + 0}' "$exp") counted, $(wc -l < "$exp") keys)"
+	else
+		bad "$what differs (< expected, > smtptally):"
+		diff "$exp" "$act" | grep '^[<>]' | sed 's/^/    /'
+	fi
+}
+
+# The main check shared by both MTAs.  $1 = mta name in the database.
+# Needs $E2E_DIR/noreply.expected (domain enhanced n, from the MTA's log by
+# the test's own means) and the sink's record.
+e2e_check() {
+	local mta=$1
+	# 1. Remote replies: smtptally's attempts with reply != 0 against the
+	#    sink's record, per (domain, code) ...
+	awk -F'\t' '{n[$1 " " $2]++} END {for (k in n) print k, n[k]}' \
+	    "$E2E_DIR/record" > "$E2E_DIR/reply.expected"
+	e2e_sql "SELECT d.name, c.reply, sum(c.n) FROM count_hour c
+	    JOIN domain d ON d.id = c.domain
+	    WHERE c.mta = '$mta' AND c.direction = 'out' AND c.kind = 'attempt'
+	    AND c.reply <> 0 GROUP BY 1, 2" > "$E2E_DIR/reply.actual"
+	e2e_compare "attempts per (domain, remote reply) = sink record" \
+	    "$E2E_DIR/reply.expected" "$E2E_DIR/reply.actual"
+	#    ... and per (domain, code, enhanced).
+	awk -F'\t' '{n[$1 " " $2 " " $3]++} END {for (k in n) print k, n[k]}' \
+	    "$E2E_DIR/record" > "$E2E_DIR/replyx.expected"
+	e2e_sql "SELECT d.name, c.reply, c.enhanced, sum(c.n) FROM count_hour c
+	    JOIN domain d ON d.id = c.domain
+	    WHERE c.mta = '$mta' AND c.direction = 'out' AND c.kind = 'attempt'
+	    AND c.reply <> 0 GROUP BY 1, 2, 3" > "$E2E_DIR/replyx.actual"
+	e2e_compare "attempts per (domain, remote reply, enhanced) = sink record" \
+	    "$E2E_DIR/replyx.expected" "$E2E_DIR/replyx.actual"
+	# 2. Attempts without a remote reply: reply 0, with their enhanced
+	#    code, against the test's own count from the MTA's log.
+	#    Exim logs no enhanced code for these, so its key is the domain
+	#    only ($2 = "domain").
+	if [ "${2:-}" = domain ]; then
+		e2e_sql "SELECT d.name, sum(c.n) FROM count_hour c
+		    JOIN domain d ON d.id = c.domain
+		    WHERE c.mta = '$mta' AND c.direction = 'out'
+		    AND c.kind = 'attempt' AND c.reply = 0 GROUP BY 1" \
+		    > "$E2E_DIR/noreply.actual"
+	else
+		e2e_sql "SELECT d.name, c.enhanced, sum(c.n) FROM count_hour c
+		    JOIN domain d ON d.id = c.domain
+		    WHERE c.mta = '$mta' AND c.direction = 'out'
+		    AND c.kind = 'attempt' AND c.reply = 0 GROUP BY 1, 2" \
+		    > "$E2E_DIR/noreply.actual"
+	fi
+	e2e_compare "attempts without a reply per (${2:-domain, enhanced}) = log" \
+	    "$E2E_DIR/noreply.expected" "$E2E_DIR/noreply.actual"
+	[ -s "$E2E_DIR/noreply.expected" ] ||
+	    bad "the run produced no attempt without a reply"
+}
+
+# e2e_unrecognised FMT FILE...: no line the parser does not recognise.
+e2e_unrecognised() {
+	local fmt=$1 f n
+	shift
+	: > "$E2E_DIR/unrecognised"
+	for f in "$@"; do
+		case $f in
+		*.gz) gzip -dc "$f" ;;
+		*) cat "$f" ;;
+		esac
+	done > "$E2E_DIR/all.log"
+	"$e2e_build/tests/parsecount" -u -m "$fmt" "$E2E_DIR/all.log" |
+	    grep '^U	' > "$E2E_DIR/unrecognised"
+	n=$(wc -l < "$E2E_DIR/unrecognised")
+	if [ "$n" = 0 ]; then
+		say "ok: no unrecognised line in $(wc -l < "$E2E_DIR/all.log") log lines"
+	else
+		bad "$n unrecognised lines:"
+		sed 's/^/    /' "$E2E_DIR/unrecognised" | head -20
+	fi
+	e2e_sql "SELECT result, sum(n) FROM lines_hour GROUP BY 1" |
+	    sed "s/^/$e2e_name: smtptallyd lines: /"
+	# Every line of every generation read exactly once, live, across the
+	# rotation; none of them unrecognised by the daemon either.
+	n=$(wc -l < "$E2E_DIR/all.log")
+	read -r got unrec <<-EOT
+	$(e2e_sql "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN
+	    result NOT IN ('event', 'ignored', 'foreign') THEN n END), 0)
+	    FROM lines_hour")
+	EOT
+	if [ "$got" = "$n" ] && [ "$unrec" = 0 ]; then
+		say "ok: smtptallyd read $got lines = the log files' $n lines"
+	else
+		bad "smtptallyd read $got lines ($unrec not events or ignored), the log files hold $n"
+	fi
+}
+
+# e2e_log_vs_sink FILE: a sanity check of the oracle itself: the remote
+# replies the MTA logged (FILE: "domain code" lines from the test's own
+# reading) against the sink's record.  A difference is the MTA's doing,
+# not smtptally's, so it is only noted.
+e2e_log_vs_sink() {
+	awk '{n[$1 " " $2]++} END {for (k in n) print k, n[k]}' "$1" |
+	    sort > "$E2E_DIR/logreply.count"
+	if cmp -s "$E2E_DIR/logreply.count" "$E2E_DIR/reply.expected"; then
+		say "ok: the MTA logged the replies the sink recorded"
+	else
+		say "note: the MTA's log and the sink's record differ:"
+		diff "$E2E_DIR/reply.expected" "$E2E_DIR/logreply.count" |
+		    grep '^[<>]' | sed 's/^/    /'
+	fi
+}
+
+# Per-class summary of what smtptally counted, for the report.
+e2e_summary() {
+	local mta=$1
+	say "smtptally counts ($mta, direction out):"
+	e2e_sql "SELECT kind, status,
+	    CASE WHEN reply <> 0 THEN (reply / 100) || 'xx'
+	    ELSE 'no reply' END, sum(n) FROM count_hour
+	    WHERE mta = '$mta' AND direction = 'out' GROUP BY 1, 2, 3
+	    ORDER BY 1, 2, 3" | sed "s/^/    /"
+}
+
+e2e_end() {
+	if [ "$e2e_fail" = 0 ]; then
+		say "PASS ($SECONDS s)"
+		[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_DIR"
+		exit 0
+	fi
+	say "FAIL ($SECONDS s); files kept in $E2E_DIR"
+	exit 1
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# End to end against a real Postfix (issue 6): Postfix from Debian delivers
+# to the sink (tests/e2e/sink.py) on loopback ports, logs to its own
+# maillog_file, rotates it once in the middle (postfix logrotate) and
+# switches to long queue ids for the second half; smtptallyd follows the
+# log live.  smtptally's counts must equal the sink's record (remote replies)
+# and the test's own grep of the log (attempts without a reply, expiries).
+#
+# usage: tests/e2e/postfix.sh [BUILDDIR]    exit 0 pass, 1 fail, 77 skip
+# Needs root; installs the Debian package postfix when it is missing (this
+# removes exim4-daemon-*, which conflicts with it).
+set -u
+e2e_name=postfix
+. "$(dirname "$0")/common.sh"
+e2e_require
+
+e2e_setup
+if ! command -v postfix >/dev/null || [ ! -x /usr/sbin/sendmail ] ||
+    ! /usr/sbin/sendmail -bV >/dev/null 2>&1 ||
+    ! dpkg -s postfix >/dev/null 2>&1; then
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections 2>/dev/null
+	e2e_apt_install postfix || skip "cannot install postfix"
+fi
+command -v postfix >/dev/null || skip "no postfix after install"
+
+ETC=$E2E_DIR/etc
+mkdir -p "$ETC" "$E2E_DIR/queue" "$E2E_DIR/data"
+chown postfix "$E2E_DIR/data"
+LOG=$E2E_DIR/log/maillog
+
+# Domains: r<code> answers RCPT with <code>, d<code> the end of DATA (see
+# sink.py); each gets its own port so one SMTP transaction holds one
+# domain.  closed.test goes to 127.0.0.3, where nobody listens.
+RCODES="250 421 450 451 452 455 500 501 502 503 541 550 551 552 553 554"
+DCODES="421 451 452 552 554"
+DOMAINS="ok.test grey.test"
+for c in $RCODES; do DOMAINS="$DOMAINS r$c.test"; done
+for c in $DCODES; do DOMAINS="$DOMAINS d$c.test"; done
+CLOSED_PORT=2599
+port=2600 ports=
+: > "$ETC/transport"
+for d in $DOMAINS; do
+	echo "$d smtp:[127.0.0.2]:$port" >> "$ETC/transport"
+	ports="$ports $port"
+	port=$((port + 1))
+done
+echo "closed.test smtp:[127.0.0.3]:$CLOSED_PORT" >> "$ETC/transport"
+sed "s|@DIR@|$E2E_DIR|g" "$e2e_src/postfix-main.cf.in" > "$ETC/main.cf"
+sed "s|@DIR@|$E2E_DIR|g" "$e2e_src/postfix-master.cf.in" > "$ETC/master.cf"
+if python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.3", int(sys.argv[1]))) == 0)' \
+    "$CLOSED_PORT"; then :; else
+	skip "port $CLOSED_PORT is in use"
+fi
+
+pf() { postfix -c "$ETC" "$@"; }
+pf_stop() { postfix -c "$ETC" stop; }
+
+# shellcheck disable=SC2086
+e2e_sink $ports
+e2e_daemon "postfix:$LOG"
+pf check 2> "$E2E_DIR/postfix-check.err" ||
+    { cat "$E2E_DIR/postfix-check.err"; bad "postfix check"; e2e_end; }
+pf start 2> "$E2E_DIR/postfix-start.err" ||
+    { cat "$E2E_DIR/postfix-start.err"; bad "postfix start"; e2e_end; }
+e2e_mta_stop=pf_stop
+
+# send SENDER RCPT...: one message through sendmail(1).
+nsent=0
+send() {
+	local from=$1
+	shift
+	nsent=$((nsent + 1))
+	printf 'From: <%s>\nSubject: e2e %d\n\nbody %d\n' "$from" "$nsent" \
+	    "$nsent" | /usr/sbin/sendmail -C "$ETC" -f "$from" -- "$@" ||
+	    bad "sendmail $*"
+}
+
+# batch PREFIX: messages with one and several recipients to every domain,
+# a mixed message through sendmail -t, an unknown local user.
+batch() {
+	local p=$1 d
+	for d in $DOMAINS closed.test; do
+		case $d in ok.test) continue ;; esac
+		send "bounce@ok.test" "${p}1@$d"
+		send "bounce@ok.test" "${p}2@$d" "${p}3@$d" "${p}4@$d"
+	done
+	send "bounce@ok.test" "${p}nouser@mta.e2e.test"
+	printf 'From: bounce@ok.test\nTo: %s, %s, %s\nCc: %s, %s\nSubject: mixed\n\nmixed\n' \
+	    "${p}m@r250.test" "${p}m@r550.test" "${p}m@d451.test" \
+	    "${p}m@closed.test" "${p}mnobody@localhost" |
+	    /usr/sbin/sendmail -C "$ETC" -t -f bounce@ok.test ||
+	    bad "sendmail -t"
+}
+
+batch a
+sleep 20
+say "rotating the log ($(wc -l < "$LOG") lines so far)"
+pf logrotate || bad "postfix logrotate"
+e2e_live
+# The second half with long queue ids (enable_long_queue_ids), the other
+# queue id format sites use; queued messages keep their short ids.
+postconf -c "$ETC" -e enable_long_queue_ids=yes && pf reload 2>/dev/null ||
+    bad "postfix reload with long queue ids"
+batch b
+sleep 5
+# Wait for the queue to drain: deliveries, bounces, expiries (lifetime 50 s).
+for _ in $(seq 90); do
+	postqueue -c "$ETC" -p 2>/dev/null | grep -q 'Mail queue is empty' &&
+	    break
+	sleep 2
+done
+postqueue -c "$ETC" -p 2>/dev/null | grep -q 'Mail queue is empty' ||
+    bad "queue not empty after the wait: $(postqueue -c "$ETC" -p | tail -1)"
+sleep 2
+pf_stop > /dev/null 2>&1
+e2e_mta_stop=
+sleep 1
+e2e_daemon_stop "$LOG"
+e2e_sink_stop
+
+LOGS=$(ls "$E2E_DIR"/log/maillog*)
+rotated=$(ls "$E2E_DIR"/log/maillog.* 2>/dev/null | wc -l)
+[ "$rotated" -ge 1 ] || bad "no rotated log file"
+grep -q -E ' postfix/[a-z]+\[[0-9]+\]: [0-9A-Za-z]{12,}: to=<' \
+    "$LOG" || bad "no delivery line with a long queue id"
+say "sent $nsent messages; log files: $(echo $LOGS | xargs -n1 basename | tr '\n' ' ')"
+
+# The test's own reading of the log: delivery lines (queue id, to=,
+# status=), classified by grep/awk, not by smtptally's parser.
+for f in $LOGS; do
+	case $f in *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac
+done > "$E2E_DIR/all.log"
+grep -E ' postfix/[a-z]+\[[0-9]+\]: [0-9A-Za-z]+: to=<.*status=' \
+    "$E2E_DIR/all.log" > "$E2E_DIR/delivery.lines"
+awk '
+function dom(s) { sub(/^.* to=<[^@>]*@/, "", s); sub(/>.*/, "", s); return tolower(s) }
+function dsn(s) { if (match(s, /dsn=[0-9]\.[0-9]+\.[0-9]+/)) return substr(s, RSTART + 4, RLENGTH - 4); return "" }
+/delivery temporarily suspended/ { print "skip", dom($0), 1; next }
+/ said: [0-9][0-9][0-9] / { r = $0; sub(/^.* said: /, "", r); print "reply", dom($0), substr(r, 1, 3); next }
+/status=sent \([0-9][0-9][0-9] / && !/relay=(local|none)/ { r = $0; sub(/^.*status=sent \(/, "", r); print "reply", dom($0), substr(r, 1, 3); next }
+{ print "noreply", dom($0), dsn($0) }
+' "$E2E_DIR/delivery.lines" > "$E2E_DIR/classes"
+awk '$1 == "noreply" {n[$2 " " $3]++} END {for (k in n) print k, n[k]}' \
+    "$E2E_DIR/classes" > "$E2E_DIR/noreply.expected"
+# Lines without a reply, by cause, for the report.
+say "log lines without a remote reply, by cause:"
+grep -v -E 'status=expired|delivery temporarily suspended| said: [0-9]{3} |status=sent \([0-9]{3} ' \
+    "$E2E_DIR/delivery.lines" |
+    sed -E 's/.*status=[a-z]+ \(//; s/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+(\[[0-9.]+\])?(:[0-9]+)?/IP/g; s/"[^"]*"/"USER"/; s/\)$//' |
+    sort | uniq -c | sed 's/^/    /'
+
+e2e_check postfix
+awk '$1 == "reply" {print $2, $3}' "$E2E_DIR/classes" > "$E2E_DIR/logreply"
+e2e_log_vs_sink "$E2E_DIR/logreply"
+
+# Expiries are final outcomes.  Postfix logs one qmgr line per expired
+# message ("from=<...>, status=expired, returned to sender"): it names the
+# sender, not the recipients, so the totals are compared.
+n=$(grep -c -E ' postfix/qmgr\[[0-9]+\]: [0-9A-Za-z]+: from=<.*status=expired' \
+    "$E2E_DIR/all.log")
+echo "total $n" > "$E2E_DIR/expired.expected"
+[ "$n" -gt 0 ] || : > "$E2E_DIR/expired.expected"
+e2e_sql "SELECT 'total', sum(n) FROM count_hour WHERE mta = 'postfix'
+    AND direction = 'out' AND kind = 'final' AND status = 'expired'
+    HAVING sum(n) > 0" > "$E2E_DIR/expired.actual"
+e2e_compare "expiries counted as final outcomes = log" \
+    "$E2E_DIR/expired.expected" "$E2E_DIR/expired.actual"
+[ -s "$E2E_DIR/expired.expected" ] || bad "the run produced no expiry"
+awk '$1 == "skip" {n[$2]++} END {for (k in n) print k, n[k]}' \
+    "$E2E_DIR/classes" > "$E2E_DIR/skip.expected"
+e2e_sql "SELECT d.name, sum(c.n) FROM count_hour c JOIN domain d
+    ON d.id = c.domain WHERE c.mta = 'postfix' AND c.kind = 'skip'
+    GROUP BY 1" > "$E2E_DIR/skip.actual"
+e2e_compare "skips (delivery temporarily suspended) = log" \
+    "$E2E_DIR/skip.expected" "$E2E_DIR/skip.actual"
+
+# shellcheck disable=SC2086
+e2e_unrecognised postfix $LOGS
+e2e_summary postfix
+e2e_end

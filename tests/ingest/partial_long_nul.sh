@@ -1,0 +1,62 @@
+#!/bin/sh
+# Scenario 7 (issue 3): a partial line across SIGKILL, a 10 MB line (with a
+# SIGKILL while it is half written), NUL bytes (lines of NULs, NULs inside
+# lines, NULs inside a delivery's reply text, NUL runs before a delivery
+# line), and an unterminated last line that must wait for its newline.
+# Every delivery line counts once; the 10 MB line is one long line.
+. "$(dirname "$0")/common.sh"
+ingest_init
+
+LOG=$T/mail.log
+follow "postfix:$LOG"
+: > "$LOG"
+daemon_start
+
+write_bg -c 3000 -l 1000 -z 10 -Z -t p -r "$T/rec" \
+    -p "1000:$T/go1" -L "2000:10485760" -p "2000:$T/go2" "$LOG"
+W=$WPID
+wait_file "$T/go1.wait" 30 || fail "writer never reached line 1000"
+sleep 2
+say "SIGKILL with half of line 1000 written"
+daemon_kill
+daemon_start
+sleep 1
+touch "$T/go1"
+wait_file "$T/go2.wait" 30 || fail "writer never reached the long line"
+sleep 2
+say "SIGKILL with 5 MB of the 10 MB line written"
+hwm=$(grep VmHWM "/proc/$DPID/status" 2>/dev/null | tr -s ' \t' ' ')
+daemon_kill
+daemon_start
+sleep 1
+touch "$T/go2"
+writer_wait "$W" 60
+wait_live "$(rec_total "$T/rec")" 60
+hwm2=$(grep VmHWM "/proc/$DPID/status" 2>/dev/null | tr -s ' \t' ' ')
+say "daemon peak RSS: before the kill: ${hwm#*:}, after the long line: ${hwm2#*:}"
+
+# An unterminated last line is not counted until its newline arrives.
+line="$(date '+%b %e %H:%M:%S') mx1 postfix/smtp[9]: 0000FFFFFF: to=<u99999@tail.example>, relay=mx.tail.example[192.0.2.7]:25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Q99999)"
+printf '%s' "$line" >> "$LOG"
+sleep 2
+daemon_stop
+daemon_oneshot
+check_counts "$T/rec" ||
+    soft_fail "counts differ with an unterminated last line pending"
+printf '\n' >> "$LOG"
+echo "99999 tail.example 250" >> "$T/rec"
+daemon_oneshot
+check_counts "$T/rec" || soft_fail "counts differ after the last line ended"
+check_offsets "$T" || soft_fail "offset invariant broken"
+
+# Every physical line is one line: lines + long lines = newlines.
+nl=$(tr -cd '\n' < "$LOG" | wc -c)
+longs=$(awk '$3 == "long"' "$T/rec" | wc -l)
+got=$(db_sql "SELECT sum(lines), sum(long_lines) FROM file;")
+say "newlines in the file: $nl (long: $longs); file table lines, long: $got"
+set -- $got
+[ "${2:-x}" = "$longs" ] ||
+    soft_fail "long lines: the file table says ${2:-none}, written $longs"
+[ "${1:-x}" = "$nl" ] ||
+    soft_fail "lines: the file table says ${1:-none}, the file has $nl"
+finish

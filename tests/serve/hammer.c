@@ -1,0 +1,237 @@
+/*
+ * hammer: hostile clients for tests/serve/hostile.sh.  Each mode prints
+ * one line of figures and exits 0 when the daemon behaved, 1 otherwise.
+ *
+ *   hammer SOCK connect N     N connections; every 2nd sends a request
+ *                             and must get a 200, the others just close
+ *   hammer SOCK slow N SECS   N clients trickling header bytes; all must
+ *                             be dropped by the daemon within SECS
+ *   hammer SOCK big BYTES     one request with a BYTES-long header; must
+ *                             not get a 200
+ *   hammer SOCK half N        N requests then shutdown(SHUT_WR); each
+ *                             must still get its 200; plus N connections
+ *                             half-closed before sending anything
+ *
+ * Every mode is bounded by alarm(2): a hung daemon fails the test rather
+ * than hanging it.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REQUEST	"GET /v1/status HTTP/1.0\r\nHost: x\r\n\r\n"
+
+static const char	*sockpath;
+
+/* Connect to the daemon's socket, or -1. */
+static int
+dial(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sockpath);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read to EOF (bounded); 1 if the answer starts with a 200. */
+static int
+read_answer(int fd)
+{
+	char	 buf[4096];
+	size_t	 have = 0;
+	ssize_t	 n;
+
+	while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0) {
+		have += (size_t)n;
+		if (have == sizeof buf - 1)
+			have = 16;	/* keep the status line only */
+	}
+	buf[have] = '\0';
+	return strncmp(buf, "HTTP/1.1 200", 12) == 0 ||
+	    strncmp(buf, "HTTP/1.0 200", 12) == 0;
+}
+
+/* Blocking write of everything, or -1. */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Many short connections; half of them ask and must get a 200. */
+static int
+mode_connect(int n)
+{
+	int	 i, fd, ok = 0, failed = 0, asked = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((fd = dial()) == -1) {
+			failed++;
+			continue;
+		}
+		if (i % 2 == 0) {
+			asked++;
+			if (write_all(fd, REQUEST, strlen(REQUEST)) == 0 &&
+			    read_answer(fd))
+				ok++;
+		}
+		close(fd);
+	}
+	printf("connect: %d connections, %d refused, %d requests, %d "
+	    "answered 200\n", n, failed, asked, ok);
+	return failed == 0 && ok == asked ? 0 : 1;
+}
+
+/* Clients that never finish their headers must be dropped. */
+static int
+mode_slow(int n, int secs)
+{
+	int		*fd, i, open_left, dropped = 0;
+	time_t		 start = time(NULL);
+	char		 c;
+	const char	*head = "GET /v1/status HTTP/1.1\r\nX-Slow: ";
+
+	if ((fd = calloc(n, sizeof *fd)) == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if ((fd[i] = dial()) == -1) {
+			printf("slow: connect %d failed: %s\n", i,
+			    strerror(errno));
+			return 1;
+		}
+		fcntl(fd[i], F_SETFL, O_NONBLOCK);
+		write_all(fd[i], head, strlen(head));
+	}
+	open_left = n;
+	while (open_left > 0 && time(NULL) - start < secs) {
+		for (i = 0; i < n; i++) {
+			if (fd[i] == -1)
+				continue;
+			/* One byte now and then: never idle, never done. */
+			if (write(fd[i], "a", 1) == -1 ||
+			    (read(fd[i], &c, 1) == 0)) {
+				close(fd[i]);
+				fd[i] = -1;
+				dropped++;
+				open_left--;
+			}
+		}
+		usleep(200000);
+	}
+	printf("slow: %d clients, %d dropped by the daemon in %lds\n", n,
+	    dropped, (long)(time(NULL) - start));
+	for (i = 0; i < n; i++)
+		if (fd[i] != -1)
+			close(fd[i]);
+	free(fd);
+	return dropped == n ? 0 : 1;
+}
+
+/* A header far past the limit must not be served. */
+static int
+mode_big(long bytes)
+{
+	char	*buf;
+	int	 fd, ok;
+	long	 sent = 0;
+	ssize_t	 w;
+	const char *head = "GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ";
+
+	if ((fd = dial()) == -1 || (buf = malloc(65536)) == NULL)
+		return 1;
+	memset(buf, 'a', 65536);
+	write_all(fd, head, strlen(head));
+	while (sent < bytes) {
+		w = write(fd, buf, (size_t)(bytes - sent < 65536 ?
+		    bytes - sent : 65536));
+		if (w <= 0)
+			break;	/* the daemon closed on us: good */
+		sent += w;
+	}
+	if (sent == bytes)
+		write_all(fd, "\r\n\r\n", 4);
+	ok = read_answer(fd);
+	printf("big: %ld of %ld header bytes accepted before the daemon "
+	    "stopped reading; answered 200: %s\n", sent, bytes,
+	    ok ? "yes" : "no");
+	close(fd);
+	free(buf);
+	return ok ? 1 : 0;
+}
+
+/* Half-closed sockets: answered when they asked, closed when not. */
+static int
+mode_half(int n)
+{
+	int	 i, fd, ok = 0, closed = 0;
+	char	 c;
+
+	for (i = 0; i < n; i++) {
+		if ((fd = dial()) == -1)
+			continue;
+		write_all(fd, REQUEST, strlen(REQUEST));
+		shutdown(fd, SHUT_WR);
+		ok += read_answer(fd);
+		close(fd);
+	}
+	for (i = 0; i < n; i++) {
+		if ((fd = dial()) == -1)
+			continue;
+		shutdown(fd, SHUT_WR);
+		if (read(fd, &c, 1) == 0)
+			closed++;
+		close(fd);
+	}
+	printf("half: %d/%d half-closed requests answered 200, %d/%d empty "
+	    "half-closed connections closed by the daemon\n", ok, n, closed,
+	    n);
+	return ok == n && closed == n ? 0 : 1;
+}
+
+/* One mode per run, bounded by alarm(2). */
+int
+main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	alarm(50);
+	if (argc < 4)
+		goto usage;
+	sockpath = argv[1];
+	if (strcmp(argv[2], "connect") == 0)
+		return mode_connect(atoi(argv[3]));
+	if (strcmp(argv[2], "slow") == 0 && argc == 5)
+		return mode_slow(atoi(argv[3]), atoi(argv[4]));
+	if (strcmp(argv[2], "big") == 0)
+		return mode_big(atol(argv[3]));
+	if (strcmp(argv[2], "half") == 0)
+		return mode_half(atoi(argv[3]));
+usage:
+	fprintf(stderr, "usage: hammer socket connect|slow|big|half ...\n");
+	return 2;
+}

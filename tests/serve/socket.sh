@@ -1,0 +1,83 @@
+#!/bin/sh
+# The socket is created safely: mode 0660, the configured group, a stale
+# socket replaced, a live one left alone, a non-socket never removed.
+. "${top_srcdir:-.}/tests/serve/common.sh"
+command -v curl >/dev/null 2>&1 || skip "curl not installed"
+[ -x "$HAMMER" ] || fail "$HAMMER not built"
+
+make_db
+# A group this user may give the socket to: root may use any.
+if [ "$(id -u)" = 0 ] && getent group daemon >/dev/null 2>&1; then
+	GROUP=daemon
+else
+	GROUP=$(id -gn)
+fi
+start_testd -g "$GROUP"
+eq "mode" "$(stat -c %a "$SOCK")" 660
+eq "group" "$(stat -c %G "$SOCK")" "$GROUP"
+eq "answers" "$(code /v1/status)" 200
+
+# A second server on the same path must refuse and leave the first be.
+"$TESTD" "$DB" "$SOCK" 2>"$T/second.log" &
+SECOND=$!
+( sleep 10; kill $SECOND 2>/dev/null ) &
+WATCH=$!
+wait $SECOND
+rc=$?
+kill $WATCH 2>/dev/null
+[ $rc -ne 0 ] || fail "second server started on a live socket"
+grep -q "another daemon" "$T/second.log" || fail "second: $(cat "$T/second.log")"
+pass "second server refused: $(cat "$T/second.log")"
+eq "first still answers" "$(code /v1/status)" 200
+
+# SIGKILL leaves the socket behind; the next start replaces it.
+kill -9 "$TESTD_PID"; wait "$TESTD_PID" 2>/dev/null; TESTD_PID=
+[ -S "$SOCK" ] || fail "socket vanished after SIGKILL"
+start_testd
+grep -q "removed stale socket" "$T/testd.log" || fail "no stale notice"
+pass "stale socket replaced"
+eq "answers after stale" "$(code /v1/status)" 200
+stop_testd
+[ -e "$SOCK" ] && fail "socket left after a clean stop"
+pass "socket removed on a clean stop"
+
+# Not a socket: refused, and the file is still there.
+echo "precious" > "$SOCK"
+"$TESTD" "$DB" "$SOCK" 2>"$T/file.log" && fail "started over a file"
+grep -q "not a socket" "$T/file.log" || fail "file: $(cat "$T/file.log")"
+eq "file kept" "$(cat "$SOCK")" precious
+rm -f "$SOCK"
+
+# Out of descriptors: accept(2) fails with EMFILE; the server pauses
+# accepting instead of spinning, and serves again once clients go.
+(ulimit -n 24 && exec "$TESTD" -c 64 -t 1 -T 2 -q 500 "$DB" "$SOCK") \
+    2>"$T/emfile.log" &
+EPID=$!
+i=0
+while ! grep -q "listening on" "$T/emfile.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "emfile testd did not start"
+	sleep 0.05
+done
+timeout 30 "$HAMMER" "$SOCK" slow 40 6 > "$T/emfile.hammer" 2>&1
+grep -q "pausing" "$T/emfile.log" || fail "no EMFILE back-off: $(cat "$T/emfile.log")"
+pass "accept backed off: $(grep -m1 pausing "$T/emfile.log")"
+eq "serves after EMFILE" "$(code /v1/status)" 200
+kill $EPID; wait $EPID || fail "emfile testd exit"
+
+# Another mode, as socket_mode in the configuration would ask.
+start_testd -M 0600
+eq "mode 0600" "$(stat -c %a "$SOCK")" 600
+stop_testd
+
+# No such directory: a clear error.
+"$TESTD" "$DB" "$T/nodir/sock" 2>"$T/nodir.log" && fail "started in no dir"
+grep -q "No such file" "$T/nodir.log" || fail "nodir: $(cat "$T/nodir.log")"
+pass "missing directory refused: $(cat "$T/nodir.log")"
+
+# No such group: a clear error, no socket left.
+"$TESTD" -g no-such-group-xyz "$DB" "$SOCK" 2>"$T/grp.log" && \
+    fail "started with a missing group"
+grep -q "no group" "$T/grp.log" || fail "group: $(cat "$T/grp.log")"
+[ -e "$SOCK" ] && fail "socket left after a group error"
+pass "missing group refused"
+echo "PASS"

@@ -1,0 +1,206 @@
+#!/bin/sh
+# service.sh: the daemon as a service (issue 5): `smtptallyd -n` on good
+# and bad configurations, the command line over the file, SIGHUP adding and
+# removing a followed file with exact counts before and after, an invalid
+# config refused on SIGHUP, SIGTERM committing what was read, and the
+# sd_notify messages (READY, RELOADING, WATCHDOG, STOPPING).
+#
+# Expected counts are the number of lines this script wrote to each file
+# while it was followed; the database is read with sqlite3(1).  Exit 0
+# pass, 1 fail, 77 skip.
+
+: "${top_builddir:=.}"
+SMTPTALLYD=${SMTPTALLYD:-$top_builddir/smtptallyd}
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; [ -f "$T/daemon.log" ] && tail -n 20 "$T/daemon.log"; exit 1; }
+pass() { echo "ok: $*"; }
+
+[ -x "$SMTPTALLYD" ] || fail "$SMTPTALLYD not built"
+"$SMTPTALLYD" --help 2>&1 | grep -q -- '--check' ||
+    skip "smtptallyd has no -n/--check yet (config not wired in)"
+command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3(1) not installed"
+command -v timeout >/dev/null 2>&1 || skip "timeout(1) not installed"
+
+T=$(mktemp -d /tmp/smtptally-service.XXXXXX) || fail "mktemp"
+PID=
+NPID=
+cleanup() {
+	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- -n ------------------------------------------------------------------
+cat > "$T/good.conf" <<CONF
+# a good configuration
+follow = postfix:$T/a.log
+retention_days = 30
+CONF
+"$SMTPTALLYD" -n -f "$T/good.conf" > "$T/out" 2>&1 ||
+    { cat "$T/out"; fail "-n on a good config"; }
+[ -s "$T/out" ] && { cat "$T/out"; fail "-n printed on a good config"; }
+"$SMTPTALLYD" -n -v -f "$T/good.conf" --retention-days 7 > "$T/out" 2>&1 ||
+    fail "-n -v"
+grep -qx 'retention_days = 7' "$T/out" || fail "the command line must win"
+grep -qx "follow = postfix:$T/a.log" "$T/out" || fail "-n -v follow"
+pass "-n on a good config; the command line wins"
+
+printf 'follow = %s\nretention_days = 0\nbogus = 1\nfollow = %s\n' \
+    "$T/a.log" "$T/a.log" > "$T/bad.conf"
+"$SMTPTALLYD" -n -f "$T/bad.conf" > "$T/out" 2>&1
+rc=$?
+[ $rc -ne 0 ] || fail "-n on a bad config exits 0"
+for want in \
+    "$T/bad.conf:2: retention_days: '0' is out of range (1 to 100000)" \
+    "$T/bad.conf:3: unknown key 'bogus'" \
+    "$T/bad.conf:4: follow: $T/a.log is already followed (line 1)"; do
+	grep -qxF "$want" "$T/out" || { cat "$T/out"; fail "missing: $want"; }
+done
+[ "$(wc -l < "$T/out")" -eq 3 ] || { cat "$T/out"; fail "extra output"; }
+"$SMTPTALLYD" -n -f "$T/missing.conf" > "$T/out" 2>&1 &&
+    fail "-n with a missing -f file exits 0"
+grep -q "missing.conf: No such file or directory" "$T/out" ||
+    fail "missing file message"
+pass "-n on bad configs: exit $rc, every error with file and line"
+
+# --- SIGHUP and SIGTERM with exact counts --------------------------------
+DB=$T/state/db
+mkdir "$T/state"
+# Deliveries to domain $2, $3 lines, appended to file $1.
+deliver() {
+	stamp=$(date '+%b %e %H:%M:%S')
+	awk -v s="$stamp" -v d="$2" -v n="$3" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "%s mx1 postfix/smtp[4242]: 4F%06X: " \
+			    "to=<u%d@%s>, relay=mx.%s[192.0.2.1]:25, " \
+			    "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent " \
+			    "(250 2.0.0 Ok: queued)\n", s, i, i, d, d
+	}' >> "$1"
+}
+count() {
+	sqlite3 "$DB" "PRAGMA busy_timeout=5000; SELECT coalesce(sum(n), 0)
+	    FROM count_hour JOIN domain ON domain.id = count_hour.domain
+	    WHERE domain.name = '$1' AND kind = 'attempt';" 2>/dev/null |
+	    tail -n 1
+}
+# Wait (up to 20 s) until domain $1 has exactly $2 attempts.
+await() {
+	i=0
+	while [ "$(count "$1")" != "$2" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && fail "$1: $(count "$1") attempts, want $2"
+		sleep 0.1
+	done
+}
+conf() {
+	{
+		echo "database = $DB"
+		echo "socket = $T/sock"
+		echo "commit_interval = ${INTERVAL:-100ms}"
+		for f in "$@"; do echo "follow = postfix:$f"; done
+	} > "$T/run.conf"
+}
+
+# sd_notify: a datagram socket that records every message, if python3 is
+# here to listen on it.
+NOTIFY=
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$T/notify.sock" "$T/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        m = s.recv(4096).decode()
+        out.write(m.replace("\n", " ") + "\n")
+        out.flush()
+        if m == "STOPPING=1":
+            break
+PY
+	NPID=$!
+	i=0
+	while [ ! -S "$T/notify.sock" ] && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	NOTIFY=$T/notify.sock
+fi
+
+conf "$T/a.log"
+deliver "$T/a.log" a.example 100
+NOTIFY_SOCKET=$NOTIFY WATCHDOG_USEC=200000 \
+    "$SMTPTALLYD" -d -f "$T/run.conf" > "$T/daemon.log" 2>&1 &
+PID=$!
+await a.example 100
+pass "following a.log: 100"
+
+conf "$T/a.log" "$T/b.log"
+kill -HUP $PID
+deliver "$T/b.log" b.example 50
+deliver "$T/a.log" a.example 20
+await b.example 50
+await a.example 120
+grep -q "reload: following $T/b.log" "$T/daemon.log" || fail "add not logged"
+pass "SIGHUP added b.log: a 120, b 50"
+
+conf "$T/b.log"
+kill -HUP $PID
+i=0
+until grep -q "reload: released $T/a.log" "$T/daemon.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "remove not logged"; sleep 0.1
+done
+deliver "$T/a.log" a.example 30
+deliver "$T/b.log" b.example 10
+await b.example 60
+sleep 1
+[ "$(count a.example)" = 120 ] || fail "a.log still counted after removal"
+pass "SIGHUP removed a.log: a stays 120, b 60"
+
+echo "bogus = 1" >> "$T/run.conf"
+kill -HUP $PID
+i=0
+until grep -q "reload refused" "$T/daemon.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "bad reload not refused"; sleep 0.1
+done
+grep -q "reload: $T/run.conf:5: unknown key 'bogus'" "$T/daemon.log" ||
+    fail "bad reload: reason not logged"
+kill -0 $PID 2>/dev/null || fail "daemon died on a bad reload"
+deliver "$T/b.log" b.example 5
+await b.example 65
+pass "an invalid config is refused on SIGHUP, the old one kept"
+
+# Commits only every minute now: the next lines are read but pending.
+INTERVAL=60s conf "$T/b.log"
+kill -HUP $PID
+i=0
+until [ "$(grep -c '^smtptallyd: reloaded' "$T/daemon.log")" -ge 3 ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "third reload"; sleep 0.1
+done
+deliver "$T/b.log" b.example 7
+sleep 1
+[ "$(count b.example)" = 65 ] || fail "committed before the interval"
+kill -TERM $PID
+timeout 5 sh -c "while kill -0 $PID 2>/dev/null; do sleep 0.05; done" ||
+    fail "no exit within 5 s of SIGTERM"
+wait $PID
+rc=$?
+PID=
+[ $rc -eq 0 ] || fail "exit status $rc after SIGTERM"
+[ "$(count b.example)" = 72 ] || fail "b: $(count b.example) after SIGTERM, want 72"
+[ "$(count a.example)" = 120 ] || fail "a: $(count a.example), want 120"
+pass "SIGTERM committed the pending 7 lines: b 72"
+
+if [ -n "$NOTIFY" ]; then
+	wait $NPID
+	NPID=
+	for m in READY=1 "RELOADING=1 MONOTONIC_USEC=" WATCHDOG=1 \
+	    "STATUS=following 1 file(s)" STOPPING=1; do
+		grep -q "^$m" "$T/notify.log" ||
+		    { cat "$T/notify.log"; fail "no $m"; }
+	done
+	[ "$(head -n 1 "$T/notify.log")" = READY=1 ] || fail "READY not first"
+	pass "sd_notify: READY, RELOADING, STATUS, WATCHDOG, STOPPING"
+fi
+exit 0
