@@ -281,6 +281,10 @@ reject(const char *p, const char *end, struct event *ev)
 		return PARSE_UNRECOGNISED;
 	ev->text = q;
 	ev->textlen = end - q;
+	/* the reply ends where Postfix's own "; from=<...>" fields begin */
+	if ((r = find_outside_quotes(q, end, "; from=<", 8)) != NULL ||
+	    (r = find_outside_quotes(q, end, "; proto=", 8)) != NULL)
+		ev->textlen = r - q;
 	if ((r = pu_reply(q, end, &reply, enh)) != NULL) {
 		ev->reply = reply;
 		strcpy(ev->enhanced, enh);

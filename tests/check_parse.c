@@ -116,8 +116,9 @@ option(const char *opts, const char *key, char *out, size_t outsz)
 	for (p = opts; (p = strstr(p, key)) != NULL; p++) {
 		if ((p == opts || p[-1] == ' ') && p[klen] == '=') {
 			p += klen + 1;
-			/* text= runs to the end of the line */
-			n = strcmp(key, "text") == 0 ? strlen(p) : strcspn(p, " ");
+			/* text= and textis= run to the end of the line */
+			n = strncmp(key, "text", 4) == 0 ? strlen(p) :
+			    strcspn(p, " ");
 			if (n >= outsz)
 				n = outsz - 1;
 			memcpy(out, p, n);
@@ -184,6 +185,11 @@ START_TEST(test_case)
 	ck_assert_msg(ev.time == utc(want_time),
 	    "cases line %d: time %lld, want %lld (%s)", c->lineno,
 	    (long long)ev.time, (long long)utc(want_time), want_time);
+	if (option(c->opts, "textis", v, sizeof(v)))
+		ck_assert_msg(ev.text != NULL && ev.textlen == strlen(v) &&
+		    memcmp(ev.text, v, ev.textlen) == 0,
+		    "cases line %d: text '%.*s'", c->lineno,
+		    ev.text ? (int)ev.textlen : 0, ev.text ? ev.text : "");
 	if (option(c->opts, "text", v, sizeof(v))) {
 		ck_assert_msg(ev.text != NULL && ev.textlen >= strlen(v) &&
 		    memcmp(ev.text, v, strlen(v)) == 0,
