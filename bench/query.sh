@@ -82,7 +82,8 @@ rows=$(sqlite3 "$db" "SELECT count(*) FROM count_hour")
 doms=$(sqlite3 "$db" "SELECT count(DISTINCT domain) FROM count_hour")
 echo "query benchmark"
 echo "machine: $(machine)"
-echo "database: $db, $(fsize "$db") bytes, $rows hourly rows, $doms domains, $DAYS days to $(date -u -d @$h1 +%Y-%m-%dT%H:%MZ)"
+last=$(sqlite3 "$db" "SELECT max(hour) + 3600 FROM count_hour")
+echo "database: $db, $(fsize "$db") bytes, $rows hourly rows, $doms domains, $DAYS days to $(date -u -d "@$last" +%Y-%m-%dT%H:%MZ)"
 
 # Reference: the bare aggregates in the sqlite3 shell (no daemon, no JSON).
 ref() {

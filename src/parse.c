@@ -54,9 +54,12 @@ exim_body(const char *p, const char *end, struct event *ev)
 static const char *
 syslog_tag(const char *p, const char *end, const char **tag, size_t *taglen)
 {
+	/* bytes that end a tag: ':', '[' and ' ' */
+	static const unsigned char stop[256] = { [':'] = 1, ['['] = 1,
+	    [' '] = 1 };
 	const char	*s = p;
 
-	while (p < end && *p != ':' && *p != '[' && *p != ' ')
+	while (p < end && !stop[(unsigned char)*p])
 		p++;
 	if (p == s || p >= end)
 		return NULL;
@@ -85,8 +88,9 @@ tag_mta(enum mta hint, const char *tag, size_t n, const char **svc,
 
 	if (n >= 4 && memcmp(tag, "exim", 4) == 0)
 		return MTA_EXIM;
-	slash = memrchr(tag, '/', n);
-	if (slash == NULL)
+	for (slash = tag + n - 1; slash >= tag && *slash != '/'; slash--)
+		;	/* tags are short: a loop beats a call to memrchr */
+	if (slash < tag)
 		return MTA_UNKNOWN;
 	if ((n >= 7 && memcmp(tag, "postfix", 7) == 0) || hint == MTA_POSTFIX) {
 		*svc = slash + 1;
@@ -113,12 +117,16 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 	if (p == end || *p == ' ' || *p == '\t')
 		return PARSE_IGNORED;	/* blank, or an Exim continuation */
 
-	if ((q = time_exim(ctx, p, end, &t)) != NULL) {
-		ev->time = t;
-		return exim_body(q, end, ev);
-	}
-	if ((q = time_rfc3339(ctx, p, end, &t)) == NULL &&
-	    (q = time_syslog(ctx, p, end, &t)) == NULL)
+	/* A digit starts Exim's and RFC 3339 stamps, a month name syslog's. */
+	if (*p >= '0' && *p <= '9') {
+		if ((q = time_exim(ctx, p, end, &t)) != NULL) {
+			ev->time = t;
+			return exim_body(q, end, ev);
+		}
+		q = time_rfc3339(ctx, p, end, &t);
+	} else
+		q = time_syslog(ctx, p, end, &t);
+	if (q == NULL)
 		return PARSE_UNRECOGNISED;
 	ev->time = t;
 

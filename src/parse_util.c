@@ -116,6 +116,8 @@ pu_reply(const char *p, const char *end, int *reply, char *enh)
 const char *
 pu_angle_addr(const char *p, const char *end, const char **at)
 {
+	const char	*close;
+
 	*at = NULL;
 	if (p < end && *p == '"') {
 		for (p++; p < end && *p != '"'; p++)
@@ -125,10 +127,10 @@ pu_angle_addr(const char *p, const char *end, const char **at)
 			return NULL;
 		p++;
 	}
-	for (; p < end && *p != '>'; p++)
-		if (*p == '@')
-			*at = p;
-	return p < end ? p : NULL;
+	if ((close = memchr(p, '>', end - p)) == NULL)
+		return NULL;
+	*at = memrchr(p, '@', close - p);
+	return close;
 }
 
 /* Length of a valid UTF-8 sequence starting at p, or 0. */
@@ -205,7 +207,7 @@ pu_event_init(struct event *ev)
 	ev->status = STATUS_SENT;
 	ev->reply = 0;
 	ev->enhanced[0] = '\0';
-	strcpy(ev->domain, PARSE_DOMAIN_NONE);
+	memcpy(ev->domain, PARSE_DOMAIN_NONE, sizeof(PARSE_DOMAIN_NONE));
 	ev->host[0] = '\0';
 	ev->text = NULL;
 	ev->textlen = 0;
