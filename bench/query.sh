@@ -2,15 +2,21 @@
 # bench/query.sh: query latencies of issue 4, through the daemon's socket.
 #
 # usage: bench/query.sh [ROWS_PER_HOUR]        (default 1000)
+#        RETAIN=90 bench/query.sh              (hours older than 90 days
+#                                               rolled into days first)
 #
 # Builds (once) a database of 365 days of hourly buckets ending at the
 # current hour, for 20,000 recipient domains spread by a Zipf-like law
 # (log-uniform ranks: P(rank <= r) = ln r / ln 20000), ROWS_PER_HOUR keys per
 # hour (domain x status x reply x enhanced), directly with sqlite3 in the
-# schema of sql/schema.sql.  Then starts smtptallyd on it (retention 400
-# days, so the year stays hourly) and times with curl --unix-socket:
+# schema of sql/schema.sql, and its roll-up tables (schema version 2) from
+# those rows.  Then starts smtptallyd on it (retention RETAIN days, default
+# 400, so the year stays hourly; with RETAIN=90 the daemon rolls older
+# hours into days at start, as a long-running one would have) and times
+# with curl --unix-socket:
 #   GET /v1/summary?since=30d&by=class            (target <= 50 ms)
 #   GET /v1/domains?since=365d&top=10             (target <= 200 ms)
+# and a few more (/metrics, a domain filter, a 7-day top list).
 # 1 warm-up and 10 measured requests each; median and max.  As a reference
 # it also times the plain SQL aggregates with the sqlite3 shell.
 
@@ -20,7 +26,12 @@ set -u
 K=${1:-1000}
 NDOM=20000
 DAYS=365
-db=$BENCH_DIR/query-$K.db
+RETAIN=${RETAIN:-400}
+if [ "$RETAIN" -ge 400 ]; then
+	db=$BENCH_DIR/query-$K.db
+else
+	db=$BENCH_DIR/query-$K-r$RETAIN.db
+fi
 sock=$BENCH_DIR/query.sock
 mkdir -p "$BENCH_DIR"
 
@@ -69,6 +80,20 @@ SELECT h, min($NDOM, max(1, CAST(pow($NDOM.0, r1 / 1000003.0) AS INTEGER))),
 	1 + r1 % 5
 FROM x WHERE true
 ON CONFLICT DO UPDATE SET n = n + excluded.n;
+-- The roll-ups, as the daemon's store keeps them (store.c's fill SQL).
+INSERT INTO total_hour SELECT hour, host, mta, direction, kind, status,
+    reply, enhanced, sum(n) FROM count_hour GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
+INSERT INTO domain_month SELECT domain,
+    CAST(strftime('%s', hour, 'unixepoch', 'start of month') AS INTEGER),
+    direction, kind,
+    CASE WHEN reply != 0 THEN reply / 100
+	WHEN enhanced != '' THEN CAST(substr(enhanced, 1, 1) AS INTEGER)
+	WHEN status IN ('sent', 'deliverable') THEN 2
+	WHEN status = 'deferred' THEN 4 ELSE 5 END,
+    sum(n), sum(CASE WHEN status = 'sent' THEN n ELSE 0 END),
+    sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END),
+    sum(CASE WHEN status IN ('bounced', 'rejected') THEN n ELSE 0 END)
+FROM count_hour GROUP BY 1, 2, 3, 4, 5;
 COMMIT;
 PRAGMA journal_mode = WAL;
 ANALYZE;
@@ -83,7 +108,7 @@ doms=$(sqlite3 "$db" "SELECT count(DISTINCT domain) FROM count_hour")
 echo "query benchmark"
 echo "machine: $(machine)"
 last=$(sqlite3 "$db" "SELECT max(hour) + 3600 FROM count_hour")
-echo "database: $db, $(fsize "$db") bytes, $rows hourly rows, $doms domains, $DAYS days to $(date -u -d "@$last" +%Y-%m-%dT%H:%MZ)"
+echo "database: $db, $(fsize "$db") bytes, $rows hourly rows, $doms domains, $DAYS days to $(date -u -d "@$last" +%Y-%m-%dT%H:%MZ), retention $RETAIN days"
 
 # Reference: the bare aggregates in the sqlite3 shell (no daemon, no JSON).
 ref() {
@@ -108,11 +133,11 @@ if [ -z "$daemon" ]; then
 fi
 : >"$BENCH_DIR/query-empty.log"
 rm -f "$sock"
-"$daemon" -d --db "$db" --socket "$sock" --retention-days 400 \
+"$daemon" -d --db "$db" --socket "$sock" --retention-days "$RETAIN" \
     --follow "postfix:$BENCH_DIR/query-empty.log" \
     2>"$BENCH_DIR/query.daemon.err" &
 dpid=$!
-for i in $(seq 100); do
+for i in $(seq 1200); do
 	[ -S "$sock" ] && break
 	sleep 0.1
 done
@@ -135,6 +160,10 @@ q() {
 echo "through the socket (curl time_total):"
 q "/v1/summary?since=30d&by=class"
 q "/v1/domains?since=365d&top=10"
+q "/v1/summary?since=365d&by=day"
+q "/v1/domains?since=7d&top=10"
+q "/v1/summary?since=30d&domain=gmail.com&by=class"
+q "/metrics"
 echo "targets: summary 30 d <= 50 ms, top-10 domains 365 d <= 200 ms"
 kill -TERM $dpid
 wait $dpid 2>/dev/null

@@ -1,4 +1,4 @@
--- smtptally database, schema version 1.
+-- smtptally database, schema version 2.
 --
 -- Counts live in hourly buckets; hours older than the retention period are
 -- rolled up into days.  Files and their committed offsets live beside the
@@ -99,4 +99,52 @@ CREATE TABLE reason_day (
 	PRIMARY KEY (day, domain, direction, reply, enhanced, text)
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 1;
+-- Roll-ups, written in the same transaction as count_hour/count_day so
+-- they always agree with them (version 2).  total_hour and total_day are
+-- count_hour and count_day without the domain, bucket for bucket (the
+-- retention moves and drops them together), for answers that neither
+-- filter nor group by domain.
+CREATE TABLE total_hour (
+	hour		INTEGER NOT NULL,
+	host		INTEGER NOT NULL REFERENCES host(id),
+	mta		TEXT NOT NULL,
+	direction	TEXT NOT NULL,
+	kind		TEXT NOT NULL,
+	status		TEXT NOT NULL,
+	reply		INTEGER NOT NULL,
+	enhanced	TEXT NOT NULL,
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	PRIMARY KEY (hour, host, mta, direction, kind, status, reply, enhanced)
+) WITHOUT ROWID;
+
+CREATE TABLE total_day (
+	day		INTEGER NOT NULL,
+	host		INTEGER NOT NULL REFERENCES host(id),
+	mta		TEXT NOT NULL,
+	direction	TEXT NOT NULL,
+	kind		TEXT NOT NULL,
+	status		TEXT NOT NULL,
+	reply		INTEGER NOT NULL,
+	enhanced	TEXT NOT NULL,
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	PRIMARY KEY (day, host, mta, direction, kind, status, reply, enhanced)
+) WITHOUT ROWID;
+
+-- Per domain and UTC calendar month (hour and day buckets alike): the
+-- count by class (derived as query.c derives it) and the sent, deferred
+-- and bounced (bounced + rejected) parts, for top-domain lists over long
+-- ranges.  Keyed by domain first so a sum per domain reads in order.
+CREATE TABLE domain_month (
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	month		INTEGER NOT NULL,	-- UTC month start
+	direction	TEXT NOT NULL,
+	kind		TEXT NOT NULL,
+	class		INTEGER NOT NULL,
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	sent		INTEGER NOT NULL CHECK (sent >= 0),
+	deferred	INTEGER NOT NULL CHECK (deferred >= 0),
+	bounced		INTEGER NOT NULL CHECK (bounced >= 0),
+	PRIMARY KEY (domain, month, direction, kind, class)
+) WITHOUT ROWID;
+
+PRAGMA user_version = 2;

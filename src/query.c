@@ -15,6 +15,15 @@
  * key, as fast as SQLite sums) and only the groups are merged; a UNION ALL
  * of raw rows would cost a co-routine step per row.
  *
+ * Roll-ups (schema version 2, kept by store.c in the counts' own
+ * transaction): total_hour/total_day are the count tables without the
+ * domain, bucket for bucket, so a summary that neither filters nor groups
+ * by domain runs the same SQL on them; domain_month holds per domain and
+ * UTC month the count by class and its sent/deferred/bounced parts, so
+ * /v1/domains reads whole months inside the range from it and only the
+ * edges from the count tables.  Both give exactly the count tables'
+ * answer; query_set_fast(q, 0) turns them off for the tests' reference.
+ *
  * The class of a bucket is derived, never stored: reply / 100 when a reply
  * was said, else the first digit of the enhanced code, else from the
  * status (sent -> 2, deferred -> 4, the other failures -> 5).
@@ -52,7 +61,7 @@
 	" WHEN c.status = 'deferred' THEN 4 ELSE 5 END)"
 
 /* One aggregate per bucket table; "%s" is the table's time column. */
-enum table_id { TAB_HOUR, TAB_DAY };
+enum table_id { TAB_HOUR, TAB_DAY, TAB_THOUR, TAB_TDAY };
 
 struct query {
 	char			*path;
@@ -61,6 +70,7 @@ struct query {
 	struct timespec		 deadline;
 	int			 timed_out;
 	int64_t			 commit_failures;
+	int			 fast;		/* use the roll-ups */
 };
 
 struct key_def {
@@ -404,7 +414,8 @@ static int
 branch_sql(const struct query_args *a, enum table_id tab, char *buf,
     size_t len)
 {
-	const char	*time = tab == TAB_HOUR ? "c.hour" : "c.day";
+	const char	*time = tab == TAB_HOUR || tab == TAB_THOUR ? "c.hour" :
+			    "c.day";
 	char		 num[32];
 	size_t		 i;
 	int		 r = 0;
@@ -415,11 +426,12 @@ branch_sql(const struct query_args *a, enum table_id tab, char *buf,
 		snprintf(num, sizeof num, " AS k%zu, ", i);
 		r |= cat(buf, len, num);
 	}
-	r |= cat(buf, len, tab == TAB_HOUR ?
-	    "SUM(c.n) AS n FROM count_hour AS c"
-	    " WHERE c.hour >= :hsince AND c.hour < :until" :
-	    "SUM(c.n) AS n FROM count_day AS c"
-	    " WHERE c.day >= :dsince AND c.day < :until");
+	r |= cat(buf, len, "SUM(c.n) AS n FROM ");
+	r |= cat(buf, len, tab == TAB_HOUR ? "count_hour" : tab == TAB_DAY ?
+	    "count_day" : tab == TAB_THOUR ? "total_hour" : "total_day");
+	r |= cat(buf, len, strcmp(time, "c.hour") == 0 ?
+	    " AS c WHERE c.hour >= :hsince AND c.hour < :until" :
+	    " AS c WHERE c.day >= :dsince AND c.day < :until");
 	r |= filters_sql(a, buf, len);
 	for (i = 0; i < a->nby; i++) {
 		snprintf(num, sizeof num, "%s%zu", i ? ", " : " GROUP BY ",
@@ -429,9 +441,23 @@ branch_sql(const struct query_args *a, enum table_id tab, char *buf,
 	return r;
 }
 
-/* Summary SQL from fixed fragments only; values stay bound parameters. */
-int
-query_summary_sql(const struct query_args *a, char *buf, size_t len)
+/* Can a summary read the domain-less roll-ups? */
+static int
+summary_fast(const struct query_args *a)
+{
+	size_t	 i;
+
+	if (a->domain != NULL)
+		return 0;
+	for (i = 0; i < a->nby; i++)
+		if (a->by[i] == QK_DOMAIN)
+			return 0;
+	return 1;
+}
+
+/* Summary SQL on the count tables (fast = 0) or the roll-ups. */
+static int
+summary_sql(const struct query_args *a, int fast, char *buf, size_t len)
 {
 	size_t	 i;
 	int	 r = 0, jd = 0, jh = 0, timed = 0;
@@ -450,9 +476,9 @@ query_summary_sql(const struct query_args *a, char *buf, size_t len)
 	}
 	r |= cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER ()"
 	    " FROM (");
-	r |= branch_sql(a, TAB_HOUR, buf, len);
+	r |= branch_sql(a, fast ? TAB_THOUR : TAB_HOUR, buf, len);
 	r |= cat(buf, len, " UNION ALL ");
-	r |= branch_sql(a, TAB_DAY, buf, len);
+	r |= branch_sql(a, fast ? TAB_TDAY : TAB_DAY, buf, len);
 	r |= cat(buf, len, ") AS u");
 	for (i = 0; i < a->nby; i++) {
 		if (keys[a->by[i]].join_domain) {
@@ -498,6 +524,37 @@ query_summary_sql(const struct query_args *a, char *buf, size_t len)
 	return r ? -1 : 0;
 }
 
+/* Summary SQL from fixed fragments only; values stay bound parameters.
+ * The roll-ups are used whenever the request allows it. */
+int
+query_summary_sql(const struct query_args *a, char *buf, size_t len)
+{
+	return summary_sql(a, summary_fast(a), buf, len);
+}
+
+/* The UTC month start of a time (civil calendar, as store.c computes
+ * domain_month's key). */
+static int64_t
+month_start(int64_t t)
+{
+	int64_t	 z, era, doe, yoe, doy, mp, y, m;
+
+	z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	/* y is the March-based year; day 1 of (y, m) counts from it. */
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468) * 86400;
+}
+
 /* The progress handler: stop a query that ran past its time. */
 static int
 progress(void *arg)
@@ -528,6 +585,7 @@ query_new(const char *path, const struct query_limits *limits)
 	}
 	q->limits = *limits;
 	q->commit_failures = -1;
+	q->fast = 1;
 	if (q->limits.max_rows <= 0)
 		q->limits.max_rows = 1000;
 	if (q->limits.time_ms <= 0)
@@ -572,7 +630,7 @@ db_open(struct query *q, const char **cause)
 	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version != 1) {
+	if (version != 2) {
 		sqlite3_close(q->db);
 		q->db = NULL;
 		*cause = version == 0 ? "database not initialised yet" :
@@ -693,7 +751,8 @@ ep_summary(struct query *q, const struct query_args *a,
 
 	limit = a->top > 0 && a->top < q->limits.max_rows ? a->top :
 	    q->limits.max_rows;
-	if (query_summary_sql(a, sql, sizeof sql) == -1) {
+	if (summary_sql(a, q->fast && summary_fast(a), sql, sizeof sql) ==
+	    -1) {
 		r->status = 500;
 		r->json = query_error("query too complex");
 		return;
@@ -748,6 +807,108 @@ ep_summary(struct query *q, const struct query_args *a,
 	r->status = 200;
 }
 
+/* The whole UTC months [*m0, *m1) inside a request's buckets, or -1
+ * when there are none.  Every hour and day bucket of those months counts
+ * in the range (a month starts at or after `since` rounded down to the
+ * hour, so to the day as well, and ends by `until`). */
+static int
+whole_months(const struct query_args *a, int64_t *m0, int64_t *m1)
+{
+	int64_t	 from = a->since - a->since % HOUR;
+
+	*m0 = month_start(from);
+	if (*m0 < from)
+		*m0 = month_start(*m0 + 32 * DAY);
+	*m1 = a->until >= QUERY_UNTIL_MAX ? QUERY_UNTIL_MAX :
+	    month_start(a->until);
+	return *m0 < *m1 ? 0 : -1;
+}
+
+/* Can /v1/domains read domain_month?  Only filters it keeps. */
+static int
+domains_fast(const struct query_args *a)
+{
+	return a->host == NULL && a->reply == -1 && a->enhanced == NULL &&
+	    a->status == NULL && a->mta == NULL;
+}
+
+/* One count table's per-domain sums over [lo, hi), filters applied. */
+static int
+domains_branch(const struct query_args *a, const char *tab,
+    const char *time, const char *lo, const char *hi, char *sql,
+    size_t len)
+{
+	int	 rc = 0;
+
+	rc |= cat(sql, len, "SELECT c.domain AS dom, SUM(c.n) AS a,"
+	    " SUM(CASE WHEN c.status = 'sent' THEN c.n ELSE 0 END) AS s,"
+	    " SUM(CASE WHEN c.status = 'deferred' THEN c.n ELSE 0 END) AS df,"
+	    " SUM(CASE WHEN c.status IN ('bounced', 'rejected')"
+	    " THEN c.n ELSE 0 END) AS b FROM ");
+	rc |= cat(sql, len, tab);
+	rc |= cat(sql, len, " AS c WHERE ");
+	rc |= cat(sql, len, time);
+	rc |= cat(sql, len, " >= ");
+	rc |= cat(sql, len, lo);
+	rc |= cat(sql, len, " AND ");
+	rc |= cat(sql, len, time);
+	rc |= cat(sql, len, " < ");
+	rc |= cat(sql, len, hi);
+	rc |= filters_sql(a, sql, len);
+	rc |= cat(sql, len, " GROUP BY c.domain");
+	return rc;
+}
+
+/* /v1/domains SQL: the count tables over the range, or domain_month for
+ * the whole months and the count tables for the edges. */
+static int
+domains_sql(const struct query_args *a, int fast, char *sql, size_t len)
+{
+	int	 rc;
+
+	sql[0] = '\0';
+	rc = cat(sql, len, "SELECT d.name, SUM(u.a), SUM(u.s),"
+	    " SUM(u.df), SUM(u.b) FROM (");
+	if (!fast) {
+		rc |= domains_branch(a, "count_hour", "c.hour", ":hsince",
+		    ":until", sql, len);
+		rc |= cat(sql, len, " UNION ALL ");
+		rc |= domains_branch(a, "count_day", "c.day", ":dsince",
+		    ":until", sql, len);
+	} else {
+		rc |= domains_branch(a, "count_hour", "c.hour", ":hsince",
+		    ":m0", sql, len);
+		rc |= cat(sql, len, " UNION ALL ");
+		rc |= domains_branch(a, "count_day", "c.day", ":dsince",
+		    ":m0", sql, len);
+		rc |= cat(sql, len, " UNION ALL SELECT c.domain, SUM(c.n),"
+		    " SUM(c.sent), SUM(c.deferred), SUM(c.bounced)"
+		    " FROM domain_month AS c WHERE c.month >= :m0"
+		    " AND c.month < :m1");
+		if (a->domain != NULL)
+			rc |= cat(sql, len, " AND c.domain = (SELECT id FROM"
+			    " domain WHERE name = :domain)");
+		if (a->kind != NULL)
+			rc |= cat(sql, len, " AND c.kind = :kind");
+		if (a->direction != NULL)
+			rc |= cat(sql, len, " AND c.direction = :direction");
+		if (a->class != 0)
+			rc |= cat(sql, len, " AND c.class = :class");
+		rc |= cat(sql, len, " GROUP BY c.domain");
+		if (a->until < QUERY_UNTIL_MAX) {
+			rc |= cat(sql, len, " UNION ALL ");
+			rc |= domains_branch(a, "count_hour", "c.hour", ":m1",
+			    ":until", sql, len);
+			rc |= cat(sql, len, " UNION ALL ");
+			rc |= domains_branch(a, "count_day", "c.day", ":m1",
+			    ":until", sql, len);
+		}
+	}
+	rc |= cat(sql, len, ") AS u JOIN domain AS d ON d.id = u.dom"
+	    " GROUP BY u.dom ORDER BY 2 DESC, 1");
+	return rc ? -1 : 0;
+}
+
 /* GET /v1/domains: top N by attempts and the rest as one row. */
 static void
 ep_domains(struct query *q, const struct query_args *a,
@@ -757,37 +918,24 @@ ep_domains(struct query *q, const struct query_args *a,
 	sqlite3_stmt	*st = NULL;
 	json_t		*rows, *row;
 	int64_t		 v[4], other[4] = { 0, 0, 0, 0 }, total = 0;
-	int		 rc, i, top, n = 0, nother = 0;
+	int64_t		 m0 = 0, m1 = 0;
+	int		 rc, i, top, n = 0, nother = 0, fast;
 
 	top = a->top > 0 ? a->top : 10;
 	if (top > q->limits.max_rows)
 		top = q->limits.max_rows;
-	sql[0] = '\0';
-	rc = cat(sql, sizeof sql, "SELECT d.name, SUM(u.a), SUM(u.s),"
-	    " SUM(u.df), SUM(u.b) FROM (");
-	for (i = 0; i < 2; i++) {
-		rc |= cat(sql, sizeof sql, i == 0 ? "" : " UNION ALL ");
-		rc |= cat(sql, sizeof sql, "SELECT c.domain AS dom,"
-		    " SUM(c.n) AS a,"
-		    " SUM(CASE WHEN c.status = 'sent' THEN c.n ELSE 0 END)"
-		    " AS s,"
-		    " SUM(CASE WHEN c.status = 'deferred' THEN c.n ELSE 0 END)"
-		    " AS df, SUM(CASE WHEN c.status IN ('bounced', 'rejected')"
-		    " THEN c.n ELSE 0 END) AS b FROM ");
-		rc |= cat(sql, sizeof sql, i == 0 ? "count_hour AS c WHERE"
-		    " c.hour >= :hsince AND c.hour < :until" : "count_day AS c"
-		    " WHERE c.day >= :dsince AND c.day < :until");
-		rc |= filters_sql(a, sql, sizeof sql);
-		rc |= cat(sql, sizeof sql, " GROUP BY c.domain");
-	}
-	rc |= cat(sql, sizeof sql, ") AS u JOIN domain AS d ON d.id = u.dom"
-	    " GROUP BY u.dom ORDER BY 2 DESC, 1");
+	fast = q->fast && domains_fast(a) && whole_months(a, &m0, &m1) == 0;
+	rc = domains_sql(a, fast, sql, sizeof sql);
 	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
 	    NULL)) != SQLITE_OK) {
 		fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
 		return;
 	}
 	bind_args(st, a, 0);
+	if (fast) {
+		bind_int(st, ":m0", m0);
+		bind_int(st, ":m1", m1);
+	}
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (i = 0; i < 4; i++)
@@ -1075,7 +1223,7 @@ ep_status(struct query *q, struct query_result *r)
 	    " s:o s:I s:I}",
 	    "version", PACKAGE_VERSION,
 	    "api", QUERY_API,
-	    "schema", 1,
+	    "schema", 2,
 	    "files", files,
 	    "files_total", in.files,
 	    "lines_total", (json_int_t)in.lines,
@@ -1124,7 +1272,16 @@ ep_metrics(struct query *q, struct query_result *r)
 	fputs("# HELP smtptally_attempts_total Delivery attempts by SMTP "
 	    "reply class, reply code and enhanced status code.\n"
 	    "# TYPE smtptally_attempts_total counter\n", f);
-	rc = sqlite3_prepare_v2(q->db, "SELECT cls, reply, enhanced, SUM(n)"
+	/* The same SQL on total_* (fast) or count_* (reference). */
+	rc = sqlite3_prepare_v2(q->db, q->fast ?
+	    "SELECT cls, reply, enhanced, SUM(n)"
+	    " FROM (SELECT " CLASS_EXPR " AS cls, c.reply AS reply,"
+	    " c.enhanced AS enhanced, SUM(c.n) AS n FROM total_hour AS c"
+	    " WHERE c.kind = 'attempt' GROUP BY 1, 2, 3 UNION ALL"
+	    " SELECT " CLASS_EXPR ", c.reply, c.enhanced, SUM(c.n)"
+	    " FROM total_day AS c WHERE c.kind = 'attempt' GROUP BY 1, 2, 3)"
+	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 LIMIT ?" :
+	    "SELECT cls, reply, enhanced, SUM(n)"
 	    " FROM (SELECT " CLASS_EXPR " AS cls, c.reply AS reply,"
 	    " c.enhanced AS enhanced, SUM(c.n) AS n FROM count_hour AS c"
 	    " WHERE c.kind = 'attempt' GROUP BY 1, 2, 3 UNION ALL"
@@ -1153,7 +1310,16 @@ ep_metrics(struct query *q, struct query_result *r)
 	    "class for the busiest recipient domains; the rest under "
 	    "domain=\"(other)\".\n"
 	    "# TYPE smtptally_domain_attempts_total counter\n", f);
-	rc = sqlite3_prepare_v2(q->db, "WITH per AS MATERIALIZED (SELECT dom,"
+	rc = sqlite3_prepare_v2(q->db, q->fast ?
+	    "WITH per AS MATERIALIZED (SELECT domain AS dom, class AS cls,"
+	    " SUM(n) AS n FROM domain_month WHERE kind = 'attempt'"
+	    " GROUP BY 1, 2),"
+	    " top AS (SELECT dom FROM per GROUP BY dom"
+	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
+	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"
+	    " per.cls, SUM(per.n) FROM per JOIN domain AS d ON d.id = per.dom"
+	    " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2" :
+	    "WITH per AS MATERIALIZED (SELECT dom,"
 	    " cls, SUM(n) AS n FROM (SELECT c.domain AS dom, " CLASS_EXPR
 	    " AS cls, SUM(c.n) AS n FROM count_hour AS c WHERE"
 	    " c.kind = 'attempt' GROUP BY 1, 2 UNION ALL SELECT c.domain, "
@@ -1320,6 +1486,13 @@ query_run(struct query *q, const char *path, const struct query_param *p,
 		r->status = 500;
 		r->json = query_error("out of memory");
 	}
+}
+
+/* Roll-ups on (the default) or off: the tests' slow reference. */
+void
+query_set_fast(struct query *q, int on)
+{
+	q->fast = on;
 }
 
 /* The daemon passes in what only its memory knows. */

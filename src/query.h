@@ -75,6 +75,9 @@ void		 query_run(struct query *, const char *,
 void		 query_result_clear(struct query_result *);
 /* Commit failures the daemon counted in memory (-1 = read meta). */
 void		 query_set_commit_failures(struct query *, int64_t);
+/* Use the roll-up tables when a request allows (1, the default) or
+ * always the count tables (0): the same answers, for the tests. */
+void		 query_set_fast(struct query *, int);
 
 /* Pure parts, exported for the tests. */
 int		 query_args_parse(const struct query_param *, size_t, int64_t,

@@ -568,18 +568,22 @@ main(int argc, char *argv[])
 		d_usage(2);
 	if (errs.n > 0) {
 		conf_errors_print(stderr, &errs);
-		return 2;
-	}
-	if (conf_load(d.conf, d.conffile, d.confreq, cl, &errs) == -1) {
+		rc = 2;
+	} else if (conf_load(d.conf, d.conffile, d.confreq, cl, &errs) == -1) {
 		conf_errors_print(stderr, &errs);
-		return 1;
-	}
-	d.cmdline = cl;
-	if (check) {
+		rc = 1;
+	} else if (check) {
 		if (verbose)
 			conf_print(stdout, d.conf);
-		return 0;
+		rc = 0;
+	} else
+		rc = -1;
+	if (rc != -1) {		/* -n, or a bad configuration: done */
+		free(d.conf);
+		free(cl);
+		return rc;
 	}
+	d.cmdline = cl;
 	d.o.maxline = d.conf->max_line;
 	d.o.quiet = d.conf->quiet;
 	d.o.from_end = d.conf->from_end;

@@ -9,6 +9,12 @@
  * cached; the cache is dropped on every rollback, since ids inserted by a
  * rolled-back transaction do not exist.
  *
+ * The roll-ups (total_hour, total_day, domain_month; schema version 2) are
+ * kept in the same transaction as the counts: a commit first sums its
+ * deltas in memory per roll-up key (a batch has many count keys but few
+ * roll-up keys), then upserts each roll-up key once.  Retention moves and
+ * drops them with the counts, so they stay equal to sums over the counts.
+ *
  * Not here: when to commit, files, parsing, serving.
  */
 #ifdef HAVE_CONFIG_H
@@ -38,9 +44,79 @@
 
 extern const char schema_sql[];
 
-/* Migration steps: steps[i] takes user_version i to i + 1. */
+/* The class of a count as query.c derives it (CLASS_EXPR there). */
+#define STORE_CLASS_SQL \
+	"(CASE WHEN reply != 0 THEN reply / 100" \
+	" WHEN enhanced != '' THEN CAST(substr(enhanced, 1, 1) AS INTEGER)" \
+	" WHEN status IN ('sent', 'deliverable') THEN 2" \
+	" WHEN status = 'deferred' THEN 4 ELSE 5 END)"
+
+/* Fill empty roll-up tables from count_hour and count_day. */
+#define STORE_FILL_SQL \
+	"INSERT INTO total_hour SELECT hour, host, mta, direction, kind," \
+	" status, reply, enhanced, sum(n) FROM count_hour" \
+	" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;" \
+	" INSERT INTO total_day SELECT day, host, mta, direction, kind," \
+	" status, reply, enhanced, sum(n) FROM count_day" \
+	" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;" \
+	" INSERT INTO domain_month SELECT domain," \
+	" CAST(strftime('%s', t, 'unixepoch', 'start of month') AS INTEGER)," \
+	" direction, kind, " STORE_CLASS_SQL ", sum(n)," \
+	" sum(CASE WHEN status = 'sent' THEN n ELSE 0 END)," \
+	" sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END)," \
+	" sum(CASE WHEN status IN ('bounced', 'rejected') THEN n ELSE 0 END)" \
+	" FROM (SELECT hour AS t, * FROM count_hour UNION ALL" \
+	" SELECT day AS t, * FROM count_day)" \
+	" GROUP BY 1, 2, 3, 4, 5;"
+
+const char store_rollup_fill_sql[] = STORE_FILL_SQL;
+
+/* Version 1 -> 2: the roll-up tables, filled from the counts. */
+static const char store_v2_sql[] =
+	"CREATE TABLE total_hour (hour INTEGER NOT NULL, host INTEGER NOT NULL"
+	" REFERENCES host(id), mta TEXT NOT NULL, direction TEXT NOT NULL,"
+	" kind TEXT NOT NULL, status TEXT NOT NULL, reply INTEGER NOT NULL,"
+	" enhanced TEXT NOT NULL, n INTEGER NOT NULL CHECK (n >= 0),"
+	" PRIMARY KEY (hour, host, mta, direction, kind, status, reply,"
+	" enhanced)) WITHOUT ROWID;"
+	" CREATE TABLE total_day (day INTEGER NOT NULL, host INTEGER NOT NULL"
+	" REFERENCES host(id), mta TEXT NOT NULL, direction TEXT NOT NULL,"
+	" kind TEXT NOT NULL, status TEXT NOT NULL, reply INTEGER NOT NULL,"
+	" enhanced TEXT NOT NULL, n INTEGER NOT NULL CHECK (n >= 0),"
+	" PRIMARY KEY (day, host, mta, direction, kind, status, reply,"
+	" enhanced)) WITHOUT ROWID;"
+	" CREATE TABLE domain_month (domain INTEGER NOT NULL REFERENCES"
+	" domain(id), month INTEGER NOT NULL, direction TEXT NOT NULL,"
+	" kind TEXT NOT NULL, class INTEGER NOT NULL,"
+	" n INTEGER NOT NULL CHECK (n >= 0),"
+	" sent INTEGER NOT NULL CHECK (sent >= 0),"
+	" deferred INTEGER NOT NULL CHECK (deferred >= 0),"
+	" bounced INTEGER NOT NULL CHECK (bounced >= 0),"
+	" PRIMARY KEY (domain, month, direction, kind, class)) WITHOUT ROWID;"
+	" " STORE_FILL_SQL;
+
+/* Migration steps: steps[i] takes user_version i to i + 1, or further
+ * when the step sets user_version itself (step 0, the whole schema,
+ * creates the newest version at once). */
 static const char *const store_steps[] = {
-	schema_sql,		/* 0 -> 1: the whole schema */
+	schema_sql,		/* 0 -> 2: the whole schema */
+	store_v2_sql,		/* 1 -> 2: roll-ups */
+};
+
+/* A roll-up key and its summed deltas: total_* uses t = hour, id = host,
+ * mta, dir, kind, status, reply, enh; domain_month uses t = month,
+ * id = domain, dir, kind, class and the status parts. */
+struct store_roll {
+	int		 used;
+	int64_t		 t, id;
+	int		 mta, dir, kind, status, reply, class;
+	const char	*enh;
+	int64_t		 n, sent, deferred, bounced;
+};
+
+struct store_rolls {
+	struct store_roll	*slot;
+	size_t			 cap, len;
 };
 
 enum store_stmt {
@@ -52,6 +128,8 @@ enum store_stmt {
 	ST_HOST_INS,
 	ST_HOST_SEL,
 	ST_COUNT_UP,
+	ST_TOTAL_UP,
+	ST_DM_UP,
 	ST_LINES_UP,
 	ST_REASON_HAS,
 	ST_REASON_NUM,
@@ -63,6 +141,11 @@ enum store_stmt {
 	ST_ROLL_DAY,
 	ST_ROLL_DEL,
 	ST_DAY_DEL,
+	ST_TROLL_DAY,
+	ST_TROLL_DEL,
+	ST_TDAY_DEL,
+	ST_DM_SUB,
+	ST_DM_ZERO,
 	ST__MAX
 };
 
@@ -78,6 +161,16 @@ static const char *const store_sql[ST__MAX] = {
 	    "direction, kind, status, reply, enhanced, n) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_TOTAL_UP] = "INSERT INTO total_hour(hour, host, mta, direction, "
+	    "kind, status, reply, enhanced, n) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_DM_UP] = "INSERT INTO domain_month(domain, month, direction, kind, "
+	    "class, n, sent, deferred, bounced) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
+	    "sent = sent + excluded.sent, deferred = deferred + "
+	    "excluded.deferred, bounced = bounced + excluded.bounced",
 	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, file, result, n) "
 	    "VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
@@ -110,6 +203,29 @@ static const char *const store_sql[ST__MAX] = {
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
 	[ST_ROLL_DEL] = "DELETE FROM count_hour WHERE hour < ?1",
 	[ST_DAY_DEL] = "DELETE FROM count_day WHERE day < ?1",
+	[ST_TROLL_DAY] = "INSERT INTO total_day(day, host, mta, direction, "
+	    "kind, status, reply, enhanced, n) "
+	    "SELECT hour - hour % 86400, host, mta, direction, kind, status, "
+	    "reply, enhanced, sum(n) FROM total_hour WHERE hour < ?1 "
+	    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_TROLL_DEL] = "DELETE FROM total_hour WHERE hour < ?1",
+	[ST_TDAY_DEL] = "DELETE FROM total_day WHERE day < ?1",
+	/* Days about to be dropped leave their months. */
+	[ST_DM_SUB] = "UPDATE domain_month AS m SET n = m.n - x.n, "
+	    "sent = m.sent - x.sent, deferred = m.deferred - x.deferred, "
+	    "bounced = m.bounced - x.bounced FROM (SELECT domain, "
+	    "CAST(strftime('%s', day, 'unixepoch', 'start of month') AS "
+	    "INTEGER) AS month, direction, kind, " STORE_CLASS_SQL " AS class, "
+	    "sum(n) AS n, "
+	    "sum(CASE WHEN status = 'sent' THEN n ELSE 0 END) AS sent, "
+	    "sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END) AS deferred, "
+	    "sum(CASE WHEN status IN ('bounced', 'rejected') THEN n ELSE 0 END) "
+	    "AS bounced FROM count_day WHERE day < ?1 GROUP BY 1, 2, 3, 4, 5) "
+	    "AS x WHERE m.domain = x.domain AND m.month = x.month AND "
+	    "m.direction = x.direction AND m.kind = x.kind AND "
+	    "m.class = x.class",
+	[ST_DM_ZERO] = "DELETE FROM domain_month WHERE n = 0",
 };
 
 struct store_cache {
@@ -126,6 +242,8 @@ struct store {
 	int			 lasterr;
 	struct store_cache	 domains[STORE_CACHE];
 	struct store_cache	 hosts[STORE_CACHE];
+	struct store_rolls	 totals;	/* per commit */
+	struct store_rolls	 months;	/* per commit */
 };
 
 /* Keep a cause for the caller, with SQLite's message when there is one. */
@@ -254,16 +372,20 @@ store_migrate(struct store *s, const char *const *steps, int nsteps)
 		    (long long)version, nsteps);
 		return -1;
 	}
-	for (i = (int)version; i < nsteps; i++) {
+	for (i = (int)version; i < nsteps; i = (int)version) {
 		snprintf(what, sizeof(what), "migration to version %d", i + 1);
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
 		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL,
 		    NULL) != SQLITE_OK) {
 			store_cause(s, what);
 			return -1;
 		}
+		/* A step may set a later version itself (the whole schema). */
 		if (sqlite3_exec(s->db, steps[i], NULL, NULL, NULL) !=
 		    SQLITE_OK ||
+		    store_int(s, "PRAGMA user_version", &version) == -1 ||
+		    (version <= i && (version = i + 1) > nsteps) ||
+		    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    (int)version) < 0 ||
 		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
 		    SQLITE_OK) {
@@ -371,6 +493,8 @@ store_close(struct store *s)
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	store_cache_clear(s);
+	free(s->totals.slot);
+	free(s->months.slot);
 	if (s->lockfd != -1)
 		close(s->lockfd);
 	free(s->lockpath);
@@ -486,6 +610,209 @@ store_reason(struct store *s, const struct tally_reason *r, int64_t dom)
 	return store_exec(s, ST_REASON_UP, "reason upsert");
 }
 
+/* The UTC month start of a time, by the civil calendar (Hinnant's
+ * days-from-civil arithmetic), so no time zone can creep in. */
+static int64_t
+store_month(int64_t t)
+{
+	int64_t	 z, era, doe, yoe, doy, mp, y, m;
+
+	z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	/* y is the March-based year; day 1 of (y, m) counts from it. */
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468) * 86400;
+}
+
+/* The class of a count, the same rule as STORE_CLASS_SQL. */
+static int
+store_class(const struct tally_count *c)
+{
+	if (c->reply != 0)
+		return c->reply / 100;
+	if (c->enhanced != NULL && c->enhanced[0] != '\0')
+		return c->enhanced[0] >= '0' && c->enhanced[0] <= '9' ?
+		    c->enhanced[0] - '0' : 0;
+	if (c->status == STATUS_SENT || c->status == STATUS_DELIVERABLE)
+		return 2;
+	return c->status == STATUS_DEFERRED ? 4 : 5;
+}
+
+/* Hash of a roll-up key. */
+static size_t
+store_roll_hash(const struct store_roll *k)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+	const char	*p;
+
+	h = (h ^ (uint64_t)k->t) * 1099511628211ULL;
+	h = (h ^ (uint64_t)k->id) * 1099511628211ULL;
+	h = (h ^ (uint64_t)(k->mta | k->dir << 4 | k->kind << 8 |
+	    k->status << 12 | k->class << 16)) * 1099511628211ULL;
+	h = (h ^ (uint64_t)k->reply) * 1099511628211ULL;
+	for (p = k->enh; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (size_t)(h ^ h >> 29);
+}
+
+/* Same roll-up key? */
+static int
+store_roll_eq(const struct store_roll *a, const struct store_roll *b)
+{
+	return a->t == b->t && a->id == b->id && a->mta == b->mta &&
+	    a->dir == b->dir && a->kind == b->kind && a->status == b->status &&
+	    a->reply == b->reply && a->class == b->class &&
+	    strcmp(a->enh, b->enh) == 0;
+}
+
+/* Add a delta under its key (open addressing, grown at half full). */
+static int
+store_roll_add(struct store_rolls *r, const struct store_roll *k)
+{
+	struct store_roll	*old, *e;
+	size_t			 oldcap, i, j;
+
+	if ((r->len + 1) * 2 > r->cap) {
+		old = r->slot;
+		oldcap = r->cap;
+		r->cap = oldcap ? oldcap * 2 : 256;
+		if ((r->slot = calloc(r->cap, sizeof(*r->slot))) == NULL) {
+			r->slot = old;
+			r->cap = oldcap;
+			return -1;
+		}
+		for (i = 0; i < oldcap; i++) {
+			if (!old[i].used)
+				continue;
+			j = store_roll_hash(&old[i]) & (r->cap - 1);
+			while (r->slot[j].used)
+				j = (j + 1) & (r->cap - 1);
+			r->slot[j] = old[i];
+		}
+		free(old);
+	}
+	j = store_roll_hash(k) & (r->cap - 1);
+	for (e = &r->slot[j]; e->used; e = &r->slot[j]) {
+		if (store_roll_eq(e, k)) {
+			e->n += k->n;
+			e->sent += k->sent;
+			e->deferred += k->deferred;
+			e->bounced += k->bounced;
+			return 0;
+		}
+		j = (j + 1) & (r->cap - 1);
+	}
+	*e = *k;
+	e->used = 1;
+	r->len++;
+	return 0;
+}
+
+/* Empty a roll-up table for the next commit, keeping its memory. */
+static void
+store_roll_reset(struct store_rolls *r)
+{
+	if (r->len > 0)
+		memset(r->slot, 0, r->cap * sizeof(*r->slot));
+	r->len = 0;
+}
+
+/* Sum one count delta into both roll-ups' keys. */
+static int
+store_roll_count(struct store *s, const struct tally_count *c, int64_t dom,
+    int64_t host)
+{
+	struct store_roll	 k;
+
+	memset(&k, 0, sizeof(k));
+	k.t = c->hour;
+	k.id = host;
+	k.mta = c->mta;
+	k.dir = c->direction;
+	k.kind = c->kind;
+	k.status = c->status;
+	k.reply = c->reply;
+	k.enh = c->enhanced != NULL ? c->enhanced : "";
+	k.n = (int64_t)c->n;
+	if (store_roll_add(&s->totals, &k) == -1)
+		return -1;
+	memset(&k, 0, sizeof(k));
+	k.t = store_month(c->hour);
+	k.id = dom;
+	k.dir = c->direction;
+	k.kind = c->kind;
+	k.class = store_class(c);
+	k.enh = "";
+	k.n = (int64_t)c->n;
+	if (c->status == STATUS_SENT)
+		k.sent = k.n;
+	else if (c->status == STATUS_DEFERRED)
+		k.deferred = k.n;
+	else if (c->status == STATUS_BOUNCED || c->status == STATUS_REJECTED)
+		k.bounced = k.n;
+	return store_roll_add(&s->months, &k);
+}
+
+/* One upsert per roll-up key summed in this commit. */
+static int
+store_roll_flush(struct store *s)
+{
+	struct store_roll	*k;
+	sqlite3_stmt		*st;
+	size_t			 i;
+
+	for (i = 0; i < s->totals.cap; i++) {
+		k = &s->totals.slot[i];
+		if (!k->used)
+			continue;
+		st = s->st[ST_TOTAL_UP];
+		sqlite3_bind_int64(st, 1, k->t);
+		sqlite3_bind_int64(st, 2, k->id);
+		sqlite3_bind_text(st, 3, parse_mta_name(k->mta), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, parse_direction_name(k->dir), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, parse_kind_name(k->kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, parse_status_name(k->status), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 7, k->reply);
+		sqlite3_bind_text(st, 8, k->enh, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, k->n);
+		if (store_exec(s, ST_TOTAL_UP, "total upsert") == -1)
+			return -1;
+	}
+	for (i = 0; i < s->months.cap; i++) {
+		k = &s->months.slot[i];
+		if (!k->used)
+			continue;
+		st = s->st[ST_DM_UP];
+		sqlite3_bind_int64(st, 1, k->id);
+		sqlite3_bind_int64(st, 2, k->t);
+		sqlite3_bind_text(st, 3, parse_direction_name(k->dir), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, parse_kind_name(k->kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, k->class);
+		sqlite3_bind_int64(st, 6, k->n);
+		sqlite3_bind_int64(st, 7, k->sent);
+		sqlite3_bind_int64(st, 8, k->deferred);
+		sqlite3_bind_int64(st, 9, k->bounced);
+		if (store_exec(s, ST_DM_UP, "domain month upsert") == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* Write all deltas of a tally and the files' new offsets in one
  * transaction; on any failure nothing is written.  Returns 0, -1 (retry
  * later) or STORE_STALE (a stored offset is not where we left it). */
@@ -501,6 +828,8 @@ store_commit(struct store *s, const struct tally *t,
 	int64_t			 dom, host;
 	int			 upserts = 0, stale = 0;
 
+	store_roll_reset(&s->totals);
+	store_roll_reset(&s->months);
 	if (store_exec(s, ST_BEGIN, "begin") == -1)
 		goto fail;
 
@@ -529,7 +858,14 @@ store_commit(struct store *s, const struct tally *t,
 			goto fail;
 		if (++upserts == 1)
 			HOOK("mid_flush");
+		if (store_roll_count(s, &c, dom, host) == -1) {
+			snprintf(s->cause, sizeof(s->cause), "out of memory");
+			s->lasterr = 0;
+			goto fail_nocause;
+		}
 	}
+	if (store_roll_flush(s) == -1)
+		goto fail;
 	for (it = 0; tally_next_lines(t, &it, &l);) {
 		st = s->st[ST_LINES_UP];
 		sqlite3_bind_int64(st, 1, l.hour);
@@ -728,15 +1064,24 @@ store_retain(struct store *s, int64_t now, int hour_days, int day_days,
 		cut -= cut % 86400;
 		sqlite3_bind_int64(s->st[ST_ROLL_DAY], 1, cut);
 		sqlite3_bind_int64(s->st[ST_ROLL_DEL], 1, cut);
+		sqlite3_bind_int64(s->st[ST_TROLL_DAY], 1, cut);
+		sqlite3_bind_int64(s->st[ST_TROLL_DEL], 1, cut);
 		if (store_exec(s, ST_ROLL_DAY, "roll up days") == -1 ||
-		    store_exec(s, ST_ROLL_DEL, "delete hours") == -1)
+		    store_exec(s, ST_ROLL_DEL, "delete hours") == -1 ||
+		    store_exec(s, ST_TROLL_DAY, "roll up total days") == -1 ||
+		    store_exec(s, ST_TROLL_DEL, "delete total hours") == -1)
 			goto fail;
 	}
 	if (day_days > 0) {
 		cut = now - (int64_t)day_days * 86400;
 		cut -= cut % 86400;
+		sqlite3_bind_int64(s->st[ST_DM_SUB], 1, cut);
 		sqlite3_bind_int64(s->st[ST_DAY_DEL], 1, cut);
-		if (store_exec(s, ST_DAY_DEL, "delete days") == -1)
+		sqlite3_bind_int64(s->st[ST_TDAY_DEL], 1, cut);
+		if (store_exec(s, ST_DM_SUB, "subtract months") == -1 ||
+		    store_exec(s, ST_DM_ZERO, "delete months") == -1 ||
+		    store_exec(s, ST_DAY_DEL, "delete days") == -1 ||
+		    store_exec(s, ST_TDAY_DEL, "delete total days") == -1)
 			goto fail;
 	}
 	if (store_exec(s, ST_COMMIT, "commit") == -1)

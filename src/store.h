@@ -29,6 +29,11 @@
 
 struct store;
 
+/* SQL that fills the empty roll-up tables (total_hour, total_day,
+ * domain_month) from count_hour and count_day: the 1 -> 2 migration uses
+ * it, and tests that write counts directly run it after them. */
+extern const char store_rollup_fill_sql[];
+
 /* One row of the file table: one generation of a followed file. */
 struct store_file {
 	int64_t		 id;

@@ -1,7 +1,9 @@
 /*
  * check_store: schema and pragmas, upsert sums, the offset compare-and-set,
  * rollback, retention roll-up, the reason cap, the lock file and
- * migrations from an older (synthetic version 0) database.
+ * migrations from an older (synthetic version 0) database, the roll-up
+ * tables of version 2 (kept by each commit and by retention, and built by
+ * the migration from a version 1 database).
  *
  * Each test works in its own mkdtemp directory under /tmp and reads the
  * database back through a second sqlite3 connection; expected values are
@@ -139,18 +141,19 @@ START_TEST(test_schema)
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "open: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 1);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 2);
 	ck_assert_int_eq(q_int("PRAGMA application_id"), 1397577817);
 	ck_assert_str_eq(q_text("PRAGMA journal_mode", buf, sizeof(buf)),
 	    "wal");
 	ck_assert_int_eq(q_int("SELECT count(*) FROM sqlite_schema WHERE "
 	    "name IN ('count_hour', 'count_day', 'file', 'lines_hour', "
-	    "'reason_day', 'domain', 'host', 'meta')"), 8);
+	    "'reason_day', 'domain', 'host', 'meta', 'total_hour', "
+	    "'total_day', 'domain_month')"), 11);
 	/* Opening again neither fails nor migrates again. */
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "reopen: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 1);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 2);
 }
 END_TEST
 
@@ -302,6 +305,189 @@ START_TEST(test_retention)
 }
 END_TEST
 
+/*
+ * Roll-ups against the counts.  Two independent checks: the test's own
+ * sums (events by status), and a rebuild of the roll-ups from the count
+ * tables into TEMP tables of the same names (which shadow the main ones
+ * for unqualified names) compared row for row with what the commits and
+ * the retention kept.
+ */
+static int64_t
+rollups_differ(void)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+	char		*err = NULL;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, "CREATE TEMP TABLE total_hour AS "
+	    "SELECT * FROM main.total_hour WHERE 0; CREATE TEMP TABLE "
+	    "total_day AS SELECT * FROM main.total_day WHERE 0; CREATE TEMP "
+	    "TABLE domain_month AS SELECT * FROM main.domain_month WHERE 0;",
+	    NULL, NULL, &err) == SQLITE_OK, "temp: %s", err);
+	ck_assert_msg(sqlite3_exec(db, store_rollup_fill_sql, NULL, NULL,
+	    &err) == SQLITE_OK, "fill: %s", err);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT "
+	    "(SELECT count(*) FROM (SELECT * FROM main.total_hour EXCEPT "
+	    "SELECT * FROM temp.total_hour)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM temp.total_hour EXCEPT "
+	    "SELECT * FROM main.total_hour)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM main.total_day EXCEPT "
+	    "SELECT * FROM temp.total_day)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM temp.total_day EXCEPT "
+	    "SELECT * FROM main.total_day)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM main.domain_month EXCEPT "
+	    "SELECT * FROM temp.domain_month)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM temp.domain_month EXCEPT "
+	    "SELECT * FROM main.domain_month))", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Random events over five months in many commits; sums[0] = all,
+ * [1] sent, [2] deferred, [3] bounced or rejected, [4] class 4, each for
+ * kind attempt and events at or after keep_from. */
+static void
+rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t keep_from,
+    int64_t sums[5])
+{
+	static const char *const doms[] = { "a.example", "b.example",
+	    "c.example", "d.example", "e.example" };
+	static const char *const enh[] = { "", "2.0.0", "4.7.1", "5.1.1" };
+	static const int replies[] = { 0, 250, 421, 451, 550, 554 };
+	struct tally		*t;
+	struct store_delta	 d;
+	struct event		 ev;
+	const char		*cause;
+	uint32_t		 x = 12345;
+	int			 c, i, n, cls;
+
+	for (c = 0; c < 40; c++) {
+		t = tally_new(100000);
+		for (i = n = 0; i < 500; i++, n++) {
+			x = x * 1103515245u + 12345u;
+			/* 2026-01-01 + up to 150 days, any second. */
+			ev_make(&ev, 1767225600LL + (int64_t)(x >> 8) % (150 *
+			    86400), doms[(x >> 3) % 5], replies[(x >> 11) % 6],
+			    NULL);
+			ev.status = (x >> 14) % 5;	/* sent .. rejected */
+			ev.direction = (x >> 17) % 2 ? DIR_OUT : DIR_IN;
+			ev.kind = (x >> 18) % 4 == 0 ? KIND_SKIP : KIND_ATTEMPT;
+			ev.mta = (x >> 20) % 2 ? MTA_EXIM : MTA_POSTFIX;
+			snprintf(ev.enhanced, sizeof(ev.enhanced), "%s",
+			    enh[(x >> 21) % 4]);
+			snprintf(ev.host, sizeof(ev.host), "mx%u",
+			    (x >> 23) % 3);
+			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+			if (ev.kind != KIND_ATTEMPT || ev.time < keep_from)
+				continue;
+			sums[0]++;
+			if (ev.status == STATUS_SENT)
+				sums[1]++;
+			else if (ev.status == STATUS_DEFERRED)
+				sums[2]++;
+			else if (ev.status == STATUS_BOUNCED ||
+			    ev.status == STATUS_REJECTED)
+				sums[3]++;
+			/* The class rule of issue 4, written out again. */
+			cls = ev.reply != 0 ? ev.reply / 100 :
+			    ev.enhanced[0] != '\0' ? ev.enhanced[0] - '0' :
+			    ev.status == STATUS_SENT ? 2 :
+			    ev.status == STATUS_DEFERRED ? 4 : 5;
+			if (cls == 4)
+				sums[4]++;
+		}
+		delta_make(&d, id, *off, *off + 1, n);
+		ck_assert_msg(store_commit(s, t, &d, 1, 1, &cause) == 0, "%s",
+		    cause);
+		(*off)++;
+		tally_free(t);
+	}
+}
+
+START_TEST(test_rollups)
+{
+	struct store	*s;
+	const char	*cause;
+	int64_t		 id, off = 0, sums[5] = { 0, 0, 0, 0, 0 };
+	/* Now: 2026-06-10; keep 30 days hourly, 100 days at all. */
+	const int64_t	 now = 1781049600LL, keep = now - 100 * 86400;
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	id = file_add(s, "/x");
+	rollup_fill(s, id, &off, keep - keep % 86400, sums);
+	ck_assert_int_eq(rollups_differ(), 0);
+	ck_assert_msg(store_retain(s, now, 30, 100, &cause) == 0, "%s",
+	    cause);
+	store_close(s);
+	ck_assert_int_eq(rollups_differ(), 0);
+	ck_assert_int_gt(q_int("SELECT count(*) FROM count_day"), 0);
+	ck_assert_int_gt(q_int("SELECT count(*) FROM total_hour"), 0);
+	ck_assert_int_eq(q_int("SELECT min(month) FROM domain_month"),
+	    1772323200);	/* 2026-03-01: the cut (03-02) is inside */
+	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour WHERE "
+	    "kind = 'attempt') + (SELECT sum(n) FROM total_day WHERE "
+	    "kind = 'attempt')"), sums[0]);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month WHERE "
+	    "kind = 'attempt'"), sums[0]);
+	ck_assert_int_eq(q_int("SELECT sum(sent) FROM domain_month WHERE "
+	    "kind = 'attempt'"), sums[1]);
+	ck_assert_int_eq(q_int("SELECT sum(deferred) FROM domain_month WHERE "
+	    "kind = 'attempt'"), sums[2]);
+	ck_assert_int_eq(q_int("SELECT sum(bounced) FROM domain_month WHERE "
+	    "kind = 'attempt'"), sums[3]);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month WHERE "
+	    "kind = 'attempt' AND class = 4"), sums[4]);
+}
+END_TEST
+
+/* A version 1 database with counts (version 2 less its roll-ups) is
+ * upgraded in one step, the roll-ups built from the counts. */
+START_TEST(test_migrate_v2)
+{
+	struct store	*s;
+	sqlite3		*db;
+	const char	*cause;
+	int64_t		 id, off = 0, sums[5] = { 0, 0, 0, 0, 0 };
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	id = file_add(s, "/x");
+	rollup_fill(s, id, &off, 0, sums);
+	/* Some days as retention leaves them, so both tables have rows. */
+	ck_assert_msg(store_retain(s, 1767225600LL + 200 * 86400, 120, 0,
+	    &cause) == 0, "%s", cause);
+	store_close(s);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE total_hour; DROP TABLE "
+	    "total_day; DROP TABLE domain_month; PRAGMA user_version = 1;",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_gt(q_int("SELECT count(*) FROM count_day"), 0);
+	ck_assert_int_gt(q_int("SELECT count(*) FROM count_hour"), 0);
+
+	s = store_open(dbpath, &cause);
+	ck_assert_msg(s != NULL, "open: %s", cause);
+	store_close(s);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(rollups_differ(), 0);
+	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour) + "
+	    "(SELECT sum(n) FROM total_day)"), q_int("SELECT (SELECT sum(n) "
+	    "FROM count_hour) + (SELECT sum(n) FROM count_day)"));
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month"),
+	    q_int("SELECT (SELECT sum(n) FROM count_hour) + "
+	    "(SELECT sum(n) FROM count_day)"));
+	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour WHERE "
+	    "kind = 'attempt') + (SELECT sum(n) FROM total_day WHERE "
+	    "kind = 'attempt')"), sums[0]);
+	ck_assert_int_eq(q_int("SELECT sum(bounced) FROM domain_month WHERE "
+	    "kind = 'attempt'"), sums[3]);
+}
+END_TEST
+
 START_TEST(test_reason_cap)
 {
 	struct store		*s;
@@ -435,6 +621,8 @@ main(void)
 	tcase_add_test(tc, test_cas);
 	tcase_add_test(tc, test_rollback);
 	tcase_add_test(tc, test_retention);
+	tcase_add_test(tc, test_rollups);
+	tcase_add_test(tc, test_migrate_v2);
 	tcase_add_test(tc, test_reason_cap);
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_migrate);

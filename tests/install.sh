@@ -111,7 +111,9 @@ for page in smtptallyd.8 smtptally.1 smtptallyd.conf.5; do
 		fail "man -l $page"
 	fi
 	if command -v groff >/dev/null 2>&1; then
-		groff -mandoc -ww -z "$f" > "$T/err" 2>&1
+		# all warnings but "break": a long --prefix (distcheck) puts
+		# paths in the page that cannot be justified nicely
+		groff -mandoc -ww -Wbreak -z "$f" > "$T/err" 2>&1
 		[ -s "$T/err" ] && { cat "$T/err"; fail "groff -ww $page"; }
 	fi
 	if command -v mandoc >/dev/null 2>&1; then

@@ -17,15 +17,23 @@ RSS0=$(rss)
 # The writer: one commit at a time into a bucket of its own, as ingest
 # would, paced over the whole test.  It must never fail for the readers.
 COMMITS=300
+MONTH0=$((T0 - 27 * 86400))	# 2026-11-01, the month of T0
 sqlite3 "$DB" "INSERT INTO domain VALUES (99, 'writer.example');"
 (
 	i=0
 	echo ".bail on"
 	echo ".timeout 10000"
 	while [ $i -lt $COMMITS ]; do
+		# The counts and their roll-ups, as the store writes them.
 		echo "BEGIN IMMEDIATE; INSERT INTO count_hour VALUES ($T0, 99, 1,"\
 		    "'postfix', 'out', 'attempt', 'sent', 250, '2.0.0', 1)"\
-		    "ON CONFLICT DO UPDATE SET n = n + 1; COMMIT;"
+		    "ON CONFLICT DO UPDATE SET n = n + 1;"\
+		    "INSERT INTO total_hour VALUES ($T0, 1, 'postfix', 'out',"\
+		    "'attempt', 'sent', 250, '2.0.0', 1)"\
+		    "ON CONFLICT DO UPDATE SET n = n + 1;"\
+		    "INSERT INTO domain_month VALUES (99, $MONTH0, 'out',"\
+		    "'attempt', 2, 1, 1, 0, 0) ON CONFLICT DO UPDATE SET"\
+		    "n = n + 1, sent = sent + 1; COMMIT;"
 		i=$((i + 1))
 		sleep 0.05
 	done
