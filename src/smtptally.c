@@ -85,6 +85,7 @@ usage(int code)
 {
 	fprintf(code == EXIT_OK ? stdout : stderr,
 	    "usage: smtptally [-s socket] command [options]\n"
+	    "       smtptally --help | --version\n"
 	    "commands:\n"
 	    "  summary            counts by class (or --by KEY,...)\n"
 	    "  top                busiest domains, deferral and bounce "
@@ -1584,6 +1585,7 @@ main(int argc, char **argv)
 	static const struct option globalopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts	 o;
@@ -1596,11 +1598,14 @@ main(int argc, char **argv)
 	if ((o.sock = getenv("SMTPTALLY_SOCKET")) == NULL)
 		o.sock = HTTP_SOCKET_DEFAULT;
 	/* Global options before the command. */
-	while ((ch = getopt_long(argc, argv, "+s:h", globalopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "+s:hV", globalopts, NULL)) !=
 	    -1) {
 		if (ch == 's')
 			o.sock = optarg;
-		else
+		else if (ch == 'V') {
+			printf("smtptally %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		} else
 			usage(ch == 'h' ? EXIT_OK : EXIT_USAGE);
 	}
 	argc -= optind;
