@@ -16,54 +16,54 @@
 #include "parse.h"
 #include "parse_util.h"
 
-/* Is c a base-62 digit, as Exim message ids use? */
+/* n base-62 characters (Exim's id alphabet) at p? */
 static int
-b62(char c)
+b62_run(const char *p, int n)
 {
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-	    (c >= 'a' && c <= 'z');
+	while (n-- > 0)
+		if (!pu_alnum[(unsigned char)*p++])
+			return 0;
+	return 1;
 }
 
-/* "XXXXXX-XXXXXX-XX" (16) or, from 4.97 on, "XXXXXX-XXXXXXXXXXX-XXXX". */
+/* "XXXXXX-XXXXXX-XX" (16) or, from 4.97 on, "XXXXXX-XXXXXXXXXXX-XXXX"
+ * (23), then a space. */
 static const char *
 message_id(const char *p, const char *end)
 {
-	static const int	 shapes[2][3] = { { 6, 6, 2 }, { 6, 11, 4 } };
-	const char		*q;
-	int			 s, part, i;
-
-	for (s = 0; s < 2; s++) {
-		q = p;
-		for (part = 0; part < 3; part++) {
-			for (i = 0; i < shapes[s][part]; i++, q++)
-				if (q >= end || !b62(*q))
-					break;
-			if (i < shapes[s][part])
-				break;
-			if (part < 2 && (q >= end || *q++ != '-'))
-				break;
-		}
-		if (part == 3 && q < end && *q == ' ')
-			return q + 1;
-	}
+	if (end - p > 16 && p[6] == '-' && p[13] == '-' && p[16] == ' ' &&
+	    b62_run(p, 6) && b62_run(p + 7, 6) && b62_run(p + 14, 2))
+		return p + 17;
+	if (end - p > 23 && p[6] == '-' && p[18] == '-' && p[23] == ' ' &&
+	    b62_run(p, 6) && b62_run(p + 7, 11) && b62_run(p + 19, 4))
+		return p + 24;
 	return NULL;
 }
 
-/* End of one space-separated token; quoted parts ("...") are whole. */
+/* End of one space-separated token; quoted parts ("...", with backslash
+ * escapes) are whole.  memchr does the walking: Exim lines are long. */
 static const char *
 token_end(const char *p, const char *end)
 {
-	int	 quoted = 0;
+	const char	*sp, *q, *b;
 
-	for (; p < end; p++) {
-		if (quoted && *p == '\\' && p + 1 < end)
-			p++;
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (*p == ' ' && !quoted)
-			break;
+	for (;;) {
+		if ((sp = memchr(p, ' ', end - p)) == NULL)
+			sp = end;
+		if ((q = memchr(p, '"', sp - p)) == NULL)
+			return sp;
+		/* skip to the closing quote: one not escaped by an odd
+		 * number of backslashes */
+		for (p = q + 1;; p = q + 1) {
+			if ((q = memchr(p, '"', end - p)) == NULL)
+				return end;
+			for (b = q; b > p && b[-1] == '\\'; b--)
+				;
+			if ((q - b) % 2 == 0)
+				break;
+		}
+		p = q + 1;
 	}
-	return p;
 }
 
 /*
