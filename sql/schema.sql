@@ -147,4 +147,18 @@ CREATE TABLE domain_month (
 	PRIMARY KEY (domain, month, direction, kind, class)
 ) WITHOUT ROWID;
 
+-- The same per domain over all time: /metrics' busiest domains, and
+-- long ranges as everything less what lies outside them.
+CREATE TABLE domain_total (
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	direction	TEXT NOT NULL,
+	kind		TEXT NOT NULL,
+	class		INTEGER NOT NULL,
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	sent		INTEGER NOT NULL CHECK (sent >= 0),
+	deferred	INTEGER NOT NULL CHECK (deferred >= 0),
+	bounced		INTEGER NOT NULL CHECK (bounced >= 0),
+	PRIMARY KEY (domain, direction, kind, class)
+) WITHOUT ROWID;
+
 PRAGMA user_version = 2;

@@ -19,9 +19,11 @@
  * transaction): total_hour/total_day are the count tables without the
  * domain, bucket for bucket, so a summary that neither filters nor groups
  * by domain runs the same SQL on them; domain_month holds per domain and
- * UTC month the count by class and its sent/deferred/bounced parts, so
- * /v1/domains reads whole months inside the range from it and only the
- * edges from the count tables.  Both give exactly the count tables'
+ * UTC month the count by class and its sent/deferred/bounced parts, and
+ * domain_total the same over all time, so /v1/domains reads either the
+ * whole months inside the range, or all time less the whole months
+ * outside it, and only the partial months at the edges from the count
+ * tables; /metrics reads totals only.  All give exactly the count tables'
  * answer; query_set_fast(q, 0) turns them off for the tests' reference.
  *
  * The class of a bucket is derived, never stored: reply / 100 when a reply
@@ -835,12 +837,17 @@ domains_fast(const struct query_args *a)
 /* One count table's per-domain sums over [lo, hi), filters applied. */
 static int
 domains_branch(const struct query_args *a, const char *tab,
-    const char *time, const char *lo, const char *hi, char *sql,
+    const char *time, const char *lo, const char *hi, int neg, char *sql,
     size_t len)
 {
 	int	 rc = 0;
 
-	rc |= cat(sql, len, "SELECT c.domain AS dom, SUM(c.n) AS a,"
+	rc |= cat(sql, len, neg ? "SELECT c.domain AS dom, -SUM(c.n) AS a,"
+	    " -SUM(CASE WHEN c.status = 'sent' THEN c.n ELSE 0 END) AS s,"
+	    " -SUM(CASE WHEN c.status = 'deferred' THEN c.n ELSE 0 END) AS df,"
+	    " -SUM(CASE WHEN c.status IN ('bounced', 'rejected')"
+	    " THEN c.n ELSE 0 END) AS b FROM " :
+	    "SELECT c.domain AS dom, SUM(c.n) AS a,"
 	    " SUM(CASE WHEN c.status = 'sent' THEN c.n ELSE 0 END) AS s,"
 	    " SUM(CASE WHEN c.status = 'deferred' THEN c.n ELSE 0 END) AS df,"
 	    " SUM(CASE WHEN c.status IN ('bounced', 'rejected')"
@@ -859,54 +866,178 @@ domains_branch(const struct query_args *a, const char *tab,
 	return rc;
 }
 
-/* /v1/domains SQL: the count tables over the range, or domain_month for
- * the whole months and the count tables for the edges. */
+/* The filters a roll-up table of domains keeps. */
 static int
-domains_sql(const struct query_args *a, int fast, char *sql, size_t len)
+domains_roll_filters(const struct query_args *a, char *sql, size_t len)
+{
+	int	 rc = 0;
+
+	if (a->domain != NULL)
+		rc |= cat(sql, len, " AND c.domain = (SELECT id FROM"
+		    " domain WHERE name = :domain)");
+	if (a->kind != NULL)
+		rc |= cat(sql, len, " AND c.kind = :kind");
+	if (a->direction != NULL)
+		rc |= cat(sql, len, " AND c.direction = :direction");
+	if (a->class != 0)
+		rc |= cat(sql, len, " AND c.class = :class");
+	return rc;
+}
+
+enum domains_plan {
+	DP_COUNTS,	/* the count tables over the range */
+	DP_MONTHS,	/* domain_month inside, counts at the edges */
+	DP_REST		/* domain_total less everything outside */
+};
+
+/* /v1/domains SQL for a plan; values stay bound parameters.  DP_REST
+ * subtracts the buckets outside the range (months before :c0 and from :c1
+ * on, the count tables between them and the range) from the all-time
+ * totals; a domain is listed when its range total is not zero, as the
+ * count tables list only domains with rows (every stored n is > 0). */
+static int
+domains_sql(const struct query_args *a, enum domains_plan plan, char *sql,
+    size_t len)
 {
 	int	 rc;
 
 	sql[0] = '\0';
 	rc = cat(sql, len, "SELECT d.name, SUM(u.a), SUM(u.s),"
 	    " SUM(u.df), SUM(u.b) FROM (");
-	if (!fast) {
+	switch (plan) {
+	case DP_COUNTS:
 		rc |= domains_branch(a, "count_hour", "c.hour", ":hsince",
-		    ":until", sql, len);
+		    ":until", 0, sql, len);
 		rc |= cat(sql, len, " UNION ALL ");
 		rc |= domains_branch(a, "count_day", "c.day", ":dsince",
-		    ":until", sql, len);
-	} else {
+		    ":until", 0, sql, len);
+		break;
+	case DP_MONTHS:
 		rc |= domains_branch(a, "count_hour", "c.hour", ":hsince",
-		    ":m0", sql, len);
+		    ":m0", 0, sql, len);
 		rc |= cat(sql, len, " UNION ALL ");
 		rc |= domains_branch(a, "count_day", "c.day", ":dsince",
-		    ":m0", sql, len);
+		    ":m0", 0, sql, len);
 		rc |= cat(sql, len, " UNION ALL SELECT c.domain, SUM(c.n),"
 		    " SUM(c.sent), SUM(c.deferred), SUM(c.bounced)"
 		    " FROM domain_month AS c WHERE c.month >= :m0"
 		    " AND c.month < :m1");
-		if (a->domain != NULL)
-			rc |= cat(sql, len, " AND c.domain = (SELECT id FROM"
-			    " domain WHERE name = :domain)");
-		if (a->kind != NULL)
-			rc |= cat(sql, len, " AND c.kind = :kind");
-		if (a->direction != NULL)
-			rc |= cat(sql, len, " AND c.direction = :direction");
-		if (a->class != 0)
-			rc |= cat(sql, len, " AND c.class = :class");
+		rc |= domains_roll_filters(a, sql, len);
 		rc |= cat(sql, len, " GROUP BY c.domain");
 		if (a->until < QUERY_UNTIL_MAX) {
 			rc |= cat(sql, len, " UNION ALL ");
 			rc |= domains_branch(a, "count_hour", "c.hour", ":m1",
-			    ":until", sql, len);
+			    ":until", 0, sql, len);
 			rc |= cat(sql, len, " UNION ALL ");
 			rc |= domains_branch(a, "count_day", "c.day", ":m1",
-			    ":until", sql, len);
+			    ":until", 0, sql, len);
 		}
+		break;
+	case DP_REST:
+		rc |= cat(sql, len, "SELECT c.domain AS dom, SUM(c.n) AS a,"
+		    " SUM(c.sent) AS s, SUM(c.deferred) AS df,"
+		    " SUM(c.bounced) AS b FROM domain_total AS c WHERE 1");
+		rc |= domains_roll_filters(a, sql, len);
+		rc |= cat(sql, len, " GROUP BY c.domain UNION ALL"
+		    " SELECT c.domain, -SUM(c.n), -SUM(c.sent),"
+		    " -SUM(c.deferred), -SUM(c.bounced) FROM domain_month AS c"
+		    " WHERE (c.month < :c0 OR c.month >= :c1)");
+		rc |= domains_roll_filters(a, sql, len);
+		rc |= cat(sql, len, " GROUP BY c.domain UNION ALL ");
+		rc |= domains_branch(a, "count_hour", "c.hour", ":c0",
+		    ":hsince", 1, sql, len);
+		rc |= cat(sql, len, " UNION ALL ");
+		rc |= domains_branch(a, "count_day", "c.day", ":c0",
+		    ":dsince", 1, sql, len);
+		if (a->until < QUERY_UNTIL_MAX) {
+			rc |= cat(sql, len, " UNION ALL ");
+			rc |= domains_branch(a, "count_hour", "c.hour",
+			    ":until", ":c1", 1, sql, len);
+			rc |= cat(sql, len, " UNION ALL ");
+			rc |= domains_branch(a, "count_day", "c.day",
+			    ":until", ":c1", 1, sql, len);
+		}
+		break;
 	}
 	rc |= cat(sql, len, ") AS u JOIN domain AS d ON d.id = u.dom"
-	    " GROUP BY u.dom ORDER BY 2 DESC, 1");
+	    " GROUP BY u.dom");
+	if (plan == DP_REST)
+		rc |= cat(sql, len, " HAVING SUM(u.a) != 0");
+	rc |= cat(sql, len, " ORDER BY 2 DESC, 1");
 	return rc ? -1 : 0;
+}
+
+/* Seconds of [lo, hi) that lie inside [from, to). */
+static int64_t
+overlap(int64_t lo, int64_t hi, int64_t from, int64_t to)
+{
+	if (lo < from)
+		lo = from;
+	if (hi > to)
+		hi = to;
+	return hi > lo ? hi - lo : 0;
+}
+
+/* The first and after-last second holding counts, from the roll-ups'
+ * keys (ends of primary keys: quick); -1 when there are none. */
+static int
+data_span(struct query *q, int64_t *lo, int64_t *hi)
+{
+	sqlite3_stmt	*st;
+	int		 i, rc;
+	int64_t		 v;
+
+	*lo = INT64_MAX;
+	*hi = -1;
+	if ((rc = sqlite3_prepare_v2(q->db, "SELECT (SELECT min(hour) FROM"
+	    " total_hour), (SELECT max(hour) + 3600 FROM total_hour),"
+	    " (SELECT min(day) FROM total_day), (SELECT max(day) + 86400"
+	    " FROM total_day)", -1, &st, NULL)) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		for (i = 0; i < 4; i++) {
+			if (sqlite3_column_type(st, i) == SQLITE_NULL)
+				continue;
+			v = sqlite3_column_int64(st, i);
+			if (i % 2 == 0 && v < *lo)
+				*lo = v;
+			if (i % 2 == 1 && v > *hi)
+				*hi = v;
+		}
+	}
+	sqlite3_finalize(st);
+	return *hi > *lo ? 0 : -1;
+}
+
+/* Choose how to answer /v1/domains: the count tables when the roll-ups
+ * cannot serve the filters; else whichever of "months inside plus edges"
+ * and "all time less months outside and edges" reads less, by a rough
+ * cost: a month of domain_month or the all-time table like 2 days of
+ * count rows. */
+static enum domains_plan
+domains_plan(struct query *q, const struct query_args *a, int64_t *m)
+{
+	int64_t	 lo, hi, hsince, direct, rest;
+
+	if (!q->fast || !domains_fast(a) || data_span(q, &lo, &hi) == -1)
+		return DP_COUNTS;
+	hsince = a->since - a->since % HOUR;
+	/* m[0], m[1]: whole months inside; m[2], m[3]: outside from. */
+	m[2] = month_start(a->since - a->since % DAY);
+	m[3] = a->until >= QUERY_UNTIL_MAX ? QUERY_UNTIL_MAX :
+	    month_start(a->until) == a->until ? a->until :
+	    month_start(month_start(a->until) + 32 * DAY);
+	rest = 2 * DAY + overlap(lo, hi, lo, m[2]) / 15 +
+	    overlap(lo, hi, m[3], QUERY_UNTIL_MAX) / 15 +
+	    overlap(lo, hi, m[2], hsince) +
+	    (a->until < QUERY_UNTIL_MAX ? overlap(lo, hi, a->until, m[3]) : 0);
+	if (whole_months(a, &m[0], &m[1]) == -1)
+		return rest < overlap(lo, hi, hsince, a->until) ? DP_REST :
+		    DP_COUNTS;
+	direct = overlap(lo, hi, m[0], m[1]) / 15 +
+	    overlap(lo, hi, hsince, m[0]) +
+	    (a->until < QUERY_UNTIL_MAX ? overlap(lo, hi, m[1], a->until) : 0);
+	return rest < direct ? DP_REST : DP_MONTHS;
 }
 
 /* GET /v1/domains: top N by attempts and the rest as one row. */
@@ -918,24 +1049,25 @@ ep_domains(struct query *q, const struct query_args *a,
 	sqlite3_stmt	*st = NULL;
 	json_t		*rows, *row;
 	int64_t		 v[4], other[4] = { 0, 0, 0, 0 }, total = 0;
-	int64_t		 m0 = 0, m1 = 0;
-	int		 rc, i, top, n = 0, nother = 0, fast;
+	int64_t		 m[4] = { 0, 0, 0, 0 };
+	enum domains_plan plan;
+	int		 rc, i, top, n = 0, nother = 0;
 
 	top = a->top > 0 ? a->top : 10;
 	if (top > q->limits.max_rows)
 		top = q->limits.max_rows;
-	fast = q->fast && domains_fast(a) && whole_months(a, &m0, &m1) == 0;
-	rc = domains_sql(a, fast, sql, sizeof sql);
+	plan = domains_plan(q, a, m);
+	rc = domains_sql(a, plan, sql, sizeof sql);
 	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
 	    NULL)) != SQLITE_OK) {
 		fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
 		return;
 	}
 	bind_args(st, a, 0);
-	if (fast) {
-		bind_int(st, ":m0", m0);
-		bind_int(st, ":m1", m1);
-	}
+	bind_int(st, ":m0", m[0]);
+	bind_int(st, ":m1", m[1]);
+	bind_int(st, ":c0", m[2]);
+	bind_int(st, ":c1", m[3]);
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (i = 0; i < 4; i++)
@@ -1273,13 +1405,14 @@ ep_metrics(struct query *q, struct query_result *r)
 	    "reply class, reply code and enhanced status code.\n"
 	    "# TYPE smtptally_attempts_total counter\n", f);
 	/* The same SQL on total_* (fast) or count_* (reference). */
+	/* Fast: group the roll-ups' stored columns, derive the class of
+	 * the few groups. */
 	rc = sqlite3_prepare_v2(q->db, q->fast ?
-	    "SELECT cls, reply, enhanced, SUM(n)"
-	    " FROM (SELECT " CLASS_EXPR " AS cls, c.reply AS reply,"
-	    " c.enhanced AS enhanced, SUM(c.n) AS n FROM total_hour AS c"
-	    " WHERE c.kind = 'attempt' GROUP BY 1, 2, 3 UNION ALL"
-	    " SELECT " CLASS_EXPR ", c.reply, c.enhanced, SUM(c.n)"
-	    " FROM total_day AS c WHERE c.kind = 'attempt' GROUP BY 1, 2, 3)"
+	    "SELECT " CLASS_EXPR " AS cls, c.reply, c.enhanced, SUM(c.n)"
+	    " FROM (SELECT status, reply, enhanced, SUM(n) AS n"
+	    " FROM total_hour WHERE kind = 'attempt' GROUP BY 1, 2, 3"
+	    " UNION ALL SELECT status, reply, enhanced, SUM(n)"
+	    " FROM total_day WHERE kind = 'attempt' GROUP BY 1, 2, 3) AS c"
 	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 LIMIT ?" :
 	    "SELECT cls, reply, enhanced, SUM(n)"
 	    " FROM (SELECT " CLASS_EXPR " AS cls, c.reply AS reply,"
@@ -1311,14 +1444,16 @@ ep_metrics(struct query *q, struct query_result *r)
 	    "domain=\"(other)\".\n"
 	    "# TYPE smtptally_domain_attempts_total counter\n", f);
 	rc = sqlite3_prepare_v2(q->db, q->fast ?
-	    "WITH per AS MATERIALIZED (SELECT domain AS dom, class AS cls,"
-	    " SUM(n) AS n FROM domain_month WHERE kind = 'attempt'"
-	    " GROUP BY 1, 2),"
-	    " top AS (SELECT dom FROM per GROUP BY dom"
-	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
-	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"
-	    " per.cls, SUM(per.n) FROM per JOIN domain AS d ON d.id = per.dom"
-	    " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2" :
+	    "WITH top AS MATERIALIZED (SELECT domain AS dom FROM domain_total"
+	    " WHERE kind = 'attempt' GROUP BY domain"
+	    " ORDER BY SUM(n) DESC, domain LIMIT ?)"
+	    " SELECT d.name, c.class, SUM(c.n) FROM top"
+	    " JOIN domain_total AS c ON c.domain = top.dom"
+	    " JOIN domain AS d ON d.id = top.dom WHERE c.kind = 'attempt'"
+	    " GROUP BY c.domain, c.class UNION ALL"
+	    " SELECT NULL, c.class, SUM(c.n) FROM domain_total AS c"
+	    " WHERE c.kind = 'attempt' AND c.domain NOT IN top"
+	    " GROUP BY c.class ORDER BY 1 NULLS LAST, 2" :
 	    "WITH per AS MATERIALIZED (SELECT dom,"
 	    " cls, SUM(n) AS n FROM (SELECT c.domain AS dom, " CLASS_EXPR
 	    " AS cls, SUM(c.n) AS n FROM count_hour AS c WHERE"

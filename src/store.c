@@ -9,7 +9,8 @@
  * cached; the cache is dropped on every rollback, since ids inserted by a
  * rolled-back transaction do not exist.
  *
- * The roll-ups (total_hour, total_day, domain_month; schema version 2) are
+ * The roll-ups (total_hour, total_day, domain_month, domain_total; schema
+ * version 2) are
  * kept in the same transaction as the counts: a commit first sums its
  * deltas in memory per roll-up key (a batch has many count keys but few
  * roll-up keys), then upserts each roll-up key once.  Retention moves and
@@ -67,7 +68,10 @@ extern const char schema_sql[];
 	" sum(CASE WHEN status IN ('bounced', 'rejected') THEN n ELSE 0 END)" \
 	" FROM (SELECT hour AS t, * FROM count_hour UNION ALL" \
 	" SELECT day AS t, * FROM count_day)" \
-	" GROUP BY 1, 2, 3, 4, 5;"
+	" GROUP BY 1, 2, 3, 4, 5;" \
+	" INSERT INTO domain_total SELECT domain, direction, kind, class," \
+	" sum(n), sum(sent), sum(deferred), sum(bounced) FROM domain_month" \
+	" GROUP BY 1, 2, 3, 4;"
 
 const char store_rollup_fill_sql[] = STORE_FILL_SQL;
 
@@ -93,6 +97,13 @@ static const char store_v2_sql[] =
 	" deferred INTEGER NOT NULL CHECK (deferred >= 0),"
 	" bounced INTEGER NOT NULL CHECK (bounced >= 0),"
 	" PRIMARY KEY (domain, month, direction, kind, class)) WITHOUT ROWID;"
+	" CREATE TABLE domain_total (domain INTEGER NOT NULL REFERENCES"
+	" domain(id), direction TEXT NOT NULL, kind TEXT NOT NULL,"
+	" class INTEGER NOT NULL, n INTEGER NOT NULL CHECK (n >= 0),"
+	" sent INTEGER NOT NULL CHECK (sent >= 0),"
+	" deferred INTEGER NOT NULL CHECK (deferred >= 0),"
+	" bounced INTEGER NOT NULL CHECK (bounced >= 0),"
+	" PRIMARY KEY (domain, direction, kind, class)) WITHOUT ROWID;"
 	" " STORE_FILL_SQL;
 
 /* Migration steps: steps[i] takes user_version i to i + 1, or further
@@ -130,6 +141,7 @@ enum store_stmt {
 	ST_COUNT_UP,
 	ST_TOTAL_UP,
 	ST_DM_UP,
+	ST_DT_UP,
 	ST_LINES_UP,
 	ST_REASON_HAS,
 	ST_REASON_NUM,
@@ -146,6 +158,8 @@ enum store_stmt {
 	ST_TDAY_DEL,
 	ST_DM_SUB,
 	ST_DM_ZERO,
+	ST_DT_SUB,
+	ST_DT_ZERO,
 	ST__MAX
 };
 
@@ -168,6 +182,12 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_DM_UP] = "INSERT INTO domain_month(domain, month, direction, kind, "
 	    "class, n, sent, deferred, bounced) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
+	    "sent = sent + excluded.sent, deferred = deferred + "
+	    "excluded.deferred, bounced = bounced + excluded.bounced",
+	[ST_DT_UP] = "INSERT INTO domain_total(domain, direction, kind, "
+	    "class, n, sent, deferred, bounced) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
 	    "sent = sent + excluded.sent, deferred = deferred + "
 	    "excluded.deferred, bounced = bounced + excluded.bounced",
@@ -220,12 +240,26 @@ static const char *const store_sql[ST__MAX] = {
 	    "sum(n) AS n, "
 	    "sum(CASE WHEN status = 'sent' THEN n ELSE 0 END) AS sent, "
 	    "sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END) AS deferred, "
-	    "sum(CASE WHEN status IN ('bounced', 'rejected') THEN n ELSE 0 END) "
-	    "AS bounced FROM count_day WHERE day < ?1 GROUP BY 1, 2, 3, 4, 5) "
+	    "sum(CASE WHEN status IN ('bounced', 'rejected') THEN n "
+	    "ELSE 0 END) AS bounced FROM count_day WHERE day < ?1 "
+	    "GROUP BY 1, 2, 3, 4, 5) "
 	    "AS x WHERE m.domain = x.domain AND m.month = x.month AND "
 	    "m.direction = x.direction AND m.kind = x.kind AND "
 	    "m.class = x.class",
 	[ST_DM_ZERO] = "DELETE FROM domain_month WHERE n = 0",
+	[ST_DT_SUB] = "UPDATE domain_total AS m SET n = m.n - x.n, "
+	    "sent = m.sent - x.sent, deferred = m.deferred - x.deferred, "
+	    "bounced = m.bounced - x.bounced FROM (SELECT domain, "
+	    "direction, kind, " STORE_CLASS_SQL " AS class, "
+	    "sum(n) AS n, "
+	    "sum(CASE WHEN status = 'sent' THEN n ELSE 0 END) AS sent, "
+	    "sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END) AS deferred, "
+	    "sum(CASE WHEN status IN ('bounced', 'rejected') THEN n "
+	    "ELSE 0 END) AS bounced FROM count_day WHERE day < ?1 "
+	    "GROUP BY 1, 2, 3, 4) "
+	    "AS x WHERE m.domain = x.domain AND m.direction = x.direction "
+	    "AND m.kind = x.kind AND m.class = x.class",
+	[ST_DT_ZERO] = "DELETE FROM domain_total WHERE n = 0",
 };
 
 struct store_cache {
@@ -382,21 +416,23 @@ store_migrate(struct store *s, const char *const *steps, int nsteps)
 		/* A step may set a later version itself (the whole schema). */
 		if (sqlite3_exec(s->db, steps[i], NULL, NULL, NULL) !=
 		    SQLITE_OK ||
-		    store_int(s, "PRAGMA user_version", &version) == -1 ||
-		    (version <= i && (version = i + 1) > nsteps) ||
-		    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-		    (int)version) < 0 ||
-		    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    store_int(s, "PRAGMA user_version", &version) == -1)
+			goto fail;
+		if (version <= i)
+			version = i + 1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		    (int)version);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
-			store_cause(s, what);
-			if (!sqlite3_get_autocommit(s->db))
-				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
-				    NULL);
-			return -1;
-		}
+		    SQLITE_OK)
+			goto fail;
 	}
 	return 0;
+fail:
+	store_cause(s, what);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 /* Open with the program's own migration steps. */
@@ -809,6 +845,20 @@ store_roll_flush(struct store *s)
 		sqlite3_bind_int64(st, 9, k->bounced);
 		if (store_exec(s, ST_DM_UP, "domain month upsert") == -1)
 			return -1;
+		/* The all-time row takes the same delta. */
+		st = s->st[ST_DT_UP];
+		sqlite3_bind_int64(st, 1, k->id);
+		sqlite3_bind_text(st, 2, parse_direction_name(k->dir), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, parse_kind_name(k->kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, k->class);
+		sqlite3_bind_int64(st, 5, k->n);
+		sqlite3_bind_int64(st, 6, k->sent);
+		sqlite3_bind_int64(st, 7, k->deferred);
+		sqlite3_bind_int64(st, 8, k->bounced);
+		if (store_exec(s, ST_DT_UP, "domain total upsert") == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -1076,10 +1126,13 @@ store_retain(struct store *s, int64_t now, int hour_days, int day_days,
 		cut = now - (int64_t)day_days * 86400;
 		cut -= cut % 86400;
 		sqlite3_bind_int64(s->st[ST_DM_SUB], 1, cut);
+		sqlite3_bind_int64(s->st[ST_DT_SUB], 1, cut);
 		sqlite3_bind_int64(s->st[ST_DAY_DEL], 1, cut);
 		sqlite3_bind_int64(s->st[ST_TDAY_DEL], 1, cut);
 		if (store_exec(s, ST_DM_SUB, "subtract months") == -1 ||
 		    store_exec(s, ST_DM_ZERO, "delete months") == -1 ||
+		    store_exec(s, ST_DT_SUB, "subtract totals") == -1 ||
+		    store_exec(s, ST_DT_ZERO, "delete totals") == -1 ||
 		    store_exec(s, ST_DAY_DEL, "delete days") == -1 ||
 		    store_exec(s, ST_TDAY_DEL, "delete total days") == -1)
 			goto fail;

@@ -148,7 +148,7 @@ START_TEST(test_schema)
 	ck_assert_int_eq(q_int("SELECT count(*) FROM sqlite_schema WHERE "
 	    "name IN ('count_hour', 'count_day', 'file', 'lines_hour', "
 	    "'reason_day', 'domain', 'host', 'meta', 'total_hour', "
-	    "'total_day', 'domain_month')"), 11);
+	    "'total_day', 'domain_month', 'domain_total')"), 12);
 	/* Opening again neither fails nor migrates again. */
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "reopen: %s", cause);
@@ -324,7 +324,9 @@ rollups_differ(void)
 	ck_assert_msg(sqlite3_exec(db, "CREATE TEMP TABLE total_hour AS "
 	    "SELECT * FROM main.total_hour WHERE 0; CREATE TEMP TABLE "
 	    "total_day AS SELECT * FROM main.total_day WHERE 0; CREATE TEMP "
-	    "TABLE domain_month AS SELECT * FROM main.domain_month WHERE 0;",
+	    "TABLE domain_month AS SELECT * FROM main.domain_month WHERE 0; "
+	    "CREATE TEMP TABLE domain_total AS SELECT * FROM "
+	    "main.domain_total WHERE 0;",
 	    NULL, NULL, &err) == SQLITE_OK, "temp: %s", err);
 	ck_assert_msg(sqlite3_exec(db, store_rollup_fill_sql, NULL, NULL,
 	    &err) == SQLITE_OK, "fill: %s", err);
@@ -340,7 +342,11 @@ rollups_differ(void)
 	    "(SELECT count(*) FROM (SELECT * FROM main.domain_month EXCEPT "
 	    "SELECT * FROM temp.domain_month)) + "
 	    "(SELECT count(*) FROM (SELECT * FROM temp.domain_month EXCEPT "
-	    "SELECT * FROM main.domain_month))", -1, &st, NULL), SQLITE_OK);
+	    "SELECT * FROM main.domain_month)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM main.domain_total EXCEPT "
+	    "SELECT * FROM temp.domain_total)) + "
+	    "(SELECT count(*) FROM (SELECT * FROM temp.domain_total EXCEPT "
+	    "SELECT * FROM main.domain_total))", -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -442,6 +448,10 @@ START_TEST(test_rollups)
 	    "kind = 'attempt'"), sums[3]);
 	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month WHERE "
 	    "kind = 'attempt' AND class = 4"), sums[4]);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_total WHERE "
+	    "kind = 'attempt' AND class = 4"), sums[4]);
+	ck_assert_int_eq(q_int("SELECT sum(bounced) FROM domain_total WHERE "
+	    "kind = 'attempt'"), sums[3]);
 }
 END_TEST
 
@@ -463,7 +473,8 @@ START_TEST(test_migrate_v2)
 	store_close(s);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE total_hour; DROP TABLE "
-	    "total_day; DROP TABLE domain_month; PRAGMA user_version = 1;",
+	    "total_day; DROP TABLE domain_month; DROP TABLE domain_total; "
+	    "PRAGMA user_version = 1;",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	ck_assert_int_gt(q_int("SELECT count(*) FROM count_day"), 0);

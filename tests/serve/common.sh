@@ -117,6 +117,9 @@ INSERT INTO domain_month SELECT domain,
     sum(CASE WHEN status IN ('bounced', 'rejected') THEN n ELSE 0 END)
 FROM (SELECT hour AS t, * FROM count_hour UNION ALL
     SELECT day AS t, * FROM count_day) GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO domain_total SELECT domain, direction, kind, class, sum(n),
+    sum(sent), sum(deferred), sum(bounced) FROM domain_month
+    GROUP BY 1, 2, 3, 4;
 COMMIT;
 EOF
 }

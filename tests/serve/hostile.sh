@@ -33,7 +33,10 @@ sqlite3 "$DB" "INSERT INTO domain VALUES (99, 'writer.example');"
 		    "ON CONFLICT DO UPDATE SET n = n + 1;"\
 		    "INSERT INTO domain_month VALUES (99, $MONTH0, 'out',"\
 		    "'attempt', 2, 1, 1, 0, 0) ON CONFLICT DO UPDATE SET"\
-		    "n = n + 1, sent = sent + 1; COMMIT;"
+		    "n = n + 1, sent = sent + 1;"\
+		    "INSERT INTO domain_total VALUES (99, 'out', 'attempt', 2,"\
+		    "1, 1, 0, 0) ON CONFLICT DO UPDATE SET n = n + 1,"\
+		    "sent = sent + 1; COMMIT;"
 		i=$((i + 1))
 		sleep 0.05
 	done
