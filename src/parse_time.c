@@ -11,22 +11,9 @@
 
 #include <string.h>
 
+#include "civil.h"
 #include "parse.h"
 #include "parse_time.h"
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's method). */
-int64_t
-time_days_from_civil(int y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 /* Read exactly n digits; -1 if any is not a digit or the input is short. */
 static int
@@ -70,21 +57,6 @@ fraction(const char *p, const char *end)
 			p++;
 	}
 	return p;
-}
-
-/* The Gregorian year a day since the epoch falls in (inverse of above). */
-static int
-year_of_days(int64_t days)
-{
-	int64_t	 z, era, doe, yoe, doy, mp;
-
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	return (int)(yoe + era * 400 + (mp >= 10));
 }
 
 enum { STAMP_SYSLOG = 1, STAMP_RFC3339, STAMP_EXIM };
@@ -162,7 +134,7 @@ iso_date(const char *p, const char *end, int64_t *days)
 	d = digits(p + 8, end, 2);
 	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
 		return -1;
-	*days = time_days_from_civil(y, m, d);
+	*days = civil_days(y, m, d);
 	return 0;
 }
 
@@ -176,8 +148,8 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	const char	*s = p;
-	int64_t		 ref_local, best, cand;
-	int		 mon, day, secs, y, refy, i;
+	int64_t		 ref_local, best, cand, refy, y;
+	int		 mon, day, secs, i, rm, rd;
 	size_t		 n;
 
 	if (end - p < 15)
@@ -216,14 +188,14 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 	 * both directions and for a backfill of up to a year.
 	 */
 	ref_local = ctx->ref_time + ctx->utc_offset;
-	refy = year_of_days(ref_local / 86400 -
-	    (ref_local < 0 && ref_local % 86400 != 0));
+	civil_from_days(ref_local / 86400 -
+	    (ref_local < 0 && ref_local % 86400 != 0), &refy, &rm, &rd);
 	best = -1;
 	for (i = 1; i >= -1; i--) {
 		y = refy + i;
-		if (day > month_days(y, mon + 1))
+		if (day > month_days((int)y, mon + 1))
 			continue;	/* Feb 29 outside a leap year */
-		cand = time_days_from_civil(y, mon + 1, day) * 86400 + secs;
+		cand = civil_days(y, mon + 1, day) * 86400 + secs;
 		if (cand <= ref_local + 86400) {
 			best = cand;
 			break;

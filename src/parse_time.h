@@ -14,7 +14,6 @@
 
 struct parse_ctx;
 
-int64_t		 time_days_from_civil(int, int, int);
 const char	*time_syslog(const struct parse_ctx *, const char *,
 		     const char *, int64_t *);
 const char	*time_rfc3339(const struct parse_ctx *, const char *,

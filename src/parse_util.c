@@ -134,8 +134,8 @@ pu_angle_addr(const char *p, const char *end, const char **at)
 }
 
 /* Length of a valid UTF-8 sequence starting at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
+size_t
+pu_utf8_len(const unsigned char *p, const unsigned char *end)
 {
 	size_t	 n, i;
 
@@ -181,7 +181,7 @@ pu_domain(const char *p, const char *end, char *out)
 		    *u == '-' || *u == '.' || *u == '_' || *u == '[' ||
 		    *u == ']' || *u == ':')
 			out[n++] = *u++;
-		else if (*u >= 0x80 && (l = utf8_len(u, ue)) != 0) {
+		else if (*u >= 0x80 && (l = pu_utf8_len(u, ue)) != 0) {
 			memcpy(out + n, u, l);
 			n += l;
 			u += l;

@@ -31,6 +31,7 @@ const char	*pu_enhanced(const char *, const char *, char *);
 const char	*pu_reply(const char *, const char *, int *, char *);
 const char	*pu_angle_addr(const char *, const char *, const char **);
 void		 pu_domain(const char *, const char *, char *);
+size_t		 pu_utf8_len(const unsigned char *, const unsigned char *);
 void		 pu_event_init(struct event *);
 
 /* The two message parsers parse.c dispatches to. */

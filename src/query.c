@@ -47,6 +47,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "civil.h"
 #include "codes.h"
 #include "query.h"
 #include "timespec.h"
@@ -534,29 +535,6 @@ query_summary_sql(const struct query_args *a, char *buf, size_t len)
 	return summary_sql(a, summary_fast(a), buf, len);
 }
 
-/* The UTC month start of a time (civil calendar, as store.c computes
- * domain_month's key). */
-static int64_t
-month_start(int64_t t)
-{
-	int64_t	 z, era, doe, yoe, doy, mp, y, m;
-
-	z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	/* y is the March-based year; day 1 of (y, m) counts from it. */
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (era * 146097 + doe - 719468) * 86400;
-}
-
 /* The progress handler: stop a query that ran past its time. */
 static int
 progress(void *arg)
@@ -818,11 +796,11 @@ whole_months(const struct query_args *a, int64_t *m0, int64_t *m1)
 {
 	int64_t	 from = a->since - a->since % HOUR;
 
-	*m0 = month_start(from);
+	*m0 = civil_month_start(from);
 	if (*m0 < from)
-		*m0 = month_start(*m0 + 32 * DAY);
+		*m0 = civil_month_start(*m0 + 32 * DAY);
 	*m1 = a->until >= QUERY_UNTIL_MAX ? QUERY_UNTIL_MAX :
-	    month_start(a->until);
+	    civil_month_start(a->until);
 	return *m0 < *m1 ? 0 : -1;
 }
 
@@ -1023,10 +1001,10 @@ domains_plan(struct query *q, const struct query_args *a, int64_t *m)
 		return DP_COUNTS;
 	hsince = a->since - a->since % HOUR;
 	/* m[0], m[1]: whole months inside; m[2], m[3]: outside from. */
-	m[2] = month_start(a->since - a->since % DAY);
+	m[2] = civil_month_start(a->since - a->since % DAY);
 	m[3] = a->until >= QUERY_UNTIL_MAX ? QUERY_UNTIL_MAX :
-	    month_start(a->until) == a->until ? a->until :
-	    month_start(month_start(a->until) + 32 * DAY);
+	    civil_month_start(a->until) == a->until ? a->until :
+	    civil_month_start(civil_month_start(a->until) + 32 * DAY);
 	rest = 2 * DAY + overlap(lo, hi, lo, m[2]) / 15 +
 	    overlap(lo, hi, m[3], QUERY_UNTIL_MAX) / 15 +
 	    overlap(lo, hi, m[2], hsince) +

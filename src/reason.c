@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "parse_util.h"
 #include "reason.h"
 
 /* Punctuation kept around a masked word. */
@@ -89,26 +90,6 @@ mask(const char *p, size_t n)
 	return NULL;
 }
 
-/* Length of a valid UTF-8 sequence at p, or 0. */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	size_t	 n, i;
-
-	if (*p < 0xc2 || *p > 0xf4)
-		return 0;
-	n = *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((*p == 0xe0 && p[1] < 0xa0) || (*p == 0xed && p[1] > 0x9f) ||
-	    (*p == 0xf0 && p[1] < 0x90) || (*p == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
-}
-
 /* Append [p, p+n) as clean text; 0 if it does not fit. */
 static int
 put(char *out, size_t *len, size_t cap, const char *p, size_t n)
@@ -122,7 +103,7 @@ put(char *out, size_t *len, size_t cap, const char *p, size_t n)
 				return 0;
 			out[(*len)++] = (*u < ' ' || *u == 0x7f) ? '?' : *u;
 			u++;
-		} else if ((l = utf8_len(u, e)) != 0) {
+		} else if ((l = pu_utf8_len(u, e)) != 0) {
 			if (*len + l > cap)
 				return 0;
 			memcpy(out + *len, u, l);

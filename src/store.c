@@ -34,6 +34,7 @@
 
 #include <sqlite3.h>
 
+#include "civil.h"
 #include "hook.h"
 #include "parse.h"
 #include "store.h"
@@ -646,29 +647,6 @@ store_reason(struct store *s, const struct tally_reason *r, int64_t dom)
 	return store_exec(s, ST_REASON_UP, "reason upsert");
 }
 
-/* The UTC month start of a time, by the civil calendar (Hinnant's
- * days-from-civil arithmetic), so no time zone can creep in. */
-static int64_t
-store_month(int64_t t)
-{
-	int64_t	 z, era, doe, yoe, doy, mp, y, m;
-
-	z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	/* y is the March-based year; day 1 of (y, m) counts from it. */
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (era * 146097 + doe - 719468) * 86400;
-}
-
 /* The class of a count, the same rule as STORE_CLASS_SQL. */
 static int
 store_class(const struct tally_count *c)
@@ -782,7 +760,7 @@ store_roll_count(struct store *s, const struct tally_count *c, int64_t dom,
 	if (store_roll_add(&s->totals, &k) == -1)
 		return -1;
 	memset(&k, 0, sizeof(k));
-	k.t = store_month(c->hour);
+	k.t = civil_month_start(c->hour);
 	k.id = dom;
 	k.dir = c->direction;
 	k.kind = c->kind;

@@ -11,23 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil.h"
 #include "timespec.h"
 
 #define DAY	86400
-
-/* Civil date to days, valid far beyond any log (Hinnant's algorithm). */
-int64_t
-timespec_days(int64_t y, int m, int d)
-{
-	int64_t	 era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 /* Read exactly n digits, because RFC 3339 fields have fixed widths. */
 static int
@@ -103,7 +90,7 @@ parse_rfc3339(const char *p, int64_t *out)
 	if (*p != '\0')
 		return -1;
 done:
-	t = timespec_days(y, mo, d) * DAY + (int64_t)h * 3600 +
+	t = civil_days(y, mo, d) * DAY + (int64_t)h * 3600 +
 	    (int64_t)mi * 60 + (s == 60 ? 59 : s);
 	*out = t;
 	return 0;
@@ -172,8 +159,8 @@ timespec_parse(const char *s, int64_t now, int64_t *out)
 int
 timespec_format(int64_t t, char *buf, size_t len)
 {
-	int64_t	 days, secs, z, era, doe, yoe, y, doy, mp, d, m;
-	int	 r;
+	int64_t	 days, secs, y;
+	int	 m, d, r;
 
 	days = t / DAY;
 	secs = t % DAY;
@@ -181,19 +168,9 @@ timespec_format(int64_t t, char *buf, size_t len)
 		secs += DAY;
 		days--;
 	}
-	/* Inverse of timespec_days. */
-	z = days + 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp + (mp < 10 ? 3 : -9);
-	y += m <= 2;
-	r = snprintf(buf, len, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
-	    (long long)y, (long long)m, (long long)d, (long long)(secs / 3600),
+	civil_from_days(days, &y, &m, &d);
+	r = snprintf(buf, len, "%04lld-%02d-%02dT%02lld:%02lld:%02lldZ",
+	    (long long)y, m, d, (long long)(secs / 3600),
 	    (long long)(secs / 60 % 60), (long long)(secs % 60));
 	return r < 0 || (size_t)r >= len ? -1 : 0;
 }

@@ -18,7 +18,5 @@
 int	 timespec_parse(const char *, int64_t now, int64_t *);
 /* RFC 3339 UTC with a Z ("2026-11-29T02:00:00Z") into buf. */
 int	 timespec_format(int64_t, char *, size_t);
-/* Days since 1970-01-01 for a proleptic Gregorian date. */
-int64_t	 timespec_days(int64_t year, int month, int day);
 
 #endif
