@@ -1368,6 +1368,10 @@ cmd_report(struct opts *o)
 	if (o->json || o->csv)
 		die(EXIT_USAGE, "report: plain text only (use summary, top "
 		    "or reasons with --json)");
+	/* The report is about our deliveries: rejections by our own smtpd
+	 * (direction in) would pass for bounces.  --direction in asks. */
+	if (o->direction == NULL)
+		o->direction = "out";
 	until = o->has_until ? o->until : now;
 	since = o->has_since ? o->since : until - 86400;
 	span = until - since;
