@@ -702,6 +702,21 @@ put_range(json_t *o, const struct query_args *a)
 	    json_null());
 }
 
+/* The answer every counting endpoint gives: its range, the total, the
+ * rows, and whether the rows were cut at the row limit. */
+static void
+put_answer(struct query_result *r, const struct query_args *a,
+    int64_t total, json_t *rows, int truncated)
+{
+	r->json = json_object();
+	put_range(r->json, a);
+	json_object_set_new(r->json, "total", json_integer(total));
+	json_object_set_new(r->json, "rows", rows);
+	if (truncated)
+		json_object_set_new(r->json, "truncated", json_true());
+	r->status = 200;
+}
+
 /* Read the whole statement in one read transaction. */
 static int
 begin(struct query *q)
@@ -778,13 +793,7 @@ ep_summary(struct query *q, const struct query_args *a,
 		json_array_append_new(rows, json_pack("{s:I}", "count",
 		    (json_int_t)0));
 	}
-	r->json = json_object();
-	put_range(r->json, a);
-	json_object_set_new(r->json, "total", json_integer(total));
-	json_object_set_new(r->json, "rows", rows);
-	if (groups > nrows)
-		json_object_set_new(r->json, "truncated", json_true());
-	r->status = 200;
+	put_answer(r, a, total, rows, groups > nrows);
 }
 
 /* The whole UTC months [*m0, *m1) inside a request's buckets, or -1
@@ -1088,12 +1097,8 @@ ep_domains(struct query *q, const struct query_args *a,
 		    0.0);
 		json_array_append_new(rows, row);
 	}
-	r->json = json_object();
-	put_range(r->json, a);
-	json_object_set_new(r->json, "total", json_integer(total));
+	put_answer(r, a, total, rows, 0);
 	json_object_set_new(r->json, "domains", json_integer(n + nother));
-	json_object_set_new(r->json, "rows", rows);
-	r->status = 200;
 }
 
 /* GET /v1/reasons: normalised texts by (reply, enhanced, text). */
@@ -1152,13 +1157,7 @@ ep_reasons(struct query *q, const struct query_args *a,
 		fail(q, r, rc);
 		return;
 	}
-	r->json = json_object();
-	put_range(r->json, a);
-	json_object_set_new(r->json, "total", json_integer(total));
-	json_object_set_new(r->json, "rows", rows);
-	if (groups > n)
-		json_object_set_new(r->json, "truncated", json_true());
-	r->status = 200;
+	put_answer(r, a, total, rows, groups > n);
 }
 
 /* GET /v1/lines: lines read by outcome, for the unrecognised share. */
@@ -1191,11 +1190,7 @@ ep_lines(struct query *q, const struct query_args *a,
 		fail(q, r, rc);
 		return;
 	}
-	r->json = json_object();
-	put_range(r->json, a);
-	json_object_set_new(r->json, "total", json_integer(total));
-	json_object_set_new(r->json, "rows", rows);
-	r->status = 200;
+	put_answer(r, a, total, rows, 0);
 }
 
 /* A meta value as a number, or -1. */
