@@ -17,6 +17,36 @@ say() { printf '%s: %s\n' "$e2e_name" "$*"; }
 skip() { say "SKIP: $*"; exit 77; }
 bad() { say "FAIL: $*"; e2e_fail=1; }
 
+# The test domains and their routes, the same for both MTAs: r<code>
+# answers RCPT with <code>, d<code> the end of DATA (see sink.py); each
+# gets its own sink port on 127.0.0.2 from 2600 on, so one SMTP
+# transaction holds one domain.  closed.test goes to 127.0.0.3, where
+# nobody listens (another address, so Exim cannot reuse a connection to
+# the sink for it: it matches waiting messages to open connections by
+# address).  Sets DOMAINS, ports and CLOSED_PORT; writes one route a line
+# to FILE with the printf formats SINKFMT and CLOSEDFMT (domain, port).
+# usage: e2e_routes FILE SINKFMT CLOSEDFMT
+e2e_routes() {
+	local c d port=2600
+	DOMAINS="ok.test grey.test"
+	for c in 250 421 450 451 452 455 500 501 502 503 541 550 551 552 553 \
+	    554; do
+		DOMAINS="$DOMAINS r$c.test"
+	done
+	for c in 421 451 452 552 554; do DOMAINS="$DOMAINS d$c.test"; done
+	CLOSED_PORT=2599
+	ports=
+	: > "$1"
+	for d in $DOMAINS; do
+		# shellcheck disable=SC2059
+		printf "$2\n" "$d" "$port" >> "$1"
+		ports="$ports $port"
+		port=$((port + 1))
+	done
+	# shellcheck disable=SC2059
+	printf "$3\n" closed.test "$CLOSED_PORT" >> "$1"
+}
+
 e2e_require() {
 	[ "$(id -u)" = 0 ] || skip "not root"
 	[ -x "$e2e_build/smtptallyd" ] || skip "no $e2e_build/smtptallyd"

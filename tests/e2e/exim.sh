@@ -30,24 +30,7 @@ mkdir -p "$E2E_DIR/spool" "$E2E_DIR/mail"
 chown Debian-exim:Debian-exim "$E2E_DIR/spool" "$E2E_DIR/log" "$E2E_DIR/mail"
 LOG=$E2E_DIR/log/mainlog
 
-# Domains as in postfix.sh: r<code> answers RCPT, d<code> the end of DATA;
-# one port per domain; closed.test goes to 127.0.0.3, where nobody
-# listens (another address, so Exim cannot reuse a connection to the sink
-# for it: it matches waiting messages to open connections by address).
-RCODES="250 421 450 451 452 455 500 501 502 503 541 550 551 552 553 554"
-DCODES="421 451 452 552 554"
-DOMAINS="ok.test grey.test"
-for c in $RCODES; do DOMAINS="$DOMAINS r$c.test"; done
-for c in $DCODES; do DOMAINS="$DOMAINS d$c.test"; done
-CLOSED_PORT=2599
-port=2600 ports=
-: > "$E2E_DIR/routes"
-for d in $DOMAINS; do
-	echo "$d: 127.0.0.2::$port" >> "$E2E_DIR/routes"
-	ports="$ports $port"
-	port=$((port + 1))
-done
-echo "closed.test: 127.0.0.3::$CLOSED_PORT" >> "$E2E_DIR/routes"
+e2e_routes "$E2E_DIR/routes" '%s: 127.0.0.2::%s' '%s: 127.0.0.3::%s'
 sed -e "s|@DIR@|$E2E_DIR|g" -e "s|@SMTP_PORT@|$SMTP_PORT|g" \
     "$e2e_src/exim.conf.in" > "$CONF"
 for hp in 127.0.0.3:$CLOSED_PORT 127.0.0.1:$SMTP_PORT; do

@@ -29,23 +29,8 @@ mkdir -p "$ETC" "$E2E_DIR/queue" "$E2E_DIR/data"
 chown postfix "$E2E_DIR/data"
 LOG=$E2E_DIR/log/maillog
 
-# Domains: r<code> answers RCPT with <code>, d<code> the end of DATA (see
-# sink.py); each gets its own port so one SMTP transaction holds one
-# domain.  closed.test goes to 127.0.0.3, where nobody listens.
-RCODES="250 421 450 451 452 455 500 501 502 503 541 550 551 552 553 554"
-DCODES="421 451 452 552 554"
-DOMAINS="ok.test grey.test"
-for c in $RCODES; do DOMAINS="$DOMAINS r$c.test"; done
-for c in $DCODES; do DOMAINS="$DOMAINS d$c.test"; done
-CLOSED_PORT=2599
-port=2600 ports=
-: > "$ETC/transport"
-for d in $DOMAINS; do
-	echo "$d smtp:[127.0.0.2]:$port" >> "$ETC/transport"
-	ports="$ports $port"
-	port=$((port + 1))
-done
-echo "closed.test smtp:[127.0.0.3]:$CLOSED_PORT" >> "$ETC/transport"
+e2e_routes "$ETC/transport" '%s smtp:[127.0.0.2]:%s' \
+    '%s smtp:[127.0.0.3]:%s'
 sed "s|@DIR@|$E2E_DIR|g" "$e2e_src/postfix-main.cf.in" > "$ETC/main.cf"
 sed "s|@DIR@|$E2E_DIR|g" "$e2e_src/postfix-master.cf.in" > "$ETC/master.cf"
 if python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(("127.0.0.3", int(sys.argv[1]))) == 0)' \
