@@ -79,10 +79,11 @@ syslog_tag(const char *p, const char *end, const char **tag, size_t *taglen)
 	return p;
 }
 
-/* Which MTA wrote a syslog tag; *svc is the Postfix service name. */
+/* Which MTA wrote a syslog tag: "exim..." is Exim, "postfix.../service"
+ * Postfix (any tag with a service part when the file is said to be
+ * Postfix's). */
 static enum mta
-tag_mta(enum mta hint, const char *tag, size_t n, const char **svc,
-    size_t *svclen)
+tag_mta(enum mta hint, const char *tag, size_t n)
 {
 	const char	*slash;
 
@@ -92,11 +93,8 @@ tag_mta(enum mta hint, const char *tag, size_t n, const char **svc,
 		;	/* tags are short: a loop beats a call to memrchr */
 	if (slash < tag)
 		return MTA_UNKNOWN;
-	if ((n >= 7 && memcmp(tag, "postfix", 7) == 0) || hint == MTA_POSTFIX) {
-		*svc = slash + 1;
-		*svclen = tag + n - *svc;
+	if ((n >= 7 && memcmp(tag, "postfix", 7) == 0) || hint == MTA_POSTFIX)
 		return MTA_POSTFIX;
-	}
 	return MTA_UNKNOWN;
 }
 
@@ -106,8 +104,7 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
     size_t len, struct event *ev)
 {
 	const char		*p = line, *end = line + len, *q, *host, *tag;
-	const char		*svc;
-	size_t			 taglen, svclen, hostlen;
+	size_t			 taglen, hostlen;
 	int64_t			 t;
 	enum parse_result	 r;
 
@@ -138,11 +135,9 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 		q++;
 	if ((p = syslog_tag(q, end, &tag, &taglen)) == NULL)
 		return PARSE_FOREIGN;
-	svc = NULL;
-	svclen = 0;
-	switch (tag_mta(hint, tag, taglen, &svc, &svclen)) {
+	switch (tag_mta(hint, tag, taglen)) {
 	case MTA_POSTFIX:
-		r = parse_postfix(ctx, svc, svclen, p, end, ev);
+		r = parse_postfix(p, end, ev);
 		break;
 	case MTA_EXIM:
 		/* Exim through syslog, with or without its own stamp. */
@@ -174,7 +169,7 @@ parse_message(const struct parse_ctx *ctx, enum mta mta, const char *msg,
 		end--;
 	switch (mta) {
 	case MTA_POSTFIX:
-		return parse_postfix(ctx, "", 0, msg, end, ev);
+		return parse_postfix(msg, end, ev);
 	case MTA_EXIM:
 		return exim_body(msg, end, ev);
 	default:

@@ -296,14 +296,10 @@ reject(const char *p, const char *end, struct event *ev)
 
 /* See the top of the file. */
 enum parse_result
-parse_postfix(const struct parse_ctx *ctx, const char *svc, size_t svclen,
-    const char *p, const char *end, struct event *ev)
+parse_postfix(const char *p, const char *end, struct event *ev)
 {
 	const char	*q;
 
-	(void)ctx;
-	(void)svc;
-	(void)svclen;
 	ev->mta = MTA_POSTFIX;
 	if ((q = PU_LIT(p, end, "NOQUEUE: ")) == NULL &&
 	    (q = queue_id(p, end)) == NULL)
