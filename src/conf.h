@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "parse.h"
+#include "event.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/etc"

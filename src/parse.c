@@ -21,8 +21,8 @@ copy_host(char *out, const char *p, size_t n)
 {
 	size_t	 i;
 
-	if (n > PARSE_HOST_MAX)
-		n = PARSE_HOST_MAX;
+	if (n > EVENT_HOST_MAX)
+		n = EVENT_HOST_MAX;
 	for (i = 0; i < n; i++)
 		out[i] = (p[i] > ' ' && p[i] < 0x7f) ? p[i] : '?';
 	out[n] = '\0';
@@ -175,55 +175,6 @@ parse_message(const struct parse_ctx *ctx, enum mta mta, const char *msg,
 	default:
 		return PARSE_UNRECOGNISED;
 	}
-}
-
-/* Class of an event: the reply's first digit, else the enhanced code's,
- * else what the status implies. */
-int
-parse_class(const struct event *ev)
-{
-	if (ev->reply != 0)
-		return ev->reply / 100;
-	if (ev->enhanced[0] != '\0')
-		return ev->enhanced[0] - '0';
-	switch (ev->status) {
-	case STATUS_SENT:
-	case STATUS_DELIVERABLE:
-		return 2;
-	case STATUS_DEFERRED:
-		return 4;
-	default:
-		return 5;
-	}
-}
-
-const char *
-parse_mta_name(enum mta m)
-{
-	return m == MTA_POSTFIX ? "postfix" : m == MTA_EXIM ? "exim" : "auto";
-}
-
-const char *
-parse_direction_name(enum direction d)
-{
-	return d == DIR_IN ? "in" : "out";
-}
-
-const char *
-parse_kind_name(enum kind k)
-{
-	static const char *names[] = { "attempt", "skip", "final", "verify" };
-
-	return names[k];
-}
-
-const char *
-parse_status_name(enum status s)
-{
-	static const char *names[] = { "sent", "deferred", "bounced",
-	    "expired", "rejected", "deliverable", "undeliverable" };
-
-	return names[s];
 }
 
 const char *

@@ -103,7 +103,7 @@ static void
 failure_text(const char *p, const char *end, struct event *ev)
 {
 	const char	*q, *at;
-	char		 enh[PARSE_ENHANCED_MAX + 1];
+	char		 enh[EVENT_ENHANCED_MAX + 1];
 	int		 reply;
 
 	ev->text = p;
@@ -153,7 +153,7 @@ enum parse_result
 parse_exim(const char *p, const char *end, struct event *ev)
 {
 	const char	*q, *addr, *addrend, *orig = NULL, *origend = NULL;
-	char		 enh[PARSE_ENHANCED_MAX + 1];
+	char		 enh[EVENT_ENHANCED_MAX + 1];
 	int		 reply;
 
 	ev->mta = MTA_EXIM;

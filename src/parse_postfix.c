@@ -46,7 +46,7 @@ recipient(const char *p, const char *end, struct event *ev)
 	if (at != NULL)
 		pu_domain(at + 1, close, ev->domain);
 	else
-		strcpy(ev->domain, PARSE_DOMAIN_NONE);
+		strcpy(ev->domain, EVENT_DOMAIN_NONE);
 	return close + 1;
 }
 
@@ -56,7 +56,7 @@ delivery_text(const char *p, const char *end, struct event *ev)
 {
 	const char	*q, *r;
 	int		 reply;
-	char		 enh[PARSE_ENHANCED_MAX + 1];
+	char		 enh[EVENT_ENHANCED_MAX + 1];
 
 	ev->text = p;
 	ev->textlen = end - p;
@@ -123,7 +123,7 @@ static enum parse_result
 delivery(const char *p, const char *end, struct event *ev)
 {
 	const char	*q, *word, *at;
-	char		 dsn[PARSE_ENHANCED_MAX + 1];
+	char		 dsn[EVENT_ENHANCED_MAX + 1];
 	int		 i;
 
 	dsn[0] = '\0';
@@ -237,7 +237,7 @@ static enum parse_result
 reject(const char *p, const char *end, struct event *ev)
 {
 	const char	*q, *r;
-	char		 enh[PARSE_ENHANCED_MAX + 1];
+	char		 enh[EVENT_ENHANCED_MAX + 1];
 	int		 reply = 0;
 
 	ev->direction = DIR_IN;

@@ -53,7 +53,7 @@ number(const char **pp, const char *end, int max)
 
 /*
  * RFC 3463 "class.subject.detail": class 2, 4 or 5, subject and detail of
- * one to three digits.  Copied into out (PARSE_ENHANCED_MAX + 1 bytes).
+ * one to three digits.  Copied into out (EVENT_ENHANCED_MAX + 1 bytes).
  */
 const char *
 pu_enhanced(const char *p, const char *end, char *out)
@@ -155,9 +155,9 @@ pu_utf8_len(const unsigned char *p, const unsigned char *end)
 
 /*
  * The recipient domain [p, end), as the event keeps it: lower case, no
- * trailing dot, at most PARSE_DOMAIN_MAX bytes, letters, digits, '-', '_',
+ * trailing dot, at most EVENT_DOMAIN_MAX bytes, letters, digits, '-', '_',
  * '.', an address literal's "[]:" or valid UTF-8 (SMTPUTF8).  Anything else
- * becomes PARSE_DOMAIN_INVALID; nothing at all becomes PARSE_DOMAIN_NONE.
+ * becomes EVENT_DOMAIN_INVALID; nothing at all becomes EVENT_DOMAIN_NONE.
  */
 void
 pu_domain(const char *p, const char *end, char *out)
@@ -169,10 +169,10 @@ pu_domain(const char *p, const char *end, char *out)
 	if (ue > u && ue[-1] == '.')
 		ue--;
 	if (u >= ue) {
-		strcpy(out, PARSE_DOMAIN_NONE);
+		strcpy(out, EVENT_DOMAIN_NONE);
 		return;
 	}
-	if ((size_t)(ue - u) > PARSE_DOMAIN_MAX)
+	if ((size_t)(ue - u) > EVENT_DOMAIN_MAX)
 		goto invalid;
 	while (u < ue) {
 		if (*u >= 'A' && *u <= 'Z')
@@ -193,7 +193,7 @@ pu_domain(const char *p, const char *end, char *out)
 		goto invalid;
 	return;
 invalid:
-	strcpy(out, PARSE_DOMAIN_INVALID);
+	strcpy(out, EVENT_DOMAIN_INVALID);
 }
 
 /* An empty event: no reply, no codes, no domain, no text. */
@@ -207,8 +207,14 @@ pu_event_init(struct event *ev)
 	ev->status = STATUS_SENT;
 	ev->reply = 0;
 	ev->enhanced[0] = '\0';
-	memcpy(ev->domain, PARSE_DOMAIN_NONE, sizeof(PARSE_DOMAIN_NONE));
+	memcpy(ev->domain, EVENT_DOMAIN_NONE, sizeof(EVENT_DOMAIN_NONE));
 	ev->host[0] = '\0';
 	ev->text = NULL;
 	ev->textlen = 0;
+	ev->hop = HOP_REMOTE;
+	ev->relay = NULL;
+	ev->relaylen = 0;
+	ev->delay_ms = EVENT_DELAY_NONE;
+	ev->stage_ms[0] = ev->stage_ms[1] = ev->stage_ms[2] = ev->stage_ms[3] =
+	    EVENT_DELAY_NONE;
 }

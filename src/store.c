@@ -36,7 +36,7 @@
 
 #include "civil.h"
 #include "hook.h"
-#include "parse.h"
+#include "event.h"
 #include "store.h"
 #include "tally.h"
 
@@ -615,7 +615,7 @@ store_reason(struct store *s, const struct tally_reason *r, int64_t dom)
 		st = s->st[i];
 		sqlite3_bind_int64(st, 1, r->day);
 		sqlite3_bind_int64(st, 2, dom);
-		sqlite3_bind_text(st, 3, parse_direction_name(r->direction), -1,
+		sqlite3_bind_text(st, 3, event_direction_name(r->direction), -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, r->reply);
 		sqlite3_bind_text(st, 5, r->enhanced, -1, SQLITE_STATIC);
@@ -645,20 +645,6 @@ store_reason(struct store *s, const struct tally_reason *r, int64_t dom)
 	sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, (int64_t)r->n);
 	return store_exec(s, ST_REASON_UP, "reason upsert");
-}
-
-/* The class of a count, the same rule as STORE_CLASS_SQL. */
-static int
-store_class(const struct tally_count *c)
-{
-	if (c->reply != 0)
-		return c->reply / 100;
-	if (c->enhanced != NULL && c->enhanced[0] != '\0')
-		return c->enhanced[0] >= '0' && c->enhanced[0] <= '9' ?
-		    c->enhanced[0] - '0' : 0;
-	if (c->status == STATUS_SENT || c->status == STATUS_DELIVERABLE)
-		return 2;
-	return c->status == STATUS_DEFERRED ? 4 : 5;
 }
 
 /* Hash of a roll-up key. */
@@ -764,7 +750,7 @@ store_roll_count(struct store *s, const struct tally_count *c, int64_t dom,
 	k.id = dom;
 	k.dir = c->direction;
 	k.kind = c->kind;
-	k.class = store_class(c);
+	k.class = event_class(c->reply, c->enhanced, c->status);
 	k.enh = "";
 	k.n = (int64_t)c->n;
 	if (c->status == STATUS_SENT)
@@ -791,13 +777,13 @@ store_roll_flush(struct store *s)
 		st = s->st[ST_TOTAL_UP];
 		sqlite3_bind_int64(st, 1, k->t);
 		sqlite3_bind_int64(st, 2, k->id);
-		sqlite3_bind_text(st, 3, parse_mta_name(k->mta), -1,
+		sqlite3_bind_text(st, 3, event_mta_name(k->mta), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, parse_direction_name(k->dir), -1,
+		sqlite3_bind_text(st, 4, event_direction_name(k->dir), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, parse_kind_name(k->kind), -1,
+		sqlite3_bind_text(st, 5, event_kind_name(k->kind), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, parse_status_name(k->status), -1,
+		sqlite3_bind_text(st, 6, event_status_name(k->status), -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int(st, 7, k->reply);
 		sqlite3_bind_text(st, 8, k->enh, -1, SQLITE_STATIC);
@@ -812,9 +798,9 @@ store_roll_flush(struct store *s)
 		st = s->st[ST_DM_UP];
 		sqlite3_bind_int64(st, 1, k->id);
 		sqlite3_bind_int64(st, 2, k->t);
-		sqlite3_bind_text(st, 3, parse_direction_name(k->dir), -1,
+		sqlite3_bind_text(st, 3, event_direction_name(k->dir), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, parse_kind_name(k->kind), -1,
+		sqlite3_bind_text(st, 4, event_kind_name(k->kind), -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int(st, 5, k->class);
 		sqlite3_bind_int64(st, 6, k->n);
@@ -826,9 +812,9 @@ store_roll_flush(struct store *s)
 		/* The all-time row takes the same delta. */
 		st = s->st[ST_DT_UP];
 		sqlite3_bind_int64(st, 1, k->id);
-		sqlite3_bind_text(st, 2, parse_direction_name(k->dir), -1,
+		sqlite3_bind_text(st, 2, event_direction_name(k->dir), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, parse_kind_name(k->kind), -1,
+		sqlite3_bind_text(st, 3, event_kind_name(k->kind), -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, k->class);
 		sqlite3_bind_int64(st, 5, k->n);
@@ -871,13 +857,13 @@ store_commit(struct store *s, const struct tally *t,
 		sqlite3_bind_int64(st, 1, c.hour);
 		sqlite3_bind_int64(st, 2, dom);
 		sqlite3_bind_int64(st, 3, host);
-		sqlite3_bind_text(st, 4, parse_mta_name(c.mta), -1,
+		sqlite3_bind_text(st, 4, event_mta_name(c.mta), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, parse_direction_name(c.direction), -1,
+		sqlite3_bind_text(st, 5, event_direction_name(c.direction), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, parse_kind_name(c.kind), -1,
+		sqlite3_bind_text(st, 6, event_kind_name(c.kind), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, parse_status_name(c.status), -1,
+		sqlite3_bind_text(st, 7, event_status_name(c.status), -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int(st, 8, c.reply);
 		sqlite3_bind_text(st, 9, c.enhanced, -1, SQLITE_STATIC);

@@ -157,7 +157,7 @@ static void	gen_free(struct tail *, struct tail_gen *);
 static const char *
 tail_fmt_name(enum mta m)
 {
-	return m == MTA_UNKNOWN ? "auto" : parse_mta_name(m);
+	return m == MTA_UNKNOWN ? "auto" : event_mta_name(m);
 }
 
 /* Does name end in suffix? */

@@ -39,7 +39,7 @@ struct tally_ent {
 	uint8_t		 kind;
 	uint8_t		 status;
 	uint8_t		 result;
-	char		 enh[PARSE_ENHANCED_MAX + 1];
+	char		 enh[EVENT_ENHANCED_MAX + 1];
 	uint64_t	 n;
 };
 #define TALLY_KEYLEN	offsetof(struct tally_ent, n)
@@ -262,7 +262,7 @@ tally_bump(struct tally *t, struct tally_ent *k, uint64_t n)
 static void
 tally_setenh(struct tally_ent *k, const char *enh)
 {
-	size_t	len = strnlen(enh, PARSE_ENHANCED_MAX);
+	size_t	len = strnlen(enh, EVENT_ENHANCED_MAX);
 
 	memcpy(k->enh, enh, len);
 }
@@ -294,7 +294,7 @@ tally_add(struct tally *t, const struct event *ev, int64_t file)
 	int			 cls, want_reason;
 	size_t			 rlen;
 
-	cls = parse_class(ev);
+	cls = event_class_of(ev);
 	want_reason = (cls == 4 || cls == 5) && ev->text != NULL &&
 	    ev->textlen > 0;
 	/* Up to three new keys and three new strings: check before any. */

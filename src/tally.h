@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parse.h"
+#include "event.h"
 
 #define TALLY_MAXKEYS_DEFAULT	100000
 #define TALLY_OK		0

@@ -175,8 +175,8 @@ START_TEST(test_case)
 		return;
 
 	snprintf(got, sizeof(got), "%s %s %s %s %d %s %s %s",
-	    parse_mta_name(ev.mta), parse_direction_name(ev.direction),
-	    parse_kind_name(ev.kind), parse_status_name(ev.status), ev.reply,
+	    event_mta_name(ev.mta), event_direction_name(ev.direction),
+	    event_kind_name(ev.kind), event_status_name(ev.status), ev.reply,
 	    ev.enhanced[0] ? ev.enhanced : "-", ev.domain,
 	    ev.host[0] ? ev.host : "-");
 	snprintf(v, sizeof(v), "%s %s %s %s %d %s %s %s", w_mta, w_dir,
@@ -263,7 +263,7 @@ START_TEST(test_megabyte_garbage)
 	memcpy(line + n - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
 	ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, line, n, &ev),
 	    PARSE_EVENT);
-	ck_assert_str_eq(ev.domain, PARSE_DOMAIN_INVALID);
+	ck_assert_str_eq(ev.domain, EVENT_DOMAIN_INVALID);
 
 	/* every byte value, repeated: no event, no crash */
 	for (i = 0; i < n; i++)
@@ -334,18 +334,18 @@ START_TEST(test_class)
 	memset(&ev, 0, sizeof(ev));
 	ev.status = STATUS_BOUNCED;
 	ev.reply = 421;
-	ck_assert_int_eq(parse_class(&ev), 4);
+	ck_assert_int_eq(event_class_of(&ev), 4);
 	ev.reply = 0;
 	strcpy(ev.enhanced, "4.4.1");
-	ck_assert_int_eq(parse_class(&ev), 4);
+	ck_assert_int_eq(event_class_of(&ev), 4);
 	ev.enhanced[0] = '\0';
-	ck_assert_int_eq(parse_class(&ev), 5);
+	ck_assert_int_eq(event_class_of(&ev), 5);
 	ev.status = STATUS_DEFERRED;
-	ck_assert_int_eq(parse_class(&ev), 4);
+	ck_assert_int_eq(event_class_of(&ev), 4);
 	ev.status = STATUS_SENT;
-	ck_assert_int_eq(parse_class(&ev), 2);
+	ck_assert_int_eq(event_class_of(&ev), 2);
 	ev.status = STATUS_REJECTED;
-	ck_assert_int_eq(parse_class(&ev), 5);
+	ck_assert_int_eq(event_class_of(&ev), 5);
 }
 END_TEST
 

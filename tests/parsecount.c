@@ -47,10 +47,10 @@ one(const char *line, size_t len)
 		events[ev.mta][ev.direction][ev.kind][ev.status]++;
 		if (eflag)
 			printf("E\t%lld\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
-			    (long long)ev.time, parse_mta_name(ev.mta),
-			    parse_direction_name(ev.direction),
-			    parse_kind_name(ev.kind),
-			    parse_status_name(ev.status), ev.reply,
+			    (long long)ev.time, event_mta_name(ev.mta),
+			    event_direction_name(ev.direction),
+			    event_kind_name(ev.kind),
+			    event_status_name(ev.status), ev.reply,
 			    ev.enhanced[0] ? ev.enhanced : "-", ev.domain,
 			    ev.host[0] ? ev.host : "-");
 	} else if (r == PARSE_UNRECOGNISED && uflag)
@@ -149,10 +149,10 @@ main(int argc, char **argv)
 				for (s = 0; s < 7; s++)
 					if (events[m][d][k][s])
 						printf("event %s %s %s %s %llu\n",
-						    parse_mta_name(m),
-						    parse_direction_name(d),
-						    parse_kind_name(k),
-						    parse_status_name(s),
+						    event_mta_name(m),
+						    event_direction_name(d),
+						    event_kind_name(k),
+						    event_status_name(s),
 						    (unsigned long long)
 						    events[m][d][k][s]);
 	for (c = 1; c < 4; c++)

@@ -25,9 +25,9 @@ check(const char *line, size_t len, const struct event *ev)
 
 	if (ev->reply != 0 && (ev->reply < 200 || ev->reply > 599))
 		abort();
-	if (strlen(ev->domain) > PARSE_DOMAIN_MAX ||
-	    strlen(ev->enhanced) > PARSE_ENHANCED_MAX ||
-	    strlen(ev->host) > PARSE_HOST_MAX)
+	if (strlen(ev->domain) > EVENT_DOMAIN_MAX ||
+	    strlen(ev->enhanced) > EVENT_ENHANCED_MAX ||
+	    strlen(ev->host) > EVENT_HOST_MAX)
 		abort();
 	if (ev->domain[0] == '\0')
 		abort();
@@ -38,7 +38,7 @@ check(const char *line, size_t len, const struct event *ev)
 		if (n > REASON_MAX || strlen(out) != n)
 			abort();
 	}
-	if (parse_class(ev) < 2 || parse_class(ev) > 5)
+	if (event_class_of(ev) < 2 || event_class_of(ev) > 5)
 		abort();
 }
 
