@@ -1,10 +1,12 @@
--- smtptally database, schema version 2.
+-- smtptally database, schema version 3, for a new database; older ones
+-- are brought here by sql/migrate-N.sql, one transaction per version.
 --
 -- Counts live in hourly buckets; hours older than the retention period are
--- rolled up into days.  Files and their committed offsets live beside the
--- counts so one transaction moves both (exactly once).  Times are UTC
--- seconds.  Enumerations are stored as the lower-case names the parser
--- prints (parse_*_name), so the database reads well from sqlite3(1).
+-- rolled up into days.  Sources (file generations, journals) and their
+-- committed positions live beside the counts so one transaction moves both
+-- (exactly once).  Times are UTC seconds.  Enumerations are stored as the
+-- lower-case names event_*_name() prints, so the database reads well from
+-- sqlite3(1).
 
 PRAGMA application_id = 1397577817;	-- 0x534D5459, "SMTY"
 
@@ -56,10 +58,11 @@ CREATE TABLE count_day (
 	    enhanced)
 ) WITHOUT ROWID;
 
--- One row per file generation (an inode's stream of bytes).
-CREATE TABLE file (
+-- One row per source: a file generation (an inode's stream of bytes) or a
+-- journal, with the position the counts have been committed up to.
+CREATE TABLE source (
 	id		INTEGER PRIMARY KEY,
-	path		TEXT NOT NULL,		-- path it was last seen under
+	path		TEXT NOT NULL,		-- what is followed
 	format		TEXT NOT NULL,		-- postfix | exim | auto
 	dev		INTEGER NOT NULL,
 	ino		INTEGER NOT NULL,
@@ -68,20 +71,29 @@ CREATE TABLE file (
 	lines		INTEGER NOT NULL DEFAULT 0,
 	unrecognised	INTEGER NOT NULL DEFAULT 0,
 	long_lines	INTEGER NOT NULL DEFAULT 0,
-	bytes_lost	INTEGER NOT NULL DEFAULT 0,
+	lost		INTEGER NOT NULL DEFAULT 0,	-- bytes lost so far
 	state		TEXT NOT NULL,		-- active | rotated | closed | lost
 	first_seen	INTEGER NOT NULL,
-	last_commit	INTEGER
+	last_commit	INTEGER,
+	kind		TEXT NOT NULL DEFAULT 'file',	-- file | journal
+	name		TEXT,			-- where this generation was
+						-- last seen (NULL = path)
+	mark		BLOB,			-- digest of the bytes before
+						-- offset
+	cursor		TEXT,			-- journal: last entry counted
+	lost_from	INTEGER NOT NULL DEFAULT 0,	-- the last loss's
+	lost_until	INTEGER NOT NULL DEFAULT 0,	-- time window
+	last_time	INTEGER NOT NULL DEFAULT 0	-- last event counted
 );
 
 -- Lines read per hour and outcome (event, ignored, foreign, unrecognised,
 -- long), so the share of lines not understood can be reported.
 CREATE TABLE lines_hour (
 	hour		INTEGER NOT NULL,
-	file		INTEGER NOT NULL REFERENCES file(id),
+	source		INTEGER NOT NULL REFERENCES source(id),
 	result		TEXT NOT NULL,
 	n		INTEGER NOT NULL CHECK (n >= 0),
-	PRIMARY KEY (hour, file, result)
+	PRIMARY KEY (hour, source, result)
 ) WITHOUT ROWID;
 
 -- Why: normalised reply texts (addresses, IPs, ids, numbers masked) per day
@@ -161,4 +173,4 @@ CREATE TABLE domain_total (
 	PRIMARY KEY (domain, direction, kind, class)
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

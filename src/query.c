@@ -610,7 +610,7 @@ db_open(struct query *q, const char **cause)
 	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version != 2) {
+	if (version != 3) {
 		sqlite3_close(q->db);
 		q->db = NULL;
 		*cause = version == 0 ? "database not initialised yet" :
@@ -1259,8 +1259,8 @@ files_scan(struct query *q, struct ingest *in, json_t *list, int max)
 	memset(in, 0, sizeof *in);
 	in->last_commit = -1;
 	if ((rc = sqlite3_prepare_v2(q->db, "SELECT path, format, dev, ino,"
-	    " offset, lines, unrecognised, long_lines, bytes_lost, state,"
-	    " last_commit FROM file ORDER BY id DESC", -1, &st, NULL)) !=
+	    " offset, lines, unrecognised, long_lines, lost, state,"
+	    " last_commit FROM source ORDER BY id DESC", -1, &st, NULL)) !=
 	    SQLITE_OK)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1328,7 +1328,7 @@ ep_status(struct query *q, struct query_result *r)
 	    " s:o s:I s:I}",
 	    "version", PACKAGE_VERSION,
 	    "api", QUERY_API,
-	    "schema", 2,
+	    "schema", 3,
 	    "files", files,
 	    "files_total", in.files,
 	    "lines_total", (json_int_t)in.lines,

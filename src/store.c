@@ -36,6 +36,7 @@
 
 #include "civil.h"
 #include "hook.h"
+#include "source.h"
 #include "event.h"
 #include "store.h"
 #include "tally.h"
@@ -45,6 +46,7 @@
 #define STORE_WAL_LIMIT		67108864	/* journal_size_limit */
 
 extern const char schema_sql[];
+extern const char migrate_3_sql[];
 
 /* The class of a count as query.c derives it (CLASS_EXPR there). */
 #define STORE_CLASS_SQL \
@@ -111,8 +113,9 @@ static const char store_v2_sql[] =
  * when the step sets user_version itself (step 0, the whole schema,
  * creates the newest version at once). */
 static const char *const store_steps[] = {
-	schema_sql,		/* 0 -> 2: the whole schema */
+	schema_sql,		/* 0 -> 3: the whole schema */
 	store_v2_sql,		/* 1 -> 2: roll-ups */
+	migrate_3_sql,		/* 2 -> 3: sources */
 };
 
 /* A roll-up key and its summed deltas: total_* uses t = hour, id = host,
@@ -151,6 +154,10 @@ enum store_stmt {
 	ST_FILE_ADD,
 	ST_FILE_SET,
 	ST_FILE_LIST,
+	ST_SRC_INS,
+	ST_SRC_CAS,
+	ST_SRC_LIST,
+	ST_SRC_MAXID,
 	ST_ROLL_DAY,
 	ST_ROLL_DEL,
 	ST_DAY_DEL,
@@ -192,7 +199,7 @@ static const char *const store_sql[ST__MAX] = {
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
 	    "sent = sent + excluded.sent, deferred = deferred + "
 	    "excluded.deferred, bounced = bounced + excluded.bounced",
-	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, file, result, n) "
+	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, source, result, n) "
 	    "VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
 	[ST_REASON_HAS] = "SELECT 1 FROM reason_day WHERE day = ?1 AND "
@@ -204,18 +211,36 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_REASON_UP] = "INSERT INTO reason_day(day, domain, direction, "
 	    "reply, enhanced, text, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-	[ST_FILE_CAS] = "UPDATE file SET offset = ?1, lines = lines + ?2, "
+	[ST_FILE_CAS] = "UPDATE source SET offset = ?1, lines = lines + ?2, "
 	    "unrecognised = unrecognised + ?3, long_lines = long_lines + ?4, "
-	    "bytes_lost = ?5, state = ?6, head = ?7, last_commit = ?8 "
+	    "lost = ?5, state = ?6, head = ?7, last_commit = ?8 "
 	    "WHERE id = ?9 AND offset = ?10",
-	[ST_FILE_ADD] = "INSERT INTO file(path, format, dev, ino, head, "
-	    "offset, state, first_seen, bytes_lost) "
+	[ST_FILE_ADD] = "INSERT INTO source(path, format, dev, ino, head, "
+	    "offset, state, first_seen, lost) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[ST_FILE_SET] = "UPDATE file SET state = ?1, bytes_lost = ?2 "
+	[ST_FILE_SET] = "UPDATE source SET state = ?1, lost = ?2 "
 	    "WHERE id = ?3",
 	[ST_FILE_LIST] = "SELECT id, path, format, dev, ino, head, offset, "
-	    "lines, unrecognised, long_lines, bytes_lost, state, first_seen, "
-	    "coalesce(last_commit, 0) FROM file WHERE path = ?1 ORDER BY id",
+	    "lines, unrecognised, long_lines, lost, state, first_seen, "
+	    "coalesce(last_commit, 0) FROM source WHERE path = ?1 ORDER BY id",
+	[ST_SRC_INS] = "INSERT INTO source(id, kind, path, name, format, dev, "
+	    "ino, head, mark, offset, cursor, lines, unrecognised, long_lines, "
+	    "lost, lost_from, lost_until, state, first_seen, last_commit, "
+	    "last_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	    "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+	[ST_SRC_CAS] = "UPDATE source SET name = ?4, dev = ?6, ino = ?7, "
+	    "head = ?8, mark = ?9, offset = ?10, cursor = ?11, "
+	    "lines = lines + ?12, unrecognised = unrecognised + ?13, "
+	    "long_lines = long_lines + ?14, lost = ?15, lost_from = ?16, "
+	    "lost_until = ?17, state = ?18, last_commit = ?20, "
+	    "last_time = ?21 "
+	    "WHERE id = ?1 AND offset = ?22 AND cursor IS ?23",
+	[ST_SRC_LIST] = "SELECT id, kind, path, name, format, dev, ino, head, "
+	    "mark, offset, cursor, lines, unrecognised, long_lines, lost, "
+	    "lost_from, lost_until, state, first_seen, "
+	    "coalesce(last_commit, 0), last_time FROM source WHERE path = ?1 "
+	    "ORDER BY id",
+	[ST_SRC_MAXID] = "SELECT coalesce(max(id), 0) FROM source",
 	[ST_ROLL_DAY] = "INSERT INTO count_day(day, domain, host, mta, "
 	    "direction, kind, status, reply, enhanced, n) "
 	    "SELECT hour - hour % 86400, domain, host, mta, direction, kind, "
@@ -279,6 +304,7 @@ struct store {
 	struct store_cache	 hosts[STORE_CACHE];
 	struct store_rolls	 totals;	/* per commit */
 	struct store_rolls	 months;	/* per commit */
+	int64_t			 lastid;	/* highest source id handed out */
 };
 
 /* Keep a cause for the caller, with SQLite's message when there is one. */
@@ -495,6 +521,12 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 			goto fail;
 		}
 	}
+	if (sqlite3_step(s->st[ST_SRC_MAXID]) != SQLITE_ROW) {
+		store_cause(s, "source ids");
+		goto fail;
+	}
+	s->lastid = sqlite3_column_int64(s->st[ST_SRC_MAXID], 0);
+	sqlite3_reset(s->st[ST_SRC_MAXID]);
 	return s;
 fail:
 	snprintf(failed, sizeof(failed), "%s: %s", path, s->cause);
@@ -827,32 +859,27 @@ store_roll_flush(struct store *s)
 	return 0;
 }
 
-/* Write all deltas of a tally and the files' new offsets in one
- * transaction; on any failure nothing is written.  Returns 0, -1 (retry
- * later) or STORE_STALE (a stored offset is not where we left it). */
-int
-store_commit(struct store *s, const struct tally *t,
-    const struct store_delta *d, size_t nd, int64_t now, const char **cause)
+/* Write a tally's count, line and reason deltas inside the open
+ * transaction; -1 with a cause on failure. */
+static int
+store_counts(struct store *s, const struct tally *t)
 {
 	struct tally_count	 c;
 	struct tally_lines	 l;
 	struct tally_reason	 r;
 	sqlite3_stmt		*st;
-	size_t			 it, i;
+	size_t			 it;
 	int64_t			 dom, host;
-	int			 upserts = 0, stale = 0;
+	int			 upserts = 0;
 
 	store_roll_reset(&s->totals);
 	store_roll_reset(&s->months);
-	if (store_exec(s, ST_BEGIN, "begin") == -1)
-		goto fail;
-
 	for (it = 0; tally_next_count(t, &it, &c);) {
 		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
 		    ST_DOMAIN_SEL, c.domain)) == -1 ||
 		    (host = store_name_id(s, s->hosts, ST_HOST_INS,
 		    ST_HOST_SEL, c.host)) == -1)
-			goto fail;
+			return -1;
 		st = s->st[ST_COUNT_UP];
 		sqlite3_bind_int64(st, 1, c.hour);
 		sqlite3_bind_int64(st, 2, dom);
@@ -869,17 +896,17 @@ store_commit(struct store *s, const struct tally *t,
 		sqlite3_bind_text(st, 9, c.enhanced, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 10, (int64_t)c.n);
 		if (store_exec(s, ST_COUNT_UP, "count upsert") == -1)
-			goto fail;
+			return -1;
 		if (++upserts == 1)
 			HOOK("mid_flush");
 		if (store_roll_count(s, &c, dom, host) == -1) {
 			snprintf(s->cause, sizeof(s->cause), "out of memory");
 			s->lasterr = 0;
-			goto fail_nocause;
+			return -1;
 		}
 	}
 	if (store_roll_flush(s) == -1)
-		goto fail;
+		return -1;
 	for (it = 0; tally_next_lines(t, &it, &l);) {
 		st = s->st[ST_LINES_UP];
 		sqlite3_bind_int64(st, 1, l.hour);
@@ -888,17 +915,67 @@ store_commit(struct store *s, const struct tally *t,
 		    SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (int64_t)l.n);
 		if (store_exec(s, ST_LINES_UP, "lines upsert") == -1)
-			goto fail;
+			return -1;
 		if (++upserts == 1)
 			HOOK("mid_flush");
 	}
 	for (it = 0; tally_next_reason(t, &it, &r);) {
 		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
 		    ST_DOMAIN_SEL, r.domain)) == -1)
-			goto fail;
+			return -1;
 		if (store_reason(s, &r, dom) == -1)
-			goto fail;
+			return -1;
 	}
+	return 0;
+}
+
+/* Throw an open transaction away, with the id caches it may have filled. */
+static void
+store_abort(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->st[ST_ROLLBACK]);
+		sqlite3_reset(s->st[ST_ROLLBACK]);
+	}
+	store_cache_clear(s);
+}
+
+/* The end of a commit: the crash points around COMMIT, then COMMIT. */
+static int
+store_finish(struct store *s)
+{
+	HOOK("before_commit");
+	if (store_exec(s, ST_COMMIT, "commit") == -1)
+		return -1;
+	HOOK("after_commit");
+	return 0;
+}
+
+/* Refuse the commit: an offset moved under us. */
+static int
+store_stale(struct store *s, int64_t id, int64_t offset)
+{
+	snprintf(s->cause, sizeof(s->cause), "source %lld: offset %lld is "
+	    "stale, refusing to commit", (long long)id, (long long)offset);
+	s->lasterr = 0;
+	return STORE_STALE;
+}
+
+/* Write all deltas of a tally and the files' new offsets in one
+ * transaction; on any failure nothing is written.  Returns 0, -1 (retry
+ * later) or STORE_STALE (a stored offset is not where we left it).
+ * The form of the file reader before sources; store_commit_sources is
+ * the one to use. */
+int
+store_commit(struct store *s, const struct tally *t,
+    const struct store_delta *d, size_t nd, int64_t now, const char **cause)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (store_exec(s, ST_BEGIN, "begin") == -1 || store_counts(s, t) == -1)
+		goto fail;
 	for (i = 0; i < nd; i++) {
 		st = s->st[ST_FILE_CAS];
 		sqlite3_bind_int64(st, 1, d[i].new_offset);
@@ -915,28 +992,112 @@ store_commit(struct store *s, const struct tally *t,
 		if (store_exec(s, ST_FILE_CAS, "file offset") == -1)
 			goto fail;
 		if (sqlite3_changes(s->db) != 1) {
-			snprintf(s->cause, sizeof(s->cause), "file %lld: "
-			    "offset %lld is stale, refusing to commit",
-			    (long long)d[i].id, (long long)d[i].old_offset);
-			s->lasterr = 0;
-			stale = 1;
-			goto fail_nocause;
+			rc = store_stale(s, d[i].id, d[i].old_offset);
+			goto fail;
 		}
 	}
-	HOOK("before_commit");
-	if (store_exec(s, ST_COMMIT, "commit") == -1)
+	if (store_finish(s) == -1)
 		goto fail;
-	HOOK("after_commit");
 	return 0;
 fail:
-fail_nocause:
-	if (!sqlite3_get_autocommit(s->db)) {
-		sqlite3_step(s->st[ST_ROLLBACK]);
-		sqlite3_reset(s->st[ST_ROLLBACK]);
-	}
-	store_cache_clear(s);
+	store_abort(s);
 	*cause = s->cause;
-	return stale ? STORE_STALE : -1;
+	return rc;
+}
+
+/* Bind a source row's columns to an insert or an update (the same
+ * parameter numbers in both statements). */
+static void
+store_bind_source(sqlite3_stmt *st, const struct source_delta *d,
+    int64_t now)
+{
+	const struct source_row	*r = d->row;
+	const char		*name = r->name;
+
+	if (name != NULL && r->path != NULL && strcmp(name, r->path) == 0)
+		name = NULL;
+	sqlite3_bind_int64(st, 1, r->id);
+	sqlite3_bind_text(st, 2, source_kind_name(r->kind), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->path, -1, SQLITE_STATIC);
+	if (name != NULL)
+		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_text(st, 5, r->format == MTA_UNKNOWN ? "auto" :
+	    event_mta_name(r->format), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, r->dev);
+	sqlite3_bind_int64(st, 7, r->ino);
+	sqlite3_bind_blob(st, 8, r->head, (int)r->headlen, SQLITE_STATIC);
+	if (r->marklen > 0)
+		sqlite3_bind_blob(st, 9, r->mark, (int)r->marklen,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 9);
+	sqlite3_bind_int64(st, 10, r->offset);
+	if (r->cursor != NULL)
+		sqlite3_bind_text(st, 11, r->cursor, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 11);
+	sqlite3_bind_int64(st, 12, d->lines);
+	sqlite3_bind_int64(st, 13, d->unrecognised);
+	sqlite3_bind_int64(st, 14, d->long_lines);
+	sqlite3_bind_int64(st, 15, r->lost);
+	sqlite3_bind_int64(st, 16, r->lost_from);
+	sqlite3_bind_int64(st, 17, r->lost_until);
+	sqlite3_bind_text(st, 18, source_state_name(r->state), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(st, 19, r->first_seen != 0 ? r->first_seen : now);
+	sqlite3_bind_int64(st, 20, now);
+	sqlite3_bind_int64(st, 21, r->last_time);
+}
+
+/* Write all deltas of a tally and the sources' new positions in one
+ * transaction; on any failure nothing is written.  A new source row is
+ * inserted; an existing one must still be at the old position (offset and
+ * cursor).  Returns 0, -1 (retry later) or STORE_STALE. */
+int
+store_commit_sources(struct store *s, const struct tally *t,
+    const struct source_delta *d, size_t nd, int64_t now, const char **cause)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (store_exec(s, ST_BEGIN, "begin") == -1 || store_counts(s, t) == -1)
+		goto fail;
+	for (i = 0; i < nd; i++) {
+		if (d[i].insert) {
+			st = s->st[ST_SRC_INS];
+			sqlite3_clear_bindings(st);
+			store_bind_source(st, &d[i], now);
+			if (store_exec(s, ST_SRC_INS, "source insert") == -1)
+				goto fail;
+			continue;
+		}
+		st = s->st[ST_SRC_CAS];
+		sqlite3_clear_bindings(st);
+		store_bind_source(st, &d[i], now);
+		sqlite3_bind_int64(st, 22, d[i].old_offset);
+		if (d[i].old_cursor != NULL)
+			sqlite3_bind_text(st, 23, d[i].old_cursor, -1,
+			    SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 23);
+		if (store_exec(s, ST_SRC_CAS, "source position") == -1)
+			goto fail;
+		if (sqlite3_changes(s->db) != 1) {
+			rc = store_stale(s, d[i].row->id, d[i].old_offset);
+			goto fail;
+		}
+	}
+	if (store_finish(s) == -1)
+		goto fail;
+	return 0;
+fail:
+	store_abort(s);
+	*cause = s->cause;
+	return rc;
 }
 
 /* Did the last failure come from a full disk? (for the log message) */
@@ -1022,6 +1183,132 @@ store_files_free(struct store_file *rows, size_t n)
 	free(rows);
 }
 
+/* A source state stored by its name; an unknown name reads as lost. */
+static enum source_state
+store_state(const char *name)
+{
+	int	i;
+
+	for (i = SOURCE_ACTIVE; i <= SOURCE_LOST; i++)
+		if (name != NULL && strcmp(name, source_state_name(i)) == 0)
+			return (enum source_state)i;
+	return SOURCE_LOST;
+}
+
+/* Copy a blob column into a fixed buffer, cut at max. */
+static size_t
+store_blob(sqlite3_stmt *st, int col, unsigned char *out, size_t max)
+{
+	const void	*blob = sqlite3_column_blob(st, col);
+	size_t		 len = (size_t)sqlite3_column_bytes(st, col);
+
+	if (blob == NULL)
+		return 0;
+	if (len > max)
+		len = max;
+	memcpy(out, blob, len);
+	return len;
+}
+
+/* A text column as an allocated string; NULL stays NULL.  -1 when out of
+ * memory. */
+static int
+store_text(sqlite3_stmt *st, int col, char **out)
+{
+	const char	*txt = (const char *)sqlite3_column_text(st, col);
+
+	*out = NULL;
+	if (txt == NULL)
+		return 0;
+	return (*out = strdup(txt)) == NULL ? -1 : 0;
+}
+
+/* Every stored source row of one followed path, oldest first; the caller
+ * frees them with store_sources_free. */
+int
+store_sources(struct store *s, const char *path, struct source_row **rowsp,
+    size_t *np, const char **cause)
+{
+	sqlite3_stmt		*st = s->st[ST_SRC_LIST];
+	struct source_row	*rows = NULL, *nr, *f;
+	const char		*txt;
+	size_t			 n = 0;
+	int			 rc, fmt;
+
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((nr = reallocarray(rows, n + 1, sizeof(*rows))) == NULL)
+			goto nomem;
+		rows = nr;
+		f = &rows[n++];
+		memset(f, 0, sizeof(*f));
+		f->id = sqlite3_column_int64(st, 0);
+		txt = (const char *)sqlite3_column_text(st, 1);
+		f->kind = txt != NULL && strcmp(txt, "journal") == 0 ?
+		    SOURCE_JOURNAL : SOURCE_FILE;
+		if (store_text(st, 2, &f->path) == -1 ||
+		    store_text(st, 3, &f->name) == -1 ||
+		    store_text(st, 10, &f->cursor) == -1)
+			goto nomem;
+		fmt = event_mta_from_name((const char *)sqlite3_column_text(st,
+		    4));
+		f->format = fmt == -1 ? MTA_UNKNOWN : (enum mta)fmt;
+		f->dev = sqlite3_column_int64(st, 5);
+		f->ino = sqlite3_column_int64(st, 6);
+		f->headlen = store_blob(st, 7, f->head, SOURCE_HEAD_MAX);
+		f->marklen = store_blob(st, 8, f->mark, SOURCE_MARK_MAX);
+		f->offset = sqlite3_column_int64(st, 9);
+		f->lines = sqlite3_column_int64(st, 11);
+		f->unrecognised = sqlite3_column_int64(st, 12);
+		f->long_lines = sqlite3_column_int64(st, 13);
+		f->lost = sqlite3_column_int64(st, 14);
+		f->lost_from = sqlite3_column_int64(st, 15);
+		f->lost_until = sqlite3_column_int64(st, 16);
+		f->state = store_state((const char *)sqlite3_column_text(st,
+		    17));
+		f->first_seen = sqlite3_column_int64(st, 18);
+		f->last_commit = sqlite3_column_int64(st, 19);
+		f->last_time = sqlite3_column_int64(st, 20);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_cause(s, "source list");
+		store_sources_free(rows, n);
+		*cause = s->cause;
+		return -1;
+	}
+	*rowsp = rows;
+	*np = n;
+	return 0;
+nomem:
+	sqlite3_reset(st);
+	store_sources_free(rows, n);
+	*cause = "out of memory";
+	return -1;
+}
+
+/* Free rows from store_sources; NULL is fine. */
+void
+store_sources_free(struct source_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; rows != NULL && i < n; i++) {
+		free(rows[i].path);
+		free(rows[i].name);
+		free(rows[i].cursor);
+	}
+	free(rows);
+}
+
+/* A source id no row has had: the new row is inserted by the commit that
+ * first carries it.  Ids lost to a failed commit or a crash are skipped. */
+int64_t
+store_next_id(struct store *s)
+{
+	return ++s->lastid;
+}
+
 /* Insert a new generation row (its own transaction); returns its id. */
 int64_t
 store_file_add(struct store *s, const struct store_file *f,
@@ -1042,6 +1329,8 @@ store_file_add(struct store *s, const struct store_file *f,
 		*cause = s->cause;
 		return -1;
 	}
+	if (sqlite3_last_insert_rowid(s->db) > s->lastid)
+		s->lastid = sqlite3_last_insert_rowid(s->db);
 	return sqlite3_last_insert_rowid(s->db);
 }
 

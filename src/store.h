@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "source.h"
 #include "tally.h"
 
 #define STORE_HEAD_MAX		1024	/* bytes of a file's head kept */
@@ -82,6 +83,13 @@ int		 store_file_set(struct store *, int64_t, const char *, int64_t,
 int		 store_commit(struct store *, const struct tally *,
 		     const struct store_delta *, size_t, int64_t,
 		     const char **);
+int		 store_commit_sources(struct store *, const struct tally *,
+		     const struct source_delta *, size_t, int64_t,
+		     const char **);
+int		 store_sources(struct store *, const char *,
+		     struct source_row **, size_t *, const char **);
+void		 store_sources_free(struct source_row *, size_t);
+int64_t		 store_next_id(struct store *);
 int		 store_retain(struct store *, int64_t, int, int,
 		     const char **);
 int		 store_is_full(const struct store *);

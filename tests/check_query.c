@@ -169,7 +169,10 @@ setup(void)
 		    (long long)(T0 + d * 86400), 100 + d);
 		exec(db, sql);
 	}
-	exec(db, "INSERT INTO file VALUES (1, '/nonexistent/mail.log', "
+	exec(db, "INSERT INTO source(id, path, format, dev, ino, head, "
+	    "offset, lines, unrecognised, long_lines, lost, state, first_seen, "
+	    "last_commit) "
+	    "VALUES (1, '/nonexistent/mail.log', "
 	    "'postfix', 1, 2, x'', 100, 7, 2, 1, 5, 'active', 0, 1795917600)");
 	exec(db, "INSERT INTO lines_hour VALUES (1795910400, 1, 'event', 5),"
 	    " (1795910400, 1, 'unrecognised', 2)");

@@ -141,19 +141,19 @@ START_TEST(test_schema)
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "open: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 3);
 	ck_assert_int_eq(q_int("PRAGMA application_id"), 1397577817);
 	ck_assert_str_eq(q_text("PRAGMA journal_mode", buf, sizeof(buf)),
 	    "wal");
 	ck_assert_int_eq(q_int("SELECT count(*) FROM sqlite_schema WHERE "
-	    "name IN ('count_hour', 'count_day', 'file', 'lines_hour', "
+	    "name IN ('count_hour', 'count_day', 'source', 'lines_hour', "
 	    "'reason_day', 'domain', 'host', 'meta', 'total_hour', "
 	    "'total_day', 'domain_month', 'domain_total')"), 12);
 	/* Opening again neither fails nor migrates again. */
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "reopen: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 3);
 }
 END_TEST
 
@@ -186,8 +186,8 @@ START_TEST(test_upsert)
 	ck_assert_int_eq(q_int("SELECT n FROM count_hour WHERE hour = 7200"),
 	    9);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM count_hour"), 1);
-	ck_assert_int_eq(q_int("SELECT offset FROM file"), 300);
-	ck_assert_int_eq(q_int("SELECT lines FROM file"), 9);
+	ck_assert_int_eq(q_int("SELECT offset FROM source"), 300);
+	ck_assert_int_eq(q_int("SELECT lines FROM source"), 9);
 	ck_assert_int_eq(q_int("SELECT n FROM lines_hour WHERE "
 	    "result = 'event'"), 9);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM domain"), 1);
@@ -227,8 +227,8 @@ START_TEST(test_cas)
 	ck_assert_msg(store_commit(s, t, d, 1, 3, &cause) == 0, "%s", cause);
 	store_close(s);
 	tally_free(t);
-	ck_assert_int_eq(q_int("SELECT offset FROM file WHERE id = 1"), 200);
-	ck_assert_int_eq(q_int("SELECT offset FROM file WHERE id = 2"), 0);
+	ck_assert_int_eq(q_int("SELECT offset FROM source WHERE id = 1"), 200);
+	ck_assert_int_eq(q_int("SELECT offset FROM source WHERE id = 2"), 0);
 	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_hour"), 2);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM domain"), 2);
 }
@@ -261,7 +261,7 @@ START_TEST(test_rollback)
 	ck_assert_int_eq(q_int("SELECT count(*) FROM reason_day"), 0);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM domain"), 0);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM host"), 0);
-	ck_assert_int_eq(q_int("SELECT offset FROM file"), 0);
+	ck_assert_int_eq(q_int("SELECT offset FROM source"), 0);
 }
 END_TEST
 
@@ -472,8 +472,17 @@ START_TEST(test_migrate_v2)
 	    &cause) == 0, "%s", cause);
 	store_close(s);
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	/* Back to version 1: no roll-ups, and the source table as the file
+	 * table it was before version 3. */
 	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE total_hour; DROP TABLE "
 	    "total_day; DROP TABLE domain_month; DROP TABLE domain_total; "
+	    "ALTER TABLE source RENAME TO file; "
+	    "ALTER TABLE file RENAME COLUMN lost TO bytes_lost; "
+	    "ALTER TABLE file DROP COLUMN kind; ALTER TABLE file DROP COLUMN "
+	    "name; ALTER TABLE file DROP COLUMN mark; ALTER TABLE file DROP "
+	    "COLUMN cursor; ALTER TABLE file DROP COLUMN lost_from; ALTER "
+	    "TABLE file DROP COLUMN lost_until; ALTER TABLE file DROP COLUMN "
+	    "last_time; ALTER TABLE lines_hour RENAME COLUMN source TO file; "
 	    "PRAGMA user_version = 1;",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -483,7 +492,7 @@ START_TEST(test_migrate_v2)
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "open: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 2);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 3);
 	ck_assert_int_eq(rollups_differ(), 0);
 	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour) + "
 	    "(SELECT sum(n) FROM total_day)"), q_int("SELECT (SELECT sum(n) "
@@ -618,6 +627,158 @@ START_TEST(test_foreign)
 }
 END_TEST
 
+/* Sources: a new row is inserted by the commit that carries it, a known
+ * one moves by compare-and-set on offset and cursor, every column reads
+ * back, and new ids never collide with stored ones. */
+START_TEST(test_sources)
+{
+	char			 mail_log[] = "/var/log/mail.log";
+	char			 mail_log1[] = "/var/log/mail.log.1";
+	char			 journal[] = "journal";
+	char			 cur1[] = "s=abc;i=1", cur2[] = "s=abc;i=2";
+	struct store		*s;
+	struct tally		*t;
+	struct source_row	 r, j, *rows;
+	struct source_delta	 d[2];
+	const char		*cause;
+	size_t			 n;
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	ck_assert_ptr_nonnull(t = tally_new(0));
+	(void)file_add(s, "/old");		/* id 1, the old way */
+	ck_assert_int_eq(store_next_id(s), 2);
+	memset(&r, 0, sizeof(r));
+	r.id = store_next_id(s);
+	ck_assert_int_eq(r.id, 3);
+	r.kind = SOURCE_FILE;
+	r.path = mail_log;
+	r.name = mail_log1;
+	r.format = MTA_POSTFIX;
+	r.dev = 7;
+	r.ino = 8;
+	memcpy(r.head, "Nov  1 head", 11);
+	r.headlen = 11;
+	memcpy(r.mark, "mark", 4);
+	r.marklen = 4;
+	r.offset = 120;
+	r.state = SOURCE_ROTATED;
+	r.first_seen = 50;
+	r.last_time = 1795910400;
+	memset(&j, 0, sizeof(j));
+	j.id = store_next_id(s);
+	j.kind = SOURCE_JOURNAL;
+	j.path = journal;
+	j.cursor = cur1;
+	j.state = SOURCE_ACTIVE;
+	j.lost_from = 10;
+	j.lost_until = 20;
+	memset(d, 0, sizeof(d));
+	d[0].row = &r;
+	d[0].insert = 1;
+	d[0].lines = 4;
+	d[1].row = &j;
+	d[1].insert = 1;
+	d[1].lines = 9;
+	ck_assert_msg(store_commit_sources(s, t, d, 2, 1000, &cause) == 0,
+	    "%s", cause);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM source"), 3);
+
+	/* Move both: the file by offset, the journal by cursor. */
+	r.offset = 300;
+	r.state = SOURCE_CLOSED;
+	j.cursor = cur2;
+	d[0].insert = d[1].insert = 0;
+	d[0].old_offset = 120;
+	d[0].lines = 6;
+	d[1].old_cursor = "s=abc;i=1";
+	d[1].lines = 1;
+	ck_assert_msg(store_commit_sources(s, t, d, 2, 1001, &cause) == 0,
+	    "%s", cause);
+	/* The same deltas again are stale: nothing moves. */
+	ck_assert_int_eq(store_commit_sources(s, t, d, 2, 1002, &cause),
+	    STORE_STALE);
+	d[0].old_offset = 300;
+	ck_assert_int_eq(store_commit_sources(s, t, d, 2, 1002, &cause),
+	    STORE_STALE);		/* the cursor is still stale */
+	ck_assert_int_eq(q_int("SELECT lines FROM source WHERE id = 4"), 10);
+
+	ck_assert_int_eq(store_sources(s, "/var/log/mail.log", &rows, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(rows[0].id, 3);
+	ck_assert_int_eq(rows[0].kind, SOURCE_FILE);
+	ck_assert_str_eq(rows[0].path, "/var/log/mail.log");
+	ck_assert_str_eq(rows[0].name, "/var/log/mail.log.1");
+	ck_assert_int_eq(rows[0].format, MTA_POSTFIX);
+	ck_assert_int_eq(rows[0].dev, 7);
+	ck_assert_int_eq(rows[0].ino, 8);
+	ck_assert_uint_eq(rows[0].headlen, 11);
+	ck_assert_int_eq(memcmp(rows[0].head, "Nov  1 head", 11), 0);
+	ck_assert_uint_eq(rows[0].marklen, 4);
+	ck_assert_int_eq(rows[0].offset, 300);
+	ck_assert_ptr_null(rows[0].cursor);
+	ck_assert_int_eq(rows[0].lines, 10);
+	ck_assert_int_eq(rows[0].state, SOURCE_CLOSED);
+	ck_assert_int_eq(rows[0].first_seen, 50);
+	ck_assert_int_eq(rows[0].last_commit, 1001);
+	ck_assert_int_eq(rows[0].last_time, 1795910400);
+	store_sources_free(rows, n);
+	ck_assert_int_eq(store_sources(s, "journal", &rows, &n, &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(rows[0].kind, SOURCE_JOURNAL);
+	ck_assert_str_eq(rows[0].cursor, "s=abc;i=2");
+	ck_assert_ptr_null(rows[0].name);
+	ck_assert_int_eq(rows[0].format, MTA_UNKNOWN);
+	ck_assert_int_eq(rows[0].lost_from, 10);
+	ck_assert_int_eq(rows[0].lost_until, 20);
+	ck_assert_int_eq(rows[0].lines, 10);
+	store_sources_free(rows, n);
+	tally_free(t);
+	store_close(s);
+
+	/* Reopened, ids go on after the highest stored one. */
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	ck_assert_int_eq(store_next_id(s), 5);
+	store_close(s);
+}
+END_TEST
+
+/* A database migrated from version 2 has the same tables and columns, in
+ * the same order, as one created at version 3. */
+START_TEST(test_migrate_v3_shape)
+{
+	static const char shape[] = "SELECT group_concat(x, ' ') FROM "
+	    "(SELECT m.name || '.' || p.name || ':' || p.type || ':' || "
+	    "p.\"notnull\" || ':' || p.pk AS x FROM sqlite_schema AS m, "
+	    "pragma_table_info(m.name) AS p WHERE m.type = 'table' "
+	    "ORDER BY m.name, p.cid)";
+	struct store	*s;
+	sqlite3		*db;
+	const char	*cause;
+	char		 fresh[8192], migrated[8192];
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_close(s);
+	q_text(shape, fresh, sizeof(fresh));
+	ck_assert_ptr_nonnull(strstr(fresh, "source.cursor:TEXT:0:0"));
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	/* Version 2 as f753601 left it: the source table was "file". */
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE source RENAME TO file; "
+	    "ALTER TABLE file RENAME COLUMN lost TO bytes_lost; "
+	    "ALTER TABLE file DROP COLUMN kind; ALTER TABLE file DROP COLUMN "
+	    "name; ALTER TABLE file DROP COLUMN mark; ALTER TABLE file DROP "
+	    "COLUMN cursor; ALTER TABLE file DROP COLUMN lost_from; ALTER "
+	    "TABLE file DROP COLUMN lost_until; ALTER TABLE file DROP COLUMN "
+	    "last_time; ALTER TABLE lines_hour RENAME COLUMN source TO file; "
+	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_close(s);
+	q_text(shape, migrated, sizeof(migrated));
+	ck_assert_str_eq(migrated, fresh);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -638,6 +799,8 @@ main(void)
 	tcase_add_test(tc, test_lock);
 	tcase_add_test(tc, test_migrate);
 	tcase_add_test(tc, test_foreign);
+	tcase_add_test(tc, test_sources);
+	tcase_add_test(tc, test_migrate_v3_shape);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -214,12 +214,12 @@ START_TEST(test_partial)
 	t = t_start(NULL, NULL);
 	t_pump(t);
 	ck_assert_uint_eq(seen.n, 1);
-	ck_assert_int_eq(q_int("SELECT offset FROM file"), 4);
+	ck_assert_int_eq(q_int("SELECT offset FROM source"), 4);
 	put(logpath, "o\nthr");
 	t_pump(t);
 	ck_assert_uint_eq(seen.n, 2);
 	ck_assert_str_eq(seen.lines[1], "two");
-	ck_assert_int_eq(q_int("SELECT offset FROM file"), 8);
+	ck_assert_int_eq(q_int("SELECT offset FROM source"), 8);
 	tail_free(t);
 	/* A restart resumes at the line start, then the line completes. */
 	put(logpath, "ee\n");
@@ -227,7 +227,7 @@ START_TEST(test_partial)
 	t_pump(t);
 	ck_assert_uint_eq(seen.n, 3);
 	ck_assert_str_eq(seen.lines[2], "three");
-	ck_assert_int_eq(q_int("SELECT lines FROM file"), 3);
+	ck_assert_int_eq(q_int("SELECT lines FROM source"), 3);
 	tail_free(t);
 }
 END_TEST
@@ -260,8 +260,8 @@ START_TEST(test_long)
 	ck_assert_str_eq(seen.lines[1], "after");
 	ck_assert_uint_eq(seen.nlong, 1);
 	ck_assert_uint_eq(seen.longlen, len);
-	ck_assert_int_eq(q_int("SELECT long_lines FROM file"), 1);
-	ck_assert_int_eq(q_int("SELECT offset FROM file"),
+	ck_assert_int_eq(q_int("SELECT long_lines FROM source"), 1);
+	ck_assert_int_eq(q_int("SELECT offset FROM source"),
 	    (int64_t)(7 + len + 1 + 6));
 	tail_free(t);
 }
@@ -328,8 +328,8 @@ START_TEST(test_rename)
 	seen_seq("a", 0, 131);
 	seen_seq("b", 0, 60);
 	ck_assert_uint_eq(seen.n, 191);
-	ck_assert_int_eq(q_int("SELECT count(*) FROM file"), 2);
-	ck_assert_int_eq(q_int("SELECT sum(lines) FROM file"), 191);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM source"), 2);
+	ck_assert_int_eq(q_int("SELECT sum(lines) FROM source"), 191);
 	tail_free(t);
 
 	/* Restart: both generations are found again, nothing re-read. */
@@ -362,7 +362,7 @@ START_TEST(test_copytruncate)
 	seen_seq("c", 0, 60);			/* the rest came from the copy */
 	seen_seq("d", 0, 5);
 	ck_assert_uint_eq(seen.n, 65);
-	ck_assert_int_eq(q_int("SELECT sum(bytes_lost) FROM file"), 0);
+	ck_assert_int_eq(q_int("SELECT sum(lost) FROM source"), 0);
 	tail_free(t);
 }
 END_TEST
@@ -387,7 +387,7 @@ START_TEST(test_truncate_refill)
 	seen_seq("refilled", 0, 20);
 	ck_assert_uint_eq(seen.n, 30);
 	lost = (int64_t)strlen("e 10\ne 11\n");
-	ck_assert_int_eq(q_int("SELECT bytes_lost FROM file WHERE "
+	ck_assert_int_eq(q_int("SELECT lost FROM source WHERE "
 	    "state = 'lost'"), lost);
 	tail_free(t);
 }
@@ -416,7 +416,7 @@ START_TEST(test_inode_reuse)
 	t_pump(t);
 	seen_seq("new", 0, reuse_lines[_i]);
 	ck_assert_uint_eq(seen.n, (size_t)reuse_lines[_i]);
-	ck_assert_int_eq(q_int("SELECT count(*) FROM file WHERE "
+	ck_assert_int_eq(q_int("SELECT count(*) FROM source WHERE "
 	    "state = 'lost'"), 1);
 	tail_free(t);
 }

@@ -139,7 +139,7 @@ e2e_daemon_stop() {
 	size=$(stat -c %s "$path" 2>/dev/null || echo 0)
 	for i in $(seq 60); do
 		off=$(sqlite3 -cmd '.timeout 2000' "$E2E_DIR/db" \
-		    "SELECT max(offset) FROM file WHERE path = '$path'
+		    "SELECT max(offset) FROM source WHERE path = '$path'
 		    AND state = 'active'" \
 		    2>/dev/null)
 		[ "${off:-0}" -ge "$size" ] && break

@@ -328,7 +328,7 @@ check_counts()
 	head -n 40 "$WORK/diff"
 	echo "--- file table ---"
 	db_sql "SELECT id, path, ino, offset, lines, unrecognised, long_lines,
-	    bytes_lost, state FROM file ORDER BY id;"
+	    lost, state FROM source ORDER BY id;"
 	return 1
 }
 
@@ -340,7 +340,7 @@ check_offsets()
 {
 	WORK=${WORK:-$T}
 	db_sql "SELECT id, ino, offset, lines, length(head), hex(head)
-	    FROM file ORDER BY id;" > "$WORK/offsets"
+	    FROM source ORDER BY id;" > "$WORK/offsets"
 	ls -i "$1" > "$WORK/inodes"
 	_bad=0
 	_n=0

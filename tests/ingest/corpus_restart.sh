@@ -46,7 +46,7 @@ settle()
 	_n=0
 	while [ "$_n" -lt $(($1 * 2)) ]; do
 		sleep 0.5
-		_cur=$(db_sql "SELECT sum(offset), sum(lines) FROM file;")
+		_cur=$(db_sql "SELECT sum(offset), sum(lines) FROM source;")
 		[ -n "$_cur" ] && [ "$_cur" = "$_last" ] && return 0
 		_last=$_cur
 		_n=$((_n + 1))

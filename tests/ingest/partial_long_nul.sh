@@ -52,7 +52,7 @@ check_offsets "$T" || soft_fail "offset invariant broken"
 # Every physical line is one line: lines + long lines = newlines.
 nl=$(tr -cd '\n' < "$LOG" | wc -c)
 longs=$(awk '$3 == "long"' "$T/rec" | wc -l)
-got=$(db_sql "SELECT sum(lines), sum(long_lines) FROM file;")
+got=$(db_sql "SELECT sum(lines), sum(long_lines) FROM source;")
 say "newlines in the file: $nl (long: $longs); file table lines, long: $got"
 set -- $got
 [ "${2:-x}" = "$longs" ] ||

@@ -33,7 +33,7 @@ run_case()
 	check_counts "$D/rec" || soft_fail "$1: counts differ after truncation"
 	check_offsets "$D" || soft_fail "$1: offset invariant broken"
 	say "$1: file table: $(db_sql 'SELECT id, ino, offset, lines,
-	    bytes_lost, state FROM file;' | tr '\n' ';')"
+	    lost, state FROM source;' | tr '\n' ';')"
 }
 
 run_case longer 20000

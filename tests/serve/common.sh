@@ -78,7 +78,10 @@ make_db() {
 		}
 		print "INSERT INTO reason_day VALUES (" t0 ", 2, '\''out'\'', " \
 		    "550, '\''5.1.1'\'', '\''<ADDR>: user unknown'\'', 17);" > sql
-		print "INSERT INTO file VALUES (1, '\''/nonexistent/mail.log'\''," \
+		print "INSERT INTO source(id, path, format, dev, ino, head," \
+		    " offset, lines, unrecognised, long_lines, lost, state," \
+		    " first_seen, last_commit) VALUES (1," \
+		    " '\''/nonexistent/mail.log'\''," \
 		    " '\''postfix'\'', 1, 2, x'\'''\'', 4096, 1234, 5, 0, 0, " \
 		    "'\''active'\'', 0, " t0 + 3600 ");" > sql
 		print "INSERT INTO lines_hour VALUES (" t0 ", 1, '\''event'\''," \
