@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define REASON_MAX	200	/* bytes of normalised text, without NUL */
+#define REASON_MAX	400	/* bytes of normalised text, without NUL */
 
 size_t	 reason_normalise(const char *, size_t, char *, size_t);
 
