@@ -1,0 +1,508 @@
+/*
+ * rules: parse the rules files into a table classify walks in order.
+ * One rule a line; '#' starts a comment outside quotes; a line may be
+ * continued with a backslash at its end.  Everything is checked when the
+ * file is read (names, codes, the regular expression), so that a rule can
+ * only fail to match, never fail.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "provider.h"
+#include "rules.h"
+
+#define RULES_FILE_MAX	(4 * 1024 * 1024)	/* bytes of one file */
+
+struct rules *
+rules_new(void)
+{
+	return calloc(1, sizeof(struct rules));
+}
+
+void
+rules_free(struct rules *r)
+{
+	size_t	 i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].has_text) {
+			regfree(r->v[i].re);
+			free(r->v[i].re);
+		}
+	for (i = 0; i < r->nfiles; i++)
+		free(r->files[i]);
+	free(r->files);
+	free(r->v);
+	free(r);
+}
+
+static int
+fail(char **cause, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[512];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (cause != NULL) {
+		size_t	 n = strlen(file) + strlen(why) + 32;
+
+		if ((*cause = malloc(n)) != NULL)
+			snprintf(*cause, n, "%s:%u: %s", file, line, why);
+	}
+	return -1;
+}
+
+/* One name of an event enum, through its _from_name. */
+static int
+set_bits(unsigned *bits, const char *v, int (*from)(const char *))
+{
+	char	 buf[64], *p, *save = NULL;
+	int	 b;
+
+	if (strlen(v) >= sizeof buf)
+		return -1;
+	strcpy(buf, v);
+	for (p = strtok_r(buf, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if ((b = from(p)) < 0 || b >= 32)
+			return -1;
+		*bits |= 1u << b;
+	}
+	return *bits != 0 ? 0 : -1;
+}
+
+/* "550", "5xx", "55x" or "none" (reply 0). */
+static int
+ok_reply(const char *s)
+{
+	if (strcmp(s, "none") == 0)
+		return 1;
+	if (strlen(s) != 3 || s[0] < '2' || s[0] > '5')
+		return 0;
+	return ((s[1] >= '0' && s[1] <= '9') || s[1] == 'x') &&
+	    ((s[2] >= '0' && s[2] <= '9') || s[2] == 'x') &&
+	    !(s[1] == 'x' && s[2] != 'x');
+}
+
+/* "5.7.1", "5.7.*", "*.1.1", "x.7.26" or "none". */
+static int
+ok_code(const char *s)
+{
+	int	 parts = 1, run = 0, star = 0;
+
+	if (strcmp(s, "none") == 0)
+		return 1;
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (run == 0 && !star)
+				return 0;
+			parts++;
+			run = star = 0;
+		} else if ((*s == '*' || *s == 'x') && run == 0 && !star)
+			star = 1;
+		else if (*s >= '0' && *s <= '9' && !star && run < 3)
+			run++;
+		else
+			return 0;
+	}
+	return parts == 3 && (run > 0 || star);
+}
+
+static int
+set_codes(struct rules_code *c, const char *v, int (*ok)(const char *))
+{
+	char	 buf[128], *p, *save = NULL;
+
+	if (strlen(v) >= sizeof buf)
+		return -1;
+	strcpy(buf, v);
+	for (p = strtok_r(buf, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		if (!ok(p) || c->n == RULES_VALUES ||
+		    strlen(p) >= sizeof c->v[0])
+			return -1;
+		strcpy(c->v[c->n++], strcmp(p, "none") == 0 ?
+		    (ok == ok_reply ? "0" : "") : p);
+	}
+	return c->n > 0 ? 0 : -1;
+}
+
+/* The longest run of literal characters the expression requires, when
+ * it has no top-level alternative: a cheap test before regexec.  Only
+ * characters outside groups and classes count, and not one that a
+ * quantifier makes optional. */
+static void
+literal_of(const char *re, char *out, size_t outsz)
+{
+	const char	*p;
+	char		 run[64];
+	size_t		 n = 0, best = 0;
+	int		 depth = 0, lit;
+	char		 c;
+
+	out[0] = '\0';
+	for (p = re; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '[') {
+			for (p++; *p != '\0' && (*p != ']' || p[-1] == '['); p++)
+				;
+			if (*p == '\0')
+				return;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')')
+			depth--;
+		else if (*p == '|' && depth == 0)
+			return;
+	}
+	for (p = re, depth = 0;; p++) {
+		c = *p;
+		lit = 0;
+		if (c == '\\' && p[1] != '\0') {
+			c = *++p;
+			lit = strchr(".[]()*+?{}|^$\\/-\"", c) != NULL &&
+			    depth == 0;
+		} else if (c == '[') {
+			for (p++; *p != '\0' && (*p != ']' || p[-1] == '['); p++)
+				;
+		} else if (c == '(')
+			depth++;
+		else if (c == ')')
+			depth--;
+		else if (c != '\0' && strchr(".*+?{}|^$", c) == NULL)
+			lit = depth == 0;
+		if (lit && n + 1 < sizeof run && p[1] != '*' && p[1] != '?' &&
+		    p[1] != '{') {
+			run[n++] = c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
+			continue;
+		}
+		if (n > best && n < outsz) {
+			memcpy(out, run, n);
+			out[n] = '\0';
+			best = n;
+		}
+		n = 0;
+		if (*p == '\0')
+			break;
+	}
+}
+
+/* Split one line into words; a quoted word keeps its spaces and "\"". */
+static int
+words(char *line, char **w, int max, int *quoted, const char **why)
+{
+	char	*p = line, *o;
+	int	 n = 0;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			return n;
+		if (n == max) {
+			*why = "too many words";
+			return -1;
+		}
+		if (*p == '"') {
+			w[n] = o = ++p;
+			while (*p != '"') {
+				if (*p == '\0') {
+					*why = "unterminated quote";
+					return -1;
+				}
+				if (*p == '\\' && p[1] == '"')
+					p++;
+				*o++ = *p++;
+			}
+			*o = '\0';
+			p++;
+			if (*p != '\0' && *p != ' ' && *p != '\t') {
+				*why = "text after the closing quote";
+				return -1;
+			}
+			quoted[n++] = 1;
+			continue;
+		}
+		w[n] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		quoted[n++] = 0;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+}
+
+/* Free what a rule that is not kept holds. */
+static void
+rule_drop(struct rule *r)
+{
+	if (r->has_text) {
+		regfree(r->re);
+		free(r->re);
+		r->has_text = 0;
+	}
+}
+
+static int
+ok_reason(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	if (s[0] == '$' && s[1] >= '1' && s[1] <= '9' && s[2] == '\0')
+		return 1;
+	if (n == 0 || n > CLASSIFY_REASON_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '.' || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* Parse one rule line into r; NULL or the reason it is wrong. */
+static const char *
+rule_line(struct rule *r, char *line, char *err, size_t errsz)
+{
+	char		*w[24], *eq;
+	int		 quoted[24], n, i, c, rc;
+	const char	*why = NULL;
+
+	if ((n = words(line, w, 24, quoted, &why)) <= 0)
+		return why;
+	if (n < 3 || quoted[0] || quoted[1] || quoted[2])
+		return "want CATEGORY BLAME REASON [KEY=VALUE ...] [\"TEXT\"]";
+	if ((c = classify_category_from_name(w[0])) < 0) {
+		snprintf(err, errsz, "unknown category \"%s\"", w[0]);
+		return err;
+	}
+	r->category = c;
+	if ((c = classify_blame_from_name(w[1])) < 0) {
+		snprintf(err, errsz, "unknown blame \"%s\"", w[1]);
+		return err;
+	}
+	r->blame = c;
+	if (!ok_reason(w[2]))
+		return "a reason is $1 to $9 or up to 63 of a-z 0-9 . _ -";
+	strcpy(r->reason, w[2]);
+	if (w[2][0] == '$')
+		r->group = w[2][1] - '0';
+	for (i = 3; i < n; i++) {
+		if (quoted[i]) {
+			if (i != n - 1)
+				return "the quoted text must come last";
+			if (w[i][0] == '\0')
+				return "empty text pattern";
+			if ((r->re = malloc(sizeof *r->re)) == NULL)
+				return "out of memory";
+			rc = regcomp(r->re, w[i], REG_EXTENDED | REG_ICASE |
+			    (r->group != 0 ? 0 : REG_NOSUB));
+			if (rc != 0) {
+				char	 m[128];
+
+				regerror(rc, r->re, m, sizeof m);
+				free(r->re);
+				snprintf(err, errsz, "bad text pattern: %s", m);
+				return err;
+			}
+			r->has_text = 1;
+			if (r->re->re_nsub < (size_t)r->group) {
+				rule_drop(r);
+				snprintf(err, errsz, "reason $%d without that "
+				    "group in the text", r->group);
+				return err;
+			}
+			literal_of(w[i], r->literal, sizeof r->literal);
+			continue;
+		}
+		if ((eq = strchr(w[i], '=')) == NULL || eq[1] == '\0') {
+			snprintf(err, errsz, "\"%s\": want KEY=VALUE or a "
+			    "quoted text", w[i]);
+			return err;
+		}
+		*eq++ = '\0';
+		if (strcmp(w[i], "provider") == 0)
+			rc = set_bits(&r->providers, eq, provider_from_name);
+		else if (strcmp(w[i], "status") == 0)
+			rc = set_bits(&r->statuses, eq, event_status_from_name);
+		else if (strcmp(w[i], "kind") == 0)
+			rc = set_bits(&r->kinds, eq, event_kind_from_name);
+		else if (strcmp(w[i], "hop") == 0)
+			rc = set_bits(&r->hops, eq, event_hop_from_name);
+		else if (strcmp(w[i], "direction") == 0)
+			rc = set_bits(&r->directions, eq,
+			    event_direction_from_name);
+		else if (strcmp(w[i], "reply") == 0)
+			rc = set_codes(&r->reply, eq, ok_reply);
+		else if (strcmp(w[i], "code") == 0)
+			rc = set_codes(&r->code, eq, ok_code);
+		else {
+			snprintf(err, errsz, "unknown key \"%s\"", w[i]);
+			goto bad;
+		}
+		if (rc == -1) {
+			snprintf(err, errsz, "bad %s \"%s\"", w[i], eq);
+			goto bad;
+		}
+	}
+	if (r->group != 0 && !r->has_text)
+		return "reason $N without a text";
+	/* (a quoted text is last, so no error can follow its regcomp) */
+	if (r->has_text)
+		r->level = r->providers != 0 ? 1 : 2;
+	else
+		r->level = r->code.n > 0 ? 3 : 4;
+	return NULL;
+bad:
+	rule_drop(r);
+	return err;
+}
+
+/* See rules.h: add the rules of buf (named file) to r. */
+int
+rules_parse(struct rules *r, const char *file, const char *buf, size_t len,
+    char **cause)
+{
+	const char	*p = buf, *end = buf + len, *nl;
+	char		 line[RULES_LINE_MAX + 1], err[256], **nf;
+	const char	*why;
+	size_t		 n, ln;
+	unsigned	 lineno = 0, first = 0;
+	struct rule	*v, rule;
+
+	if ((nf = reallocarray(r->files, r->nfiles + 1, sizeof *nf)) == NULL)
+		return fail(cause, file, 0, "%s", strerror(errno));
+	r->files = nf;
+	if ((r->files[r->nfiles] = strdup(file)) == NULL)
+		return fail(cause, file, 0, "%s", strerror(errno));
+	r->nfiles++;
+	r->sorted = 0;
+	ln = 0;
+	while (p < end) {
+		lineno++;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		n = nl - p;
+		if (memchr(p, '\0', n) != NULL)
+			return fail(cause, file, lineno, "NUL byte");
+		if (ln == 0)
+			first = lineno;
+		if (ln + n > RULES_LINE_MAX)
+			return fail(cause, file, first, "line longer than %d "
+			    "bytes", RULES_LINE_MAX);
+		memcpy(line + ln, p, n);
+		ln += n;
+		if (ln > 0 && line[ln - 1] == '\r')
+			ln--;
+		p = nl < end ? nl + 1 : end;
+		if (ln > 0 && line[ln - 1] == '\\') {	/* continued */
+			line[ln - 1] = ' ';
+			if (p < end)
+				continue;
+		}
+		line[ln] = '\0';
+		ln = 0;
+		memset(&rule, 0, sizeof rule);
+		why = rule_line(&rule, line, err, sizeof err);
+		if (why != NULL)
+			return fail(cause, file, first, "%s", why);
+		if (rule.level == 0)		/* blank or comment */
+			continue;
+		if (r->n == RULES_MAX) {
+			rule_drop(&rule);
+			return fail(cause, file, first, "more than %d rules",
+			    RULES_MAX);
+		}
+		if (r->n == r->cap) {
+			n = r->cap == 0 ? 256 : r->cap * 2;
+			if ((v = reallocarray(r->v, n, sizeof *v)) == NULL) {
+				rule_drop(&rule);
+				return fail(cause, file, first, "%s",
+				    strerror(errno));
+			}
+			r->v = v;
+			r->cap = n;
+		}
+		rule.file = r->nfiles - 1;
+		rule.line = first;
+		r->v[r->n++] = rule;
+	}
+	return 0;
+}
+
+/* Read a file and parse it; a missing file is no error when missing_ok. */
+int
+rules_load(struct rules *r, const char *path, int missing_ok, char **cause)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 got;
+	size_t		 have = 0;
+	int		 fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT && missing_ok)
+			return 0;
+		return fail(cause, path, 0, "%s", strerror(errno));
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > RULES_FILE_MAX) {
+		close(fd);
+		return fail(cause, path, 0, "not a regular file of at most "
+		    "%d bytes", RULES_FILE_MAX);
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return fail(cause, path, 0, "%s", strerror(errno));
+	}
+	while (have < (size_t)st.st_size &&
+	    (got = read(fd, buf + have, st.st_size - have)) != 0) {
+		if (got == -1) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return fail(cause, path, 0, "%s", strerror(errno));
+		}
+		have += got;
+	}
+	close(fd);
+	rc = rules_parse(r, path, buf, have, cause);
+	free(buf);
+	return rc;
+}
+
+static int
+rule_cmp(const void *a, const void *b)
+{
+	const struct rule	*x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	if ((x->providers != 0) != (y->providers != 0))
+		return x->providers != 0 ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Put the rules in the order classify tries them (classify.h). */
+void
+rules_finish(struct rules *r)
+{
+	if (r->n > 1)
+		qsort(r->v, r->n, sizeof *r->v, rule_cmp);
+	r->sorted = 1;
+}

@@ -1,0 +1,77 @@
+/*
+ * rules: the rules file, one rule a line, that classify applies.
+ *
+ *   CATEGORY BLAME REASON [KEY=VALUE ...] ["TEXT"]
+ *
+ * KEY is provider, reply, code, status, kind, hop or direction; VALUE a
+ * comma-separated list (reply=5xx, code=5.7.*, code=none).  TEXT is a POSIX
+ * extended regular expression matched without regard to case against the
+ * normalised reply text; REASON "$1" takes its first group (the blocklist's
+ * name), "$2" its second and so on to "$9".  smtptally-rules(5) has the details.
+ *
+ * rules_parse is pure (it allocates the rules, no I/O); rules_load reads a
+ * file and is the module's only I/O.  Errors come back as "file:line: why"
+ * in *cause, which the caller frees.
+ */
+#ifndef SMTPTALLY_RULES_H
+#define SMTPTALLY_RULES_H
+
+#include <regex.h>
+#include <stddef.h>
+
+#include "classify.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"
+#endif
+/* The shipped file, replaced on upgrade, and the postmaster's, tried
+ * first; smtptallyd.conf's rules and rules_local keys move them. */
+#define RULES_PATH_DEFAULT	SYSCONFDIR "/smtptally/rules"
+#define RULES_LOCAL_DEFAULT	SYSCONFDIR "/smtptally/rules.local"
+
+#define RULES_MAX	4096		/* rules across all files */
+#define RULES_LINE_MAX	2048		/* bytes of one line */
+#define RULES_VALUES	8		/* values of one key */
+
+/* A reply or enhanced code pattern: digits, and 'x' or '*' for any. */
+struct rules_code {
+	char		 v[RULES_VALUES][12];
+	int		 n;		/* 0: any */
+};
+
+struct rule {
+	enum category	 category;
+	enum blame	 blame;
+	char		 reason[CLASSIFY_REASON_MAX + 1];  /* "$N": group N */
+	int		 group;		/* N of "$N", or 0 */
+	unsigned	 providers;	/* bit set; 0: any */
+	unsigned	 statuses;	/* bit sets of the event enums; 0: any */
+	unsigned	 kinds;
+	unsigned	 hops;
+	unsigned	 directions;
+	struct rules_code reply;	/* "none" is "0" */
+	struct rules_code code;		/* "none" is "" */
+	int		 has_text;
+	regex_t		*re;		/* own allocation: rules move */
+	char		 literal[64];	/* lower case, must occur; "" */
+	int		 level;		/* 1 provider text .. 4 reply */
+	size_t		 file;		/* index in rules->files */
+	unsigned	 line;
+};
+
+struct rules {
+	struct rule	*v;
+	size_t		 n, cap;
+	char		**files;
+	size_t		 nfiles;
+	int		 sorted;
+};
+
+struct rules	*rules_new(void);
+void		 rules_free(struct rules *);
+int		 rules_parse(struct rules *, const char *, const char *,
+		     size_t, char **);
+int		 rules_load(struct rules *, const char *, int, char **);
+void		 rules_finish(struct rules *);
+
+#endif
