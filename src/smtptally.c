@@ -43,6 +43,8 @@
 
 enum { EXIT_OK = 0, EXIT_DAEMON = 1, EXIT_USAGE = 2 };
 
+int	 cmd_classify(int, char **);	/* client_classify.c */
+
 struct opts {
 	const char	*sock;
 	int		 json, csv;
@@ -95,6 +97,8 @@ usage(int code)
 	    "  status             the daemon: files, offsets, lag\n"
 	    "  report             plain-text report for cron mail\n"
 	    "  explain CODE [ENHANCED]   what a reply code means\n"
+	    "  classify 'REPLY'   category, blame and the rule that "
+	    "matched\n"
 	    "options: --since T --until T (1h 24h 7d today yesterday "
 	    "RFC3339)\n"
 	    "  --by KEYS (class reply enhanced domain status kind direction "
@@ -1619,6 +1623,8 @@ main(int argc, char **argv)
 	cmd = argv[0];
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
+	if (strcmp(cmd, "classify") == 0)		/* client_classify.c */
+		return cmd_classify(argc, argv);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "s:jc", longopts, NULL)) != -1) {
 		switch (ch) {
