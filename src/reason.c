@@ -167,6 +167,18 @@ put(char *out, size_t *len, size_t cap, const char *p, size_t n)
 	size_t			 l;
 
 	while (u < e) {
+		const unsigned char	*r = u;
+
+		while (r < e && *r >= ' ' && *r < 0x7f)	/* the usual case */
+			r++;
+		if (r > u) {
+			if (*len + (size_t)(r - u) > cap)
+				return 0;
+			memcpy(out + *len, u, r - u);
+			*len += r - u;
+			u = r;
+			continue;
+		}
 		if (*u < 0x80) {
 			if (*len + 1 > cap)
 				return 0;
@@ -325,7 +337,14 @@ put_core(char *out, size_t *len, size_t cap, const char *p, size_t n,
 {
 	const char	*b, *c, *m;
 	size_t		 i;
+	int		 plain = !angled && n < 10;
 
+	/* Most words are words: no digit, '@' or '[', not a URL. */
+	for (i = 0; i < n && plain; i++)
+		plain = !is_digit(p[i]) && p[i] != '@' && p[i] != '[' &&
+		    p[i] != ':';
+	if (plain)
+		return put(out, len, cap, p, n);
 	if ((n > 7 && strncmp(p, "http://", 7) == 0) ||
 	    (n > 8 && strncmp(p, "https://", 8) == 0))
 		return put_url(out, len, cap, p, n);
@@ -365,15 +384,22 @@ put_core(char *out, size_t *len, size_t cap, const char *p, size_t n,
 	return m != NULL ? puts_(out, len, cap, m) : put(out, len, cap, p, n);
 }
 
-/* White space, or the two bytes "\n" Exim writes between reply lines. */
-static size_t
+/* Bytes that may end a word: white space, and the backslash of Exim's
+ * two bytes "\n" between reply lines. */
+static const unsigned char sep[256] = { [' '] = 1, ['\t'] = 1, ['\\'] = 2 };
+
+/* The length of the separator at p, or 0. */
+static inline size_t
 space_at(const char *p, const char *end)
 {
-	if (*p == ' ' || *p == '\t')
+	switch (sep[(unsigned char)*p]) {
+	case 1:
 		return 1;
-	if (*p == '\\' && p + 1 < end && (p[1] == 'n' || p[1] == 'r'))
-		return 2;
-	return 0;
+	case 2:
+		return p + 1 < end && (p[1] == 'n' || p[1] == 'r') ? 2 : 0;
+	default:
+		return 0;
+	}
 }
 
 /* The next word: [*w, *we), after skipping spaces from p. */
@@ -385,8 +411,13 @@ next_word(const char *p, const char *end, const char **w, const char **we)
 	while (p < end && (s = space_at(p, end)) != 0)
 		p += s;
 	*w = p;
-	while (p < end && space_at(p, end) == 0)
-		p++;
+	for (;;) {
+		while (p < end && sep[(unsigned char)*p] == 0)
+			p++;
+		if (p >= end || space_at(p, end) != 0)
+			break;
+		p++;			/* a backslash inside a word */
+	}
 	*we = p;
 	return p;
 }
@@ -443,10 +474,14 @@ reason_normalise(const char *in, size_t inlen, char *out, size_t outsz)
 		first = 0;
 		mark = len;
 		angled = c > w && c[-1] == '<';
-		if ((len > 0 && !put(out, &len, cap, " ", 1)) ||
-		    !put(out, &len, cap, w, c - w) ||
+		if (len > 0) {
+			if (len + 1 > cap)
+				break;
+			out[len++] = ' ';
+		}
+		if ((c > w && !put(out, &len, cap, w, c - w)) ||
 		    (c < ce && !put_core(out, &len, cap, c, ce - c, angled)) ||
-		    !put(out, &len, cap, ce, we - ce)) {
+		    (we > ce && !put(out, &len, cap, ce, we - ce))) {
 			len = mark;
 			break;
 		}
