@@ -156,8 +156,15 @@ first_match(const struct rules *rs, const struct classify_input *in,
 			continue;
 		if (!r->has_text)
 			return r;
-		if (r->literal[0] != '\0' && strstr(lower, r->literal) == NULL)
-			continue;
+		if (r->nliterals > 0) {
+			int	 j;
+
+			for (j = 0; j < r->nliterals; j++)
+				if (strstr(lower, r->literals[j]) != NULL)
+					break;
+			if (j == r->nliterals)
+				continue;
+		}
 		if (regexec(r->re, text, r->group + 1, m, 0) == 0)
 			return r;
 	}

@@ -10,6 +10,8 @@
 
 #include "provider.h"
 
+#define PROVIDER_TEXT_MAX	1024	/* bytes of a text searched */
+
 static const char *const names[PROVIDER_NPROVIDERS] = {
 	"other", "google", "microsoft", "yahoo", "apple", "united-internet",
 	"mail.ru", "yandex", "proofpoint", "mimecast", "barracuda", "cisco",
@@ -18,51 +20,53 @@ static const char *const names[PROVIDER_NPROVIDERS] = {
 
 struct pattern {
 	const char	*s;
+	size_t		 len;
 	enum provider	 p;
 };
+#define P(s, p)	{ s, sizeof(s) - 1, p }
 
 /* Recipient domains (sources: each provider's own sign-up domains). */
 static const struct pattern domains[] = {
-	{ "gmail.com", PROVIDER_GOOGLE },
-	{ "googlemail.com", PROVIDER_GOOGLE },
-	{ "outlook.*", PROVIDER_MICROSOFT },
-	{ "hotmail.*", PROVIDER_MICROSOFT },
-	{ "live.*", PROVIDER_MICROSOFT },
-	{ "msn.com", PROVIDER_MICROSOFT },
-	{ "windowslive.com", PROVIDER_MICROSOFT },
-	{ "passport.com", PROVIDER_MICROSOFT },
-	{ "yahoo.*", PROVIDER_YAHOO },
-	{ "ymail.com", PROVIDER_YAHOO },
-	{ "rocketmail.com", PROVIDER_YAHOO },
-	{ "aol.*", PROVIDER_YAHOO },
-	{ "aim.com", PROVIDER_YAHOO },
-	{ "icloud.com", PROVIDER_APPLE },
-	{ "me.com", PROVIDER_APPLE },
-	{ "mac.com", PROVIDER_APPLE },
-	{ "gmx.*", PROVIDER_UNITED_INTERNET },
-	{ "web.de", PROVIDER_UNITED_INTERNET },
-	{ "mail.com", PROVIDER_UNITED_INTERNET },
-	{ "mail.ru", PROVIDER_MAILRU },
-	{ "inbox.ru", PROVIDER_MAILRU },
-	{ "list.ru", PROVIDER_MAILRU },
-	{ "bk.ru", PROVIDER_MAILRU },
-	{ "internet.ru", PROVIDER_MAILRU },
-	{ "yandex.*", PROVIDER_YANDEX },
-	{ "ya.ru", PROVIDER_YANDEX },
-	{ "zoho.*", PROVIDER_ZOHO },
-	{ "zohomail.*", PROVIDER_ZOHO },
-	{ "fastmail.com", PROVIDER_FASTMAIL },
-	{ "fastmail.fm", PROVIDER_FASTMAIL },
-	{ "protonmail.com", PROVIDER_PROTON },
-	{ "protonmail.ch", PROVIDER_PROTON },
-	{ "proton.me", PROVIDER_PROTON },
-	{ "pm.me", PROVIDER_PROTON },
-	{ "comcast.net", PROVIDER_COMCAST },
-	{ "orange.fr", PROVIDER_ORANGE },
-	{ "wanadoo.fr", PROVIDER_ORANGE },
-	{ "free.fr", PROVIDER_FREE },
-	{ "qq.com", PROVIDER_TENCENT },
-	{ "foxmail.com", PROVIDER_TENCENT },
+	P("gmail.com", PROVIDER_GOOGLE),
+	P("googlemail.com", PROVIDER_GOOGLE),
+	P("outlook.*", PROVIDER_MICROSOFT),
+	P("hotmail.*", PROVIDER_MICROSOFT),
+	P("live.*", PROVIDER_MICROSOFT),
+	P("msn.com", PROVIDER_MICROSOFT),
+	P("windowslive.com", PROVIDER_MICROSOFT),
+	P("passport.com", PROVIDER_MICROSOFT),
+	P("yahoo.*", PROVIDER_YAHOO),
+	P("ymail.com", PROVIDER_YAHOO),
+	P("rocketmail.com", PROVIDER_YAHOO),
+	P("aol.*", PROVIDER_YAHOO),
+	P("aim.com", PROVIDER_YAHOO),
+	P("icloud.com", PROVIDER_APPLE),
+	P("me.com", PROVIDER_APPLE),
+	P("mac.com", PROVIDER_APPLE),
+	P("gmx.*", PROVIDER_UNITED_INTERNET),
+	P("web.de", PROVIDER_UNITED_INTERNET),
+	P("mail.com", PROVIDER_UNITED_INTERNET),
+	P("mail.ru", PROVIDER_MAILRU),
+	P("inbox.ru", PROVIDER_MAILRU),
+	P("list.ru", PROVIDER_MAILRU),
+	P("bk.ru", PROVIDER_MAILRU),
+	P("internet.ru", PROVIDER_MAILRU),
+	P("yandex.*", PROVIDER_YANDEX),
+	P("ya.ru", PROVIDER_YANDEX),
+	P("zoho.*", PROVIDER_ZOHO),
+	P("zohomail.*", PROVIDER_ZOHO),
+	P("fastmail.com", PROVIDER_FASTMAIL),
+	P("fastmail.fm", PROVIDER_FASTMAIL),
+	P("protonmail.com", PROVIDER_PROTON),
+	P("protonmail.ch", PROVIDER_PROTON),
+	P("proton.me", PROVIDER_PROTON),
+	P("pm.me", PROVIDER_PROTON),
+	P("comcast.net", PROVIDER_COMCAST),
+	P("orange.fr", PROVIDER_ORANGE),
+	P("wanadoo.fr", PROVIDER_ORANGE),
+	P("free.fr", PROVIDER_FREE),
+	P("qq.com", PROVIDER_TENCENT),
+	P("foxmail.com", PROVIDER_TENCENT),
 };
 
 /* Next-hop (MX, relay) name suffixes: the providers' published MX names
@@ -72,69 +76,69 @@ static const struct pattern domains[] = {
  * *.iphmx.com, mx.zoho.com, in1-smtp.messagingengine.com, mail.protonmail.ch,
  * mx1.comcast.net, smtp-in.orange.fr, mx1.free.fr, mx1.qq.com). */
 static const struct pattern relays[] = {
-	{ "google.com", PROVIDER_GOOGLE },
-	{ "googlemail.com", PROVIDER_GOOGLE },
-	{ "outlook.com", PROVIDER_MICROSOFT },
-	{ "hotmail.com", PROVIDER_MICROSOFT },
-	{ "yahoodns.net", PROVIDER_YAHOO },
-	{ "yahoo.com", PROVIDER_YAHOO },
-	{ "aol.com", PROVIDER_YAHOO },
-	{ "icloud.com", PROVIDER_APPLE },
-	{ "me.com", PROVIDER_APPLE },
-	{ "gmx.net", PROVIDER_UNITED_INTERNET },
-	{ "web.de", PROVIDER_UNITED_INTERNET },
-	{ "mail.com", PROVIDER_UNITED_INTERNET },
-	{ "kundenserver.de", PROVIDER_UNITED_INTERNET },
-	{ "ionos.com", PROVIDER_UNITED_INTERNET },
-	{ "mail.ru", PROVIDER_MAILRU },
-	{ "yandex.net", PROVIDER_YANDEX },
-	{ "yandex.ru", PROVIDER_YANDEX },
-	{ "pphosted.com", PROVIDER_PROOFPOINT },
-	{ "ppe-hosted.com", PROVIDER_PROOFPOINT },
-	{ "mimecast.com", PROVIDER_MIMECAST },
-	{ "mimecast.co.za", PROVIDER_MIMECAST },
-	{ "barracudanetworks.com", PROVIDER_BARRACUDA },
-	{ "iphmx.com", PROVIDER_CISCO },
-	{ "zoho.com", PROVIDER_ZOHO },
-	{ "zoho.eu", PROVIDER_ZOHO },
-	{ "messagingengine.com", PROVIDER_FASTMAIL },
-	{ "protonmail.ch", PROVIDER_PROTON },
-	{ "comcast.net", PROVIDER_COMCAST },
-	{ "orange.fr", PROVIDER_ORANGE },
-	{ "free.fr", PROVIDER_FREE },
-	{ "qq.com", PROVIDER_TENCENT },
+	P("google.com", PROVIDER_GOOGLE),
+	P("googlemail.com", PROVIDER_GOOGLE),
+	P("outlook.com", PROVIDER_MICROSOFT),
+	P("hotmail.com", PROVIDER_MICROSOFT),
+	P("yahoodns.net", PROVIDER_YAHOO),
+	P("yahoo.com", PROVIDER_YAHOO),
+	P("aol.com", PROVIDER_YAHOO),
+	P("icloud.com", PROVIDER_APPLE),
+	P("me.com", PROVIDER_APPLE),
+	P("gmx.net", PROVIDER_UNITED_INTERNET),
+	P("web.de", PROVIDER_UNITED_INTERNET),
+	P("mail.com", PROVIDER_UNITED_INTERNET),
+	P("kundenserver.de", PROVIDER_UNITED_INTERNET),
+	P("ionos.com", PROVIDER_UNITED_INTERNET),
+	P("mail.ru", PROVIDER_MAILRU),
+	P("yandex.net", PROVIDER_YANDEX),
+	P("yandex.ru", PROVIDER_YANDEX),
+	P("pphosted.com", PROVIDER_PROOFPOINT),
+	P("ppe-hosted.com", PROVIDER_PROOFPOINT),
+	P("mimecast.com", PROVIDER_MIMECAST),
+	P("mimecast.co.za", PROVIDER_MIMECAST),
+	P("barracudanetworks.com", PROVIDER_BARRACUDA),
+	P("iphmx.com", PROVIDER_CISCO),
+	P("zoho.com", PROVIDER_ZOHO),
+	P("zoho.eu", PROVIDER_ZOHO),
+	P("messagingengine.com", PROVIDER_FASTMAIL),
+	P("protonmail.ch", PROVIDER_PROTON),
+	P("comcast.net", PROVIDER_COMCAST),
+	P("orange.fr", PROVIDER_ORANGE),
+	P("free.fr", PROVIDER_FREE),
+	P("qq.com", PROVIDER_TENCENT),
 };
 
 /* Markers in reply texts, lower case (Google's "- gsmtp" suffix, see
  * support.google.com/a/answer/3726730; the others name the provider's
  * servers or help pages). */
 static const struct pattern markers[] = {
-	{ "gsmtp", PROVIDER_GOOGLE },
-	{ "support.google.com", PROVIDER_GOOGLE },
-	{ "protection.outlook.com", PROVIDER_MICROSOFT },
-	{ "prod.outlook.com", PROVIDER_MICROSOFT },
-	{ "postmaster.live.com", PROVIDER_MICROSOFT },
-	{ "mail.live.com", PROVIDER_MICROSOFT },
-	{ "sender.office.com", PROVIDER_MICROSOFT },
-	{ "yahooinc.com", PROVIDER_YAHOO },
-	{ "postmaster.yahoo.com", PROVIDER_YAHOO },
-	{ "yahoodns.net", PROVIDER_YAHOO },
-	{ "support.apple.com", PROVIDER_APPLE },
-	{ "icloud.com", PROVIDER_APPLE },
-	{ "nemesis esmtp", PROVIDER_UNITED_INTERNET },
-	{ "postmaster.gmx", PROVIDER_UNITED_INTERNET },
-	{ "postmaster.web.de", PROVIDER_UNITED_INTERNET },
-	{ "postmaster.mail.ru", PROVIDER_MAILRU },
-	{ "help.mail.ru", PROVIDER_MAILRU },
-	{ "yandex", PROVIDER_YANDEX },
-	{ "pphosted", PROVIDER_PROOFPOINT },
-	{ "proofpoint", PROVIDER_PROOFPOINT },
-	{ "mimecast", PROVIDER_MIMECAST },
-	{ "barracudanetworks.com", PROVIDER_BARRACUDA },
-	{ "iphmx.com", PROVIDER_CISCO },
-	{ "zoho", PROVIDER_ZOHO },
-	{ "messagingengine.com", PROVIDER_FASTMAIL },
-	{ "qq.com", PROVIDER_TENCENT },
+	P("gsmtp", PROVIDER_GOOGLE),
+	P("support.google.com", PROVIDER_GOOGLE),
+	P("protection.outlook.com", PROVIDER_MICROSOFT),
+	P("prod.outlook.com", PROVIDER_MICROSOFT),
+	P("postmaster.live.com", PROVIDER_MICROSOFT),
+	P("mail.live.com", PROVIDER_MICROSOFT),
+	P("sender.office.com", PROVIDER_MICROSOFT),
+	P("yahooinc.com", PROVIDER_YAHOO),
+	P("postmaster.yahoo.com", PROVIDER_YAHOO),
+	P("yahoodns.net", PROVIDER_YAHOO),
+	P("support.apple.com", PROVIDER_APPLE),
+	P("icloud.com", PROVIDER_APPLE),
+	P("nemesis esmtp", PROVIDER_UNITED_INTERNET),
+	P("postmaster.gmx", PROVIDER_UNITED_INTERNET),
+	P("postmaster.web.de", PROVIDER_UNITED_INTERNET),
+	P("postmaster.mail.ru", PROVIDER_MAILRU),
+	P("help.mail.ru", PROVIDER_MAILRU),
+	P("yandex", PROVIDER_YANDEX),
+	P("pphosted", PROVIDER_PROOFPOINT),
+	P("proofpoint", PROVIDER_PROOFPOINT),
+	P("mimecast", PROVIDER_MIMECAST),
+	P("barracudanetworks.com", PROVIDER_BARRACUDA),
+	P("iphmx.com", PROVIDER_CISCO),
+	P("zoho", PROVIDER_ZOHO),
+	P("messagingengine.com", PROVIDER_FASTMAIL),
+	P("qq.com", PROVIDER_TENCENT),
 };
 
 const char *
@@ -154,13 +158,20 @@ provider_from_name(const char *s)
 	return -1;
 }
 
-/* n bytes of name end with suffix s, at a label boundary. */
 static int
-ends_with(const char *name, size_t n, const char *s)
+lower(int c)
 {
-	size_t	 l = strlen(s);
+	return c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
+}
 
-	if (n < l || strncasecmp(name + n - l, s, l) != 0)
+/* n bytes of name end with the pattern, at a label boundary. */
+static int
+ends_with(const char *name, size_t n, const struct pattern *pat)
+{
+	size_t	 l = pat->len;
+
+	if (n < l || lower(name[n - 1]) != pat->s[l - 1] ||
+	    strncasecmp(name + n - l, pat->s, l) != 0)
 		return 0;
 	return n == l || name[n - l - 1] == '.';
 }
@@ -184,35 +195,14 @@ suffix_like(const char *p, size_t n)
 }
 
 static int
-domain_match(const char *d, size_t n, const char *pat)
+domain_match(const char *d, size_t n, const struct pattern *pat)
 {
-	size_t	 l = strlen(pat);
+	size_t	 l = pat->len;
 
-	if (l > 2 && pat[l - 1] == '*')		/* "name.*" */
-		return n > l - 1 && strncasecmp(d, pat, l - 1) == 0 &&
+	if (pat->s[l - 1] == '*')		/* "name.*" */
+		return n > l - 1 && strncasecmp(d, pat->s, l - 1) == 0 &&
 		    suffix_like(d + l - 1, n - (l - 1));
 	return ends_with(d, n, pat);
-}
-
-/* Case-insensitive: does [p, p+n) contain the lower-case s? */
-static int
-contains(const char *p, size_t n, const char *s)
-{
-	size_t	 l = strlen(s), i, j;
-
-	for (i = 0; i + l <= n; i++) {
-		for (j = 0; j < l; j++) {
-			char	 c = p[i + j];
-
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
-			if (c != s[j])
-				break;
-		}
-		if (j == l)
-			return 1;
-	}
-	return 0;
 }
 
 enum provider
@@ -228,16 +218,27 @@ provider_guess(const char *domain, size_t dlen, const char *relay,
 		while (rlen > 0 && relay[rlen - 1] == '.')
 			rlen--;
 		for (i = 0; i < sizeof(relays) / sizeof(relays[0]); i++)
-			if (ends_with(relay, rlen, relays[i].s))
+			if (ends_with(relay, rlen, &relays[i]))
 				return relays[i].p;
 	}
 	if (domain != NULL && dlen > 0)
 		for (i = 0; i < sizeof(domains) / sizeof(domains[0]); i++)
-			if (domain_match(domain, dlen, domains[i].s))
+			if (domain_match(domain, dlen, &domains[i]))
 				return domains[i].p;
-	if (text != NULL && tlen > 0)
+	if (text != NULL && tlen > 0) {
+		/* the markers are at the end of the first line or in its
+		 * URLs: the first bytes of the text, in lower case */
+		char	 lower[PROVIDER_TEXT_MAX + 1];
+		size_t	 n = tlen < PROVIDER_TEXT_MAX ? tlen : PROVIDER_TEXT_MAX;
+
+		for (i = 0; i < n; i++)
+			lower[i] = text[i] >= 'A' && text[i] <= 'Z' ?
+			    text[i] + 'a' - 'A' : (text[i] == '\0' ? ' ' :
+			    text[i]);
+		lower[n] = '\0';
 		for (i = 0; i < sizeof(markers) / sizeof(markers[0]); i++)
-			if (contains(text, tlen, markers[i].s))
+			if (strstr(lower, markers[i].s) != NULL)
 				return markers[i].p;
+	}
 	return PROVIDER_OTHER;
 }

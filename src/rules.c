@@ -139,65 +139,170 @@ set_codes(struct rules_code *c, const char *v, int (*ok)(const char *))
 	return c->n > 0 ? 0 : -1;
 }
 
-/* The longest run of literal characters the expression requires, when
- * it has no top-level alternative: a cheap test before regexec.  Only
- * characters outside groups and classes count, and not one that a
- * quantifier makes optional. */
-static void
-literal_of(const char *re, char *out, size_t outsz)
+/*
+ * The prefilter of a text pattern: a set of lower-case strings one of
+ * which occurs in every text the expression matches.  An alternative
+ * needs its longest literal run, or all the alternatives of a group it
+ * must contain; a pattern needs one of its alternatives' sets.  When an
+ * alternative has nothing of three bytes or more, there is no prefilter.
+ */
+struct lits {
+	char	 s[RULES_LITERALS][RULES_LITERAL_MAX + 1];
+	int	 n;
+	size_t	 score;		/* the shortest string */
+};
+
+static const char *group_end(const char *, const char *);
+
+/* Past one atom's quantifier: is the atom optional? */
+static int
+optional_at(const char *q, const char *end)
 {
-	const char	*p;
-	char		 run[64];
-	size_t		 n = 0, best = 0;
-	int		 depth = 0, lit;
+	return q < end && (*q == '*' || *q == '?' || (*q == '{' &&
+	    q + 1 < end && q[1] == '0'));
+}
+
+/* The set for the alternatives in [p, end), split at top-level '|'. */
+static int
+alts_lits(const char *p, const char *end, struct lits *out);
+
+/* The best set for one alternative (no top-level '|') in [p, end). */
+static int
+alt_lits(const char *p, const char *end, struct lits *out)
+{
+	char		 run[RULES_LITERAL_MAX + 1];
+	size_t		 n = 0;
+	struct lits	 g;
+	const char	*q;
 	char		 c;
 
-	out[0] = '\0';
-	for (p = re; *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		else if (*p == '[') {
-			for (p++; *p != '\0' && (*p != ']' || p[-1] == '['); p++)
-				;
-			if (*p == '\0')
-				return;
-		} else if (*p == '(')
-			depth++;
-		else if (*p == ')')
-			depth--;
-		else if (*p == '|' && depth == 0)
-			return;
-	}
-	for (p = re, depth = 0;; p++) {
-		c = *p;
-		lit = 0;
-		if (c == '\\' && p[1] != '\0') {
-			c = *++p;
-			lit = strchr(".[]()*+?{}|^$\\/-\"", c) != NULL &&
-			    depth == 0;
+	out->n = 0;
+	out->score = 0;
+	for (;;) {
+		int	 lit = 0, quant;
+
+		if (p >= end)
+			c = '\0';
+		else
+			c = *p;
+		q = p + 1;
+		if (c == '\\' && p + 1 < end) {
+			c = p[1];
+			q = p + 2;
+			lit = strchr(".[]()*+?{}|^$\\/-\"", c) != NULL;
 		} else if (c == '[') {
-			for (p++; *p != '\0' && (*p != ']' || p[-1] == '['); p++)
+			for (q = p + 1; q < end && (*q != ']' || q == p + 1 ||
+			    (q == p + 2 && p[1] == '^')); q++)
 				;
-		} else if (c == '(')
-			depth++;
-		else if (c == ')')
-			depth--;
-		else if (c != '\0' && strchr(".*+?{}|^$", c) == NULL)
-			lit = depth == 0;
-		if (lit && n + 1 < sizeof run && p[1] != '*' && p[1] != '?' &&
-		    p[1] != '{') {
+			q = q < end ? q + 1 : end;
+		} else if (c == '(') {
+			const char	*ge = group_end(p, end);
+
+			q = ge < end ? ge + 1 : end;
+			if (!optional_at(q, end) && alts_lits(p + 1, ge, &g) &&
+			    g.score > out->score)
+				*out = g;
+		} else if (c != '\0' && strchr(".*+?{}|^$)", c) == NULL)
+			lit = 1;
+		quant = optional_at(q, end);
+		if (lit && !quant && n < RULES_LITERAL_MAX) {
 			run[n++] = c >= 'A' && c <= 'Z' ? c + 'a' - 'A' : c;
+			p = q;
 			continue;
 		}
-		if (n > best && n < outsz) {
-			memcpy(out, run, n);
-			out[n] = '\0';
-			best = n;
+		if (n > out->score) {
+			memcpy(out->s[0], run, n);
+			out->s[0][n] = '\0';
+			out->n = 1;
+			out->score = n;
 		}
 		n = 0;
-		if (*p == '\0')
+		if (p >= end)
 			break;
+		p = q;
+		if (c == '{')			/* skip a bound */
+			while (p < end && p[-1] != '}')
+				p++;
 	}
+	return out->score >= 3;
+}
+
+/* The ')' that closes the '(' at p, or end. */
+static const char *
+group_end(const char *p, const char *end)
+{
+	int	 depth = 0;
+
+	for (; p < end; p++) {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		else if (*p == '[') {
+			const char	*s = p;
+
+			for (p++; p < end && (*p != ']' || p == s + 1 ||
+			    (p == s + 2 && s[1] == '^')); p++)
+				;
+		} else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p;
+	}
+	return end;
+}
+
+static int
+alts_lits(const char *p, const char *end, struct lits *out)
+{
+	const char	*a = p, *q;
+	struct lits	 one;
+	int		 depth = 0, i;
+
+	out->n = 0;
+	out->score = (size_t)-1;
+	for (q = p;; q++) {
+		if (q < end && *q == '\\' && q + 1 < end) {
+			q++;
+			continue;
+		}
+		if (q < end && *q == '[') {
+			const char	*s = q;
+
+			for (q++; q < end && (*q != ']' || q == s + 1 ||
+			    (q == s + 2 && s[1] == '^')); q++)
+				;
+			continue;
+		}
+		if (q < end && *q == '(')
+			depth++;
+		else if (q < end && *q == ')')
+			depth--;
+		if (q < end && !(*q == '|' && depth == 0))
+			continue;
+		if (!alt_lits(a, q, &one) || out->n + one.n > RULES_LITERALS)
+			return 0;
+		for (i = 0; i < one.n; i++)
+			strcpy(out->s[out->n++], one.s[i]);
+		if (one.score < out->score)
+			out->score = one.score;
+		if (q >= end)
+			break;
+		a = q + 1;
+	}
+	return out->n > 0;
+}
+
+static void
+literals_of(struct rule *r, const char *re)
+{
+	struct lits	 l;
+	int		 i;
+
+	r->nliterals = 0;
+	if (!alts_lits(re, re + strlen(re), &l))
+		return;
+	for (i = 0; i < l.n; i++)
+		strcpy(r->literals[i], l.s[i]);
+	r->nliterals = l.n;
 }
 
 /* Split one line into words; a quoted word keeps its spaces and "\"". */
@@ -324,7 +429,7 @@ rule_line(struct rule *r, char *line, char *err, size_t errsz)
 				    "group in the text", r->group);
 				return err;
 			}
-			literal_of(w[i], r->literal, sizeof r->literal);
+			literals_of(r, w[i]);
 			continue;
 		}
 		if ((eq = strchr(w[i], '=')) == NULL || eq[1] == '\0') {

@@ -32,6 +32,8 @@
 #define RULES_MAX	4096		/* rules across all files */
 #define RULES_LINE_MAX	2048		/* bytes of one line */
 #define RULES_VALUES	8		/* values of one key */
+#define RULES_LITERALS	24		/* prefilter strings of one rule */
+#define RULES_LITERAL_MAX 23
 
 /* A reply or enhanced code pattern: digits, and 'x' or '*' for any. */
 struct rules_code {
@@ -53,7 +55,10 @@ struct rule {
 	struct rules_code code;		/* "none" is "" */
 	int		 has_text;
 	regex_t		*re;		/* own allocation: rules move */
-	char		 literal[64];	/* lower case, must occur; "" */
+	/* Lower-case strings one of which must occur for the text to
+	 * match (none: no such test); a cheap test before regexec. */
+	char		 literals[RULES_LITERALS][RULES_LITERAL_MAX + 1];
+	int		 nliterals;
 	int		 level;		/* 1 provider text .. 4 reply */
 	size_t		 file;		/* index in rules->files */
 	unsigned	 line;

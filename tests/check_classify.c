@@ -165,6 +165,7 @@ classify_line(const struct rules *rs, const char *provider,
 }
 
 static int	 table_failed;
+static struct rules *parse(const char *, char **);
 
 /* One row of replies.txt against the shipped rules. */
 START_TEST(table_row)
@@ -186,6 +187,77 @@ START_TEST(table_row)
 	    r->reason, classify_category_name(res.category),
 	    classify_blame_name(res.blame), res.reason,
 	    res.file != NULL ? res.file : "-", res.line);
+}
+END_TEST
+
+/* The literals tested before a regular expression never hide a match:
+ * the same rules without them decide every row alike. */
+START_TEST(prefilter_sound)
+{
+	struct rules		*plain = rules_new();
+	struct classify_result	 a, b;
+	char			*cause = NULL;
+	size_t			 i, with = 0;
+	int			 j;
+
+	ck_assert_int_eq(rules_load(plain, shipped_path, 0, &cause), 0);
+	rules_finish(plain);
+	for (i = 0; i < plain->n; i++) {
+		with += plain->v[i].nliterals > 0;
+		plain->v[i].nliterals = 0;
+	}
+	ck_assert_uint_gt(with, plain->n / 2);	/* most rules have one */
+	for (j = 0; j < nrows; j++) {
+		classify_line(shipped, rows[j].provider, rows[j].status,
+		    rows[j].reply, &a);
+		classify_line(plain, rows[j].provider, rows[j].status,
+		    rows[j].reply, &b);
+		ck_assert_msg(a.category == b.category && a.line == b.line &&
+		    strcmp(a.reason, b.reason) == 0, "replies.txt:%u: rule %u "
+		    "with literals, %u without", rows[j].line, a.line, b.line);
+	}
+	rules_free(plain);
+}
+END_TEST
+
+/* Literals of some patterns, by hand. */
+static const struct {
+	const char	*re;
+	const char	*want;		/* space-separated, "" for none */
+} lits[] = {
+	{ "blocked using ([a-z0-9.-]+)", "blocked using " },
+	{ "\\[TSS04\\]", "[tss04]" },
+	{ "Greylisted, see https?://postgrey", "greylisted, see http" },
+	{ "gr[ae]y-?list", "list" },
+	{ "quota|mailbox (is )?full", "quota mailbox " },
+	{ "(over quota|out of storage space)", "over quota out of storage space" },
+	{ "account that you tried to reach (is|has been) (inactive|disabled)",
+	  "account that you tried " },		/* cut at 23 bytes */
+	{ "^Try again later$", "try again later" },
+	{ "\\bSPF\\b|sender policy framework",
+	  "spf sender policy framework" },	/* \\b is no character */
+	{ "ab*c", "" },
+	{ "abcd+e", "abcd" },
+	{ "x{0,3}yyy", "yyy" },
+};
+
+START_TEST(literals)
+{
+	struct rules	*rs;
+	char		 rule[256], got[512], *cause;
+	int		 i;
+
+	snprintf(rule, sizeof rule, "other unknown x \"%s\"\n", lits[_i].re);
+	rs = parse(rule, &cause);
+	ck_assert_msg(rs != NULL, "%s", cause);
+	got[0] = '\0';
+	for (i = 0; i < rs->v[0].nliterals; i++) {
+		if (i > 0)
+			strcat(got, " ");
+		strcat(got, rs->v[0].literals[i]);
+	}
+	ck_assert_str_eq(got, lits[_i].want);
+	rules_free(rs);
 }
 END_TEST
 
@@ -733,6 +805,7 @@ main(int argc, char **argv)
 	tc = tcase_create("table");
 	tcase_add_loop_test(tc, table_row, 0, nrows);
 	tcase_add_test(tc, table_coverage);
+	tcase_add_test(tc, prefilter_sound);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rules");
 	tcase_add_loop_test(tc, rules_errors, 0,
@@ -743,6 +816,7 @@ main(int argc, char **argv)
 	tcase_add_test(tc, conditions);
 	tcase_add_test(tc, shipped_loads);
 	tcase_add_test(tc, names);
+	tcase_add_loop_test(tc, literals, 0, sizeof lits / sizeof lits[0]);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("provider");
 	tcase_add_loop_test(tc, provider_guesses, 0,
