@@ -104,6 +104,12 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	{ CONF_QUIET, "quiet", "quiet", CONF_T_INT, "60",
 	  1, 86400, 0, F(quiet), "seconds",
 	  "a drained rotated log is closed after this long" },
+	{ CONF_RULES, "rules", "rules", CONF_T_PATH,
+	  SYSCONFDIR "/smtptally/rules", 0, 0, 1, F(rules), "path",
+	  "the shipped rules that classify replies" },
+	{ CONF_RULES_LOCAL, "rules_local", "rules-local", CONF_T_PATH,
+	  SYSCONFDIR "/smtptally/rules.local", 0, 0, 1, F(rules_local), "path",
+	  "the postmaster's rules, tried first (may be absent)" },
 };
 
 #undef F

@@ -59,6 +59,8 @@ enum conf_key {
 	CONF_FROM_END,
 	CONF_BACKFILL,
 	CONF_QUIET,
+	CONF_RULES,
+	CONF_RULES_LOCAL,
 	CONF_NKEYS
 };
 
@@ -137,6 +139,8 @@ struct conf {
 	int			 from_end;
 	int			 backfill;
 	int			 quiet;			/* seconds */
+	char			 rules[CONF_PATH_MAX];	/* classify's rules */
+	char			 rules_local[CONF_PATH_MAX];
 	/* Where each key was set: 0 = default, -1 = command line, else the
 	 * line of the file.  For follow: of the last follow line. */
 	int			 set[CONF_NKEYS];

@@ -58,8 +58,12 @@ fail(char **cause, const char *file, unsigned line, const char *fmt, ...)
 	if (cause != NULL) {
 		size_t	 n = strlen(file) + strlen(why) + 32;
 
-		if ((*cause = malloc(n)) != NULL)
-			snprintf(*cause, n, "%s:%u: %s", file, line, why);
+		if ((*cause = malloc(n)) != NULL) {
+			if (line > 0)
+				snprintf(*cause, n, "%s:%u: %s", file, line, why);
+			else		/* the file as a whole */
+				snprintf(*cause, n, "%s: %s", file, why);
+		}
 	}
 	return -1;
 }
@@ -558,8 +562,10 @@ rules_load(struct rules *r, const char *path, int missing_ok, char **cause)
 	int		 fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT && missing_ok)
+		if (errno == ENOENT && missing_ok) {
+			r->missing++;
 			return 0;
+		}
 		return fail(cause, path, 0, "%s", strerror(errno));
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||

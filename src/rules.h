@@ -69,6 +69,7 @@ struct rules {
 	size_t		 n, cap;
 	char		**files;
 	size_t		 nfiles;
+	size_t		 missing;	/* files rules_load did not find */
 	int		 sorted;
 };
 

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "rules.h"
 #include "store.h"
 #include "tail.h"
 #include "tally.h"
@@ -60,6 +61,7 @@ struct daemon {
 	struct event		*sighup_ev;
 	struct event		*watchdog_ev;
 	struct conf		*conf;		/* running configuration */
+	struct rules		*rules;		/* classify's; new on HUP */
 	const struct conf	*cmdline;	/* options, re-applied on HUP */
 	const char		*conffile;
 	int			 confreq;	/* -f given: file must exist */
@@ -408,6 +410,38 @@ d_commit_timer(struct daemon *d)
 	event_add(d->commit_ev, &tv);
 }
 
+/* The rules files of a configuration, the local one first.  A missing
+ * file is no error: the local one is optional, and without the shipped
+ * one only the local rules apply (d_rules_warn says so).  A file in error
+ * is: NULL and *cause (the caller frees) "file:line: why". */
+static struct rules *
+d_rules(const struct conf *c, char **cause)
+{
+	struct rules	*r;
+
+	*cause = NULL;
+	if ((r = rules_new()) == NULL)
+		return NULL;
+	if (rules_load(r, c->rules_local, 1, cause) == -1)
+		goto bad;
+	r->missing = 0;			/* the local file may be absent */
+	if (rules_load(r, c->rules, 1, cause) == -1)
+		goto bad;
+	rules_finish(r);
+	return r;
+bad:
+	rules_free(r);
+	return NULL;
+}
+
+static void
+d_rules_warn(const struct rules *r, const struct conf *c)
+{
+	if (r->missing > 0)
+		log_warnx("rules %s: not found; replies are classified with "
+		    "the local rules only", c->rules);
+}
+
 /* SIGHUP: read the configuration again.  An invalid one is refused and
  * the running one kept.  Followed files added or removed: commit what was
  * read, then follow the new list from the committed offsets (the same path
@@ -420,7 +454,9 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	struct conf_errors	 errs;
 	struct conf_diff	 diff;
 	struct tail		*t;
+	struct rules		*nr;
 	const char		*cause;
+	char			*rcause;
 	size_t			 i;
 
 	(void)fd;
@@ -438,16 +474,26 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 		free(n);
 		goto done;
 	}
+	if ((nr = d_rules(n, &rcause)) == NULL) {
+		log_warnx("reload refused: %s; keeping the running "
+		    "configuration and rules", rcause != NULL ? rcause :
+		    "out of memory");
+		free(rcause);
+		free(n);
+		goto done;
+	}
 	conf_diff(d->conf, n, &diff);
 	if (diff.nadded > 0 || diff.nremoved > 0) {
 		if (d->paused || (tail_pending(d->tail) && d_commit(d) == -1)) {
 			log_warnx("reload refused: cannot commit now; keeping "
 			    "the running configuration");
+			rules_free(nr);
 			free(n);
 			goto done;
 		}
 		if ((t = d_tail(d, n, &cause)) == NULL) {
 			log_warnx("reload refused: %s", cause);
+			rules_free(nr);
 			free(n);
 			goto done;
 		}
@@ -469,6 +515,9 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	d->retain_days_days = n->keep_days;
 	free(d->conf);
 	d->conf = n;
+	rules_free(d->rules);
+	d->rules = nr;
+	d_rules_warn(d->rules, d->conf);
 	d_commit_timer(d);
 	d_clock(d);
 	log_info("reloaded: %zu file(s)", n->nfollow);
@@ -511,6 +560,7 @@ main(int argc, char *argv[])
 	struct timeval		 tv;
 	const char		*cause;
 	char			 cwd[PATH_MAX];
+	char			*rcause = NULL;
 	size_t			 n;
 	uint64_t		 wd;
 	int			 ch, foreground = 0, verbose = 0, check = 0, rc;
@@ -572,6 +622,11 @@ main(int argc, char *argv[])
 	} else if (conf_load(d.conf, d.conffile, d.confreq, cl, &errs) == -1) {
 		conf_errors_print(stderr, &errs);
 		rc = 1;
+	} else if ((d.rules = d_rules(d.conf, &rcause)) == NULL) {
+		fprintf(stderr, "smtptallyd: %s\n", rcause != NULL ? rcause :
+		    "out of memory");
+		free(rcause);
+		rc = 1;
 	} else if (check) {
 		if (verbose)
 			conf_print(stdout, d.conf);
@@ -579,6 +634,7 @@ main(int argc, char *argv[])
 	} else
 		rc = -1;
 	if (rc != -1) {		/* -n, or a bad configuration: done */
+		rules_free(d.rules);
 		free(d.conf);
 		free(cl);
 		return rc;
@@ -595,6 +651,7 @@ main(int argc, char *argv[])
 	if (d.oneshot)
 		foreground = 1;
 	log_init("smtptallyd", foreground, verbose);
+	d_rules_warn(d.rules, d.conf);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	signal(SIGPIPE, SIG_IGN);
@@ -685,6 +742,7 @@ done:
 	event_base_free(d.base);
 	tally_free(d.tally);
 	store_close(d.store);
+	rules_free(d.rules);
 	free(d.conf);
 	free(cl);
 	return rc;

@@ -513,7 +513,7 @@ START_TEST(shipped_loads)
 	    &cause), 0);
 	ck_assert_int_eq(rules_load(rs, "/nonexistent/rules", 0, &cause),
 	    -1);
-	ck_assert_str_eq(cause, "/nonexistent/rules:0: No such file or "
+	ck_assert_str_eq(cause, "/nonexistent/rules: No such file or "
 	    "directory");
 	free(cause);
 	ck_assert_int_eq(rules_load(rs, shipped_path, 0, &cause), 0);
