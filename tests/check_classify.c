@@ -639,6 +639,85 @@ START_TEST(split)
 }
 END_TEST
 
+/* The e2e table: what the sink answers per domain and what it must mean,
+ * joined as Postfix logs a multi-line reply (spaces, "(in reply to ...)")
+ * and as Exim does ("\n" between the lines). */
+START_TEST(e2e_table)
+{
+	char		 path[1024], buf[4096], *fld[8], *p, *bar, joined[4096];
+	char		 exim[4096];
+	const char	*top = getenv("top_srcdir");
+	FILE		*f;
+	unsigned	 line = 0, nrow = 0;
+	size_t		 jl, el, l;
+	int		 n, v;
+
+	snprintf(path, sizeof path, "%s/tests/data/replies-e2e.txt",
+	    top != NULL ? top : ".");
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "%s", path);
+	while (fgets(buf, sizeof buf, f) != NULL) {
+		line++;
+		p = trim(buf);
+		if (*p == '\0' || *p == '#')
+			continue;
+		for (n = 0; n < 7; n++) {
+			fld[n] = p;
+			if (n == 6 || (bar = strstr(p, " | ")) == NULL)
+				break;
+			*bar = '\0';
+			p = bar + 3;
+		}
+		ck_assert_msg(n == 6, "replies-e2e.txt:%u: want 7 fields", line);
+		for (n = 0; n < 7; n++)
+			fld[n] = trim(fld[n]);
+		/* Postfix: lines joined with a space; Exim: with "\n" */
+		jl = el = 0;
+		for (p = fld[2]; ; p = bar + 2) {
+			bar = strstr(p, "\\n");
+			l = bar != NULL ? (size_t)(bar - p) : strlen(p);
+			ck_assert_uint_lt(jl + l + 3, sizeof joined);
+			if (jl > 0) {
+				joined[jl++] = ' ';
+				exim[el++] = '\\';
+				exim[el++] = 'n';
+			}
+			memcpy(joined + jl, p, l);
+			memcpy(exim + el, p, l);
+			jl += l;
+			el += l;
+			if (bar == NULL)
+				break;
+		}
+		joined[jl] = exim[el] = '\0';
+		if (strcmp(fld[1], "none") != 0)
+			strcat(joined, strcmp(fld[1], "data") == 0 ?
+			    " (in reply to end of DATA command)" :
+			    " (in reply to RCPT TO command)");
+		for (v = 0; v < 2; v++) {
+			struct classify_result	 res;
+			const char		*text = v == 0 ? joined : exim;
+
+			ck_assert_int_eq(classify_line(shipped, "-", fld[3],
+			    text, &res), 0);
+			ck_assert_msg(strcmp(classify_category_name(
+			    res.category), fld[4]) == 0 &&
+			    strcmp(classify_blame_name(res.blame), fld[5]) == 0 &&
+			    (strcmp(fld[6], "-") == 0 ||
+			    strcmp(res.reason, fld[6]) == 0),
+			    "replies-e2e.txt:%u (%s, %s): want %s/%s/%s, got "
+			    "%s/%s/%s (rule %s:%u)", line, fld[0],
+			    v == 0 ? "Postfix" : "Exim", fld[4], fld[5], fld[6],
+			    classify_category_name(res.category),
+			    classify_blame_name(res.blame), res.reason,
+			    res.file != NULL ? res.file : "-", res.line);
+		}
+		nrow++;
+	}
+	fclose(f);
+	ck_assert_uint_ge(nrow, 30);
+}
+END_TEST
+
 /* ---- corpus mode -------------------------------------------------------- */
 
 struct other {
@@ -806,6 +885,7 @@ main(int argc, char **argv)
 	tcase_add_loop_test(tc, table_row, 0, nrows);
 	tcase_add_test(tc, table_coverage);
 	tcase_add_test(tc, prefilter_sound);
+	tcase_add_test(tc, e2e_table);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rules");
 	tcase_add_loop_test(tc, rules_errors, 0,
