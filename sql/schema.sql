@@ -1,12 +1,20 @@
--- smtptally database, schema version 3, for a new database; older ones
+-- smtptally database, schema version 4, for a new database; older ones
 -- are brought here by sql/migrate-N.sql, one transaction per version.
 --
--- Counts live in hourly buckets; hours older than the retention period are
--- rolled up into days.  Sources (file generations, journals) and their
--- committed positions live beside the counts so one transaction moves both
--- (exactly once).  Times are UTC seconds.  Enumerations are stored as the
--- lower-case names event_*_name() prints, so the database reads well from
--- sqlite3(1).
+-- A count is keyed by its time bucket, recipient domain, logging host,
+-- outcome (what happened: mta, direction, kind, status, hop, reply code,
+-- enhanced code, class) and reason (the normalised reply text).  Recent
+-- hours are rows of count_hour; older days are folded into one row of
+-- count_day per key that keeps its hours in a packed vector (src/hours.h),
+-- so the database stays small without losing the hour.  Sources (file
+-- generations, journals) and their committed positions live beside the
+-- counts, and one transaction moves both (exactly once).
+--
+-- Times are UTC seconds.  Strings from strangers (domains, hosts, reply
+-- texts) are stored once and referred to by id.  Enumerations are stored
+-- as the names event_*_name() prints, in the small outcome table, so the
+-- database reads well from sqlite3(1); the class is written there once,
+-- by event_class(), and never derived in SQL.
 
 PRAGMA application_id = 1397577817;	-- 0x534D5459, "SMTY"
 
@@ -15,10 +23,10 @@ CREATE TABLE meta (
 	value	TEXT
 ) WITHOUT ROWID;
 
--- Strings from strangers are stored once and referred to by id.
 CREATE TABLE domain (
-	id	INTEGER PRIMARY KEY,
-	name	TEXT NOT NULL UNIQUE
+	id		INTEGER PRIMARY KEY,
+	name		TEXT NOT NULL UNIQUE,
+	provider	TEXT NOT NULL DEFAULT ''	-- '' until known
 );
 
 CREATE TABLE host (
@@ -26,36 +34,99 @@ CREATE TABLE host (
 	name	TEXT NOT NULL UNIQUE
 );
 
--- One row per (hour, key): how many events of that key the hour saw.
-CREATE TABLE count_hour (
-	hour		INTEGER NOT NULL,	-- multiple of 3600
-	domain		INTEGER NOT NULL REFERENCES domain(id),
-	host		INTEGER NOT NULL REFERENCES host(id),
+-- Every distinct outcome seen.  split is the sent/deferred/bounced column
+-- of the views (event_outcome(): 0 sent, 1 deferred, 2 bounced, 3 other).
+CREATE TABLE outcome (
+	id		INTEGER PRIMARY KEY,
 	mta		TEXT NOT NULL,		-- postfix | exim
 	direction	TEXT NOT NULL,		-- out | in
 	kind		TEXT NOT NULL,		-- attempt | skip | final | verify
 	status		TEXT NOT NULL,		-- sent | deferred | bounced | ...
+	hop		TEXT NOT NULL,		-- remote | mailbox | filter | ...
 	reply		INTEGER NOT NULL,	-- 0 = no reply was said
 	enhanced	TEXT NOT NULL,		-- '' = none
-	n		INTEGER NOT NULL CHECK (n >= 0),
-	PRIMARY KEY (hour, domain, host, mta, direction, kind, status, reply,
-	    enhanced)
+	class		INTEGER NOT NULL,	-- 2, 4 or 5
+	split		INTEGER NOT NULL,
+	UNIQUE (mta, direction, kind, status, hop, reply, enhanced)
+);
+
+-- Normalised reply texts (addresses, IPs, ids, numbers masked).  Id 1 is
+-- "no text" (deliveries, and failures whose line had none); id 2 takes
+-- texts beyond the table's bound, so hostile texts cannot grow it.
+CREATE TABLE reason (
+	id	INTEGER PRIMARY KEY,
+	text	TEXT NOT NULL UNIQUE
+);
+INSERT INTO reason(id, text) VALUES (1, ''), (2, '(other)');
+
+-- Recent hours: one row per (hour, key).
+CREATE TABLE count_hour (
+	hour		INTEGER NOT NULL,	-- multiple of 3600
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	host		INTEGER NOT NULL REFERENCES host(id),
+	outcome		INTEGER NOT NULL REFERENCES outcome(id),
+	reason		INTEGER NOT NULL REFERENCES reason(id),
+	n		INTEGER NOT NULL CHECK (n > 0),
+	PRIMARY KEY (hour, domain, host, outcome, reason)
 ) WITHOUT ROWID;
 
--- The same key per UTC day, for hours past the retention period.
+-- Older days: one row per (day, key), n the day's count and hours its
+-- hourly counts (NULL: only the day is known).  An hour's counts are in
+-- count_hour until the fold moves them here, in one transaction; late
+-- lines for a folded day wait in count_hour for the next fold.
 CREATE TABLE count_day (
 	day		INTEGER NOT NULL,	-- multiple of 86400
 	domain		INTEGER NOT NULL REFERENCES domain(id),
 	host		INTEGER NOT NULL REFERENCES host(id),
-	mta		TEXT NOT NULL,
-	direction	TEXT NOT NULL,
-	kind		TEXT NOT NULL,
-	status		TEXT NOT NULL,
-	reply		INTEGER NOT NULL,
-	enhanced	TEXT NOT NULL,
+	outcome		INTEGER NOT NULL REFERENCES outcome(id),
+	reason		INTEGER NOT NULL REFERENCES reason(id),
+	n		INTEGER NOT NULL CHECK (n > 0),
+	hours		BLOB,
+	PRIMARY KEY (day, domain, host, outcome, reason)
+) WITHOUT ROWID;
+
+-- Roll-ups, written in the same transaction as the counts so they always
+-- equal sums over them.  total_hour is every count with a known hour
+-- without its domain (hour rows and folded hours alike); total_day the
+-- counts known only by day.
+CREATE TABLE total_hour (
+	hour		INTEGER NOT NULL,
+	host		INTEGER NOT NULL REFERENCES host(id),
+	outcome		INTEGER NOT NULL REFERENCES outcome(id),
+	reason		INTEGER NOT NULL REFERENCES reason(id),
+	n		INTEGER NOT NULL CHECK (n > 0),
+	PRIMARY KEY (hour, host, outcome, reason)
+) WITHOUT ROWID;
+
+CREATE TABLE total_day (
+	day		INTEGER NOT NULL,
+	host		INTEGER NOT NULL REFERENCES host(id),
+	outcome		INTEGER NOT NULL REFERENCES outcome(id),
+	reason		INTEGER NOT NULL REFERENCES reason(id),
+	n		INTEGER NOT NULL CHECK (n > 0),
+	PRIMARY KEY (day, host, outcome, reason)
+) WITHOUT ROWID;
+
+-- Per domain and UTC calendar month, for top-domain lists over long
+-- ranges; keyed by domain first so a sum per domain reads in order.
+-- Retention subtracts the days it drops (and deletes rows that reach 0).
+CREATE TABLE domain_month (
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	month		INTEGER NOT NULL,	-- UTC month start
+	outcome		INTEGER NOT NULL REFERENCES outcome(id),
+	reason		INTEGER NOT NULL REFERENCES reason(id),
 	n		INTEGER NOT NULL CHECK (n >= 0),
-	PRIMARY KEY (day, domain, host, mta, direction, kind, status, reply,
-	    enhanced)
+	PRIMARY KEY (domain, month, outcome, reason)
+) WITHOUT ROWID;
+
+-- The same per domain over all the database holds: /metrics' busiest
+-- domains, and long ranges as everything less what lies outside them.
+CREATE TABLE domain_total (
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	outcome		INTEGER NOT NULL REFERENCES outcome(id),
+	reason		INTEGER NOT NULL REFERENCES reason(id),
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	PRIMARY KEY (domain, outcome, reason)
 ) WITHOUT ROWID;
 
 -- One row per source: a file generation (an inode's stream of bytes) or a
@@ -96,81 +167,4 @@ CREATE TABLE lines_hour (
 	PRIMARY KEY (hour, source, result)
 ) WITHOUT ROWID;
 
--- Why: normalised reply texts (addresses, IPs, ids, numbers masked) per day
--- and key.  At most a fixed number of distinct texts per (day, domain,
--- direction, reply, enhanced); the rest are counted under '(other)', so
--- hostile texts cannot grow the database without limit.
-CREATE TABLE reason_day (
-	day		INTEGER NOT NULL,
-	domain		INTEGER NOT NULL REFERENCES domain(id),
-	direction	TEXT NOT NULL,
-	reply		INTEGER NOT NULL,
-	enhanced	TEXT NOT NULL,
-	text		TEXT NOT NULL,
-	n		INTEGER NOT NULL CHECK (n >= 0),
-	PRIMARY KEY (day, domain, direction, reply, enhanced, text)
-) WITHOUT ROWID;
-
--- Roll-ups, written in the same transaction as count_hour/count_day so
--- they always agree with them (version 2).  total_hour and total_day are
--- count_hour and count_day without the domain, bucket for bucket (the
--- retention moves and drops them together), for answers that neither
--- filter nor group by domain.
-CREATE TABLE total_hour (
-	hour		INTEGER NOT NULL,
-	host		INTEGER NOT NULL REFERENCES host(id),
-	mta		TEXT NOT NULL,
-	direction	TEXT NOT NULL,
-	kind		TEXT NOT NULL,
-	status		TEXT NOT NULL,
-	reply		INTEGER NOT NULL,
-	enhanced	TEXT NOT NULL,
-	n		INTEGER NOT NULL CHECK (n >= 0),
-	PRIMARY KEY (hour, host, mta, direction, kind, status, reply, enhanced)
-) WITHOUT ROWID;
-
-CREATE TABLE total_day (
-	day		INTEGER NOT NULL,
-	host		INTEGER NOT NULL REFERENCES host(id),
-	mta		TEXT NOT NULL,
-	direction	TEXT NOT NULL,
-	kind		TEXT NOT NULL,
-	status		TEXT NOT NULL,
-	reply		INTEGER NOT NULL,
-	enhanced	TEXT NOT NULL,
-	n		INTEGER NOT NULL CHECK (n >= 0),
-	PRIMARY KEY (day, host, mta, direction, kind, status, reply, enhanced)
-) WITHOUT ROWID;
-
--- Per domain and UTC calendar month (hour and day buckets alike): the
--- count by class (derived as query.c derives it) and the sent, deferred
--- and bounced (bounced + rejected) parts, for top-domain lists over long
--- ranges.  Keyed by domain first so a sum per domain reads in order.
-CREATE TABLE domain_month (
-	domain		INTEGER NOT NULL REFERENCES domain(id),
-	month		INTEGER NOT NULL,	-- UTC month start
-	direction	TEXT NOT NULL,
-	kind		TEXT NOT NULL,
-	class		INTEGER NOT NULL,
-	n		INTEGER NOT NULL CHECK (n >= 0),
-	sent		INTEGER NOT NULL CHECK (sent >= 0),
-	deferred	INTEGER NOT NULL CHECK (deferred >= 0),
-	bounced		INTEGER NOT NULL CHECK (bounced >= 0),
-	PRIMARY KEY (domain, month, direction, kind, class)
-) WITHOUT ROWID;
-
--- The same per domain over all time: /metrics' busiest domains, and
--- long ranges as everything less what lies outside them.
-CREATE TABLE domain_total (
-	domain		INTEGER NOT NULL REFERENCES domain(id),
-	direction	TEXT NOT NULL,
-	kind		TEXT NOT NULL,
-	class		INTEGER NOT NULL,
-	n		INTEGER NOT NULL CHECK (n >= 0),
-	sent		INTEGER NOT NULL CHECK (sent >= 0),
-	deferred	INTEGER NOT NULL CHECK (deferred >= 0),
-	bounced		INTEGER NOT NULL CHECK (bounced >= 0),
-	PRIMARY KEY (domain, direction, kind, class)
-) WITHOUT ROWID;
-
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

@@ -3,32 +3,32 @@
  * validated parameters into prepared SQL over a read-only connection and
  * the rows into JSON with jansson; /metrics into Prometheus text.
  *
- * Counts live in two tables: count_hour for recent hours and count_day for
- * whole days older than the retention period (an hour is in exactly one of
- * them).  A range [since, until) counts a bucket when the bucket's start is
- * at or after `since` rounded down to the bucket size and before `until`.
+ * Counts live in count_hour (recent hours) and count_day (older days, one
+ * row per key with its hours packed, or only its total when the hours
+ * were dropped or never known); every count is in exactly one of them.
+ * A range [since, until) counts the hours that start at or after `since`
+ * rounded down to the hour and before `until`; counts whose hour is not
+ * known count when their day starts at or after `since` rounded down to
+ * the day (st_hours_in in hours.c), so adjacent ranges add up.  Outcome
+ * fields (mta, direction, kind, status, hop, reply, enhanced, class) are
+ * filtered and grouped through the small outcome table; the reason text
+ * is the counts' own key, so /v1/reasons takes every filter the counts
+ * take.
  *
- * Reasons are kept per day, so /v1/reasons rounds `since` down to the day.
- * /metrics reports totals since the database began (counters).
+ * Each table is aggregated on its own (a range scan of its primary key)
+ * and only the groups are merged; a UNION ALL of raw rows would cost a
+ * co-routine step per row.
  *
- * Each table is aggregated on its own (a plain range scan of its primary
- * key, as fast as SQLite sums) and only the groups are merged; a UNION ALL
- * of raw rows would cost a co-routine step per row.
- *
- * Roll-ups (schema version 2, kept by store.c in the counts' own
- * transaction): total_hour/total_day are the count tables without the
- * domain, bucket for bucket, so a summary that neither filters nor groups
- * by domain runs the same SQL on them; domain_month holds per domain and
- * UTC month the count by class and its sent/deferred/bounced parts, and
- * domain_total the same over all time, so /v1/domains reads either the
- * whole months inside the range, or all time less the whole months
- * outside it, and only the partial months at the edges from the count
- * tables; /metrics reads totals only.  All give exactly the count tables'
- * answer; query_set_fast(q, 0) turns them off for the tests' reference.
- *
- * The class of a bucket is derived, never stored: reply / 100 when a reply
- * was said, else the first digit of the enhanced code, else from the
- * status (sent -> 2, deferred -> 4, the other failures -> 5).
+ * Roll-ups (kept by store.c in the counts' own transaction): total_hour
+ * and total_day are the counts without the domain (every known hour, and
+ * the counts known only by day), so a summary that neither filters nor
+ * groups by domain reads them; domain_month holds per domain, UTC month,
+ * outcome and reason, domain_total the same over all time, so /v1/domains
+ * reads either the whole months inside the range, or all time less the
+ * whole months outside it, and only the partial months at the edges from
+ * the count tables; /metrics reads totals only.  All give exactly the
+ * count tables' answer; query_set_fast(q, 0) turns them off for the
+ * tests' reference.
  *
  * Not here: sockets, libevent, writing to the database.
  */
@@ -49,6 +49,8 @@
 
 #include "civil.h"
 #include "codes.h"
+#include "event.h"
+#include "hours.h"
 #include "query.h"
 #include "timespec.h"
 
@@ -56,14 +58,7 @@
 #define DAY	86400
 #define SQL_MAX	4096
 
-#define CLASS_EXPR \
-	"(CASE WHEN c.reply != 0 THEN c.reply / 100" \
-	" WHEN c.enhanced != ''" \
-	" THEN CAST(substr(c.enhanced, 1, 1) AS INTEGER)" \
-	" WHEN c.status IN ('sent', 'deliverable') THEN 2" \
-	" WHEN c.status = 'deferred' THEN 4 ELSE 5 END)"
-
-/* One aggregate per bucket table; "%s" is the table's time column. */
+/* One aggregate per bucket table. */
 enum table_id { TAB_HOUR, TAB_DAY, TAB_THOUR, TAB_TDAY };
 
 struct query {
@@ -76,35 +71,36 @@ struct query {
 	int			 fast;		/* use the roll-ups */
 };
 
+/* Where a grouping key's value comes from in a count row. */
+enum key_src {
+	KS_TIME,	/* the bucket: u.t */
+	KS_DOMAIN,	/* u.kd, joined to domain d */
+	KS_HOST,	/* u.kh, joined to host h */
+	KS_OUTCOME	/* u.ko, joined to outcome o */
+};
+
 struct key_def {
 	const char	*name;
-	const char	*inner;		/* per table; TIME: time column */
-	const char	*outer;		/* merged groups; K: u.kN */
-	int		 join_domain, join_host;
+	enum key_src	 src;
+	const char	*outer;		/* the value in the merged groups */
 	int		 is_int;	/* JSON integer, else string */
 	int		 is_time;	/* JSON RFC 3339 string */
 };
 
 static const struct key_def keys[QK_COUNT_] = {
-	[QK_CLASS] = { "class", CLASS_EXPR, "K", 0, 0, 1, 0 },
-	[QK_REPLY] = { "reply", "c.reply", "K", 0, 0, 1, 0 },
-	[QK_ENHANCED] = { "enhanced", "c.enhanced", "K", 0, 0, 0, 0 },
-	[QK_DOMAIN] = { "domain", "c.domain", "d.name", 1, 0, 0, 0 },
-	[QK_STATUS] = { "status", "c.status", "K", 0, 0, 0, 0 },
-	[QK_KIND] = { "kind", "c.kind", "K", 0, 0, 0, 0 },
-	[QK_DIRECTION] = { "direction", "c.direction", "K", 0, 0, 0, 0 },
-	[QK_MTA] = { "mta", "c.mta", "K", 0, 0, 0, 0 },
-	[QK_HOST] = { "host", "c.host", "h.name", 0, 1, 0, 0 },
-	[QK_HOUR] = { "hour", "TIME", "K", 0, 0, 1, 1 },
-	[QK_DAY] = { "day", "(TIME - TIME % 86400)", "K", 0, 0, 1, 1 },
+	[QK_CLASS] = { "class", KS_OUTCOME, "o.class", 1, 0 },
+	[QK_REPLY] = { "reply", KS_OUTCOME, "o.reply", 1, 0 },
+	[QK_ENHANCED] = { "enhanced", KS_OUTCOME, "o.enhanced", 0, 0 },
+	[QK_DOMAIN] = { "domain", KS_DOMAIN, "d.name", 0, 0 },
+	[QK_STATUS] = { "status", KS_OUTCOME, "o.status", 0, 0 },
+	[QK_KIND] = { "kind", KS_OUTCOME, "o.kind", 0, 0 },
+	[QK_DIRECTION] = { "direction", KS_OUTCOME, "o.direction", 0, 0 },
+	[QK_MTA] = { "mta", KS_OUTCOME, "o.mta", 0, 0 },
+	[QK_HOP] = { "hop", KS_OUTCOME, "o.hop", 0, 0 },
+	[QK_HOST] = { "host", KS_HOST, "h.name", 0, 0 },
+	[QK_HOUR] = { "hour", KS_TIME, "u.t", 0, 1 },
+	[QK_DAY] = { "day", KS_TIME, "(u.t - u.t % 86400)", 0, 1 },
 };
-
-static const char *const statuses[] = { "sent", "deferred", "bounced",
-    "expired", "rejected", "deliverable", "undeliverable", NULL };
-static const char *const kinds[] = { "attempt", "skip", "final", "verify",
-    NULL };
-static const char *const directions[] = { "out", "in", NULL };
-static const char *const mtas[] = { "postfix", "exim", NULL };
 
 /* The API name of a grouping key, for callers listing them. */
 const char *
@@ -168,16 +164,6 @@ jclass(int c)
 	return json_string(buf);
 }
 
-/* Enumerated filters must be one of the names the parser prints. */
-static int
-in_list(const char *s, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
-
 /* Strict integer parsing: the whole string, within bounds. */
 static int
 parse_int(const char *s, long lo, long hi, long *out)
@@ -222,7 +208,7 @@ parse_by(const char *v, struct query_args *a, char *err, size_t errlen)
 		if (k == QK_COUNT_)
 			return bad(err, errlen, "unknown grouping key "
 			    "(class reply enhanced domain status kind "
-			    "direction mta host hour day)", "by");
+			    "direction mta hop host hour day)", "by");
 		for (i = 0; i < a->nby; i++)
 			if (a->by[i] == (enum query_key)k)
 				return bad(err, errlen, "key repeated", "by");
@@ -308,24 +294,29 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 				return bad(err, errlen, "too long", k);
 			a->host = val;
 		} else if ((allow & QA_FILTERS) && strcmp(k, "status") == 0) {
-			if (!in_list(val, statuses))
+			if (event_status_from_name(val) == -1)
 				return bad(err, errlen, "unknown status", k);
 			a->status = val;
 		} else if ((allow & QA_FILTERS) && strcmp(k, "kind") == 0) {
-			if (!in_list(val, kinds))
+			if (event_kind_from_name(val) == -1)
 				return bad(err, errlen, "unknown kind "
 				    "(attempt skip final verify)", k);
 			a->kind = val;
 		} else if ((allow & QA_FILTERS) &&
 		    strcmp(k, "direction") == 0) {
-			if (!in_list(val, directions))
+			if (event_direction_from_name(val) == -1)
 				return bad(err, errlen, "not out or in", k);
 			a->direction = val;
 		} else if ((allow & QA_FILTERS) && strcmp(k, "mta") == 0) {
-			if (!in_list(val, mtas))
+			if (event_mta_from_name(val) == -1)
 				return bad(err, errlen, "not postfix or exim",
 				    k);
 			a->mta = val;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "hop") == 0) {
+			if (event_hop_from_name(val) == -1)
+				return bad(err, errlen, "unknown hop "
+				    "(remote mailbox filter discard)", k);
+			a->hop = val;
 		} else
 			return bad(err, errlen, "unknown parameter for this "
 			    "endpoint", "query");
@@ -349,97 +340,168 @@ cat(char *buf, size_t len, const char *s)
 	return 0;
 }
 
-/* The AND terms every count query adds to its range. */
+/* The outcome conditions of a request, as "AND ..." terms over the
+ * outcome table (empty when there are none). */
 static int
-filters_sql(const struct query_args *a, char *buf, size_t len)
+outcome_terms(const struct query_args *a, char *buf, size_t len)
 {
+	int	 r = 0;
+
+	if (a->reply != -1)
+		r |= cat(buf, len, " AND reply = :reply");
+	if (a->enhanced != NULL)
+		r |= cat(buf, len, " AND enhanced = :enhanced");
+	if (a->status != NULL)
+		r |= cat(buf, len, " AND status = :status");
+	if (a->kind != NULL)
+		r |= cat(buf, len, " AND kind = :kind");
+	if (a->direction != NULL)
+		r |= cat(buf, len, " AND direction = :direction");
+	if (a->mta != NULL)
+		r |= cat(buf, len, " AND mta = :mta");
+	if (a->hop != NULL)
+		r |= cat(buf, len, " AND hop = :hop");
+	if (a->class != 0)
+		r |= cat(buf, len, " AND class = :class");
+	return r;
+}
+
+/* The AND terms every count query adds to its range: the domain and
+ * host by id, the outcome fields through the (small) outcome table. */
+static int
+filters_sql(const struct query_args *a, int host, char *buf, size_t len)
+{
+	char	 terms[512] = "";
 	int	 r = 0;
 
 	if (a->domain != NULL)
 		r |= cat(buf, len, " AND c.domain = (SELECT id FROM domain"
 		    " WHERE name = :domain)");
-	if (a->host != NULL)
+	if (host && a->host != NULL)
 		r |= cat(buf, len, " AND c.host = (SELECT id FROM host"
 		    " WHERE name = :host)");
-	if (a->reply != -1)
-		r |= cat(buf, len, " AND c.reply = :reply");
-	if (a->enhanced != NULL)
-		r |= cat(buf, len, " AND c.enhanced = :enhanced");
-	if (a->status != NULL)
-		r |= cat(buf, len, " AND c.status = :status");
-	if (a->kind != NULL)
-		r |= cat(buf, len, " AND c.kind = :kind");
-	if (a->direction != NULL)
-		r |= cat(buf, len, " AND c.direction = :direction");
-	if (a->mta != NULL)
-		r |= cat(buf, len, " AND c.mta = :mta");
-	if (a->class != 0)
-		r |= cat(buf, len, " AND " CLASS_EXPR " = :class");
+	r |= outcome_terms(a, terms, sizeof terms);
+	if (terms[0] != '\0') {
+		r |= cat(buf, len, " AND c.outcome IN (SELECT id FROM outcome"
+		    " WHERE 1");
+		r |= cat(buf, len, terms);
+		r |= cat(buf, len, ")");
+	}
 	return r;
 }
 
-/* Append s with TIME and K replaced (the only words we substitute). */
-static int
-cat_expr(char *buf, size_t len, const char *s, const char *time, size_t k)
-{
-	char	 out[1024], num[16];
-	size_t	 o = 0, n;
-	const char *rep;
+/* Which columns the groups need from each table. */
+struct need {
+	int	 time, hourly, domain, host, outcome;
+};
 
-	for (; *s != '\0'; s++) {
-		rep = NULL;
-		if (strncmp(s, "TIME", 4) == 0) {
-			rep = time;
-			n = 4;
-		} else if (*s == 'K' && s[1] == '\0') {
-			snprintf(num, sizeof num, "u.k%zu", k);
-			rep = num;
-			n = 1;
-		}
-		if (rep != NULL) {
-			if (o + strlen(rep) >= sizeof out)
-				return -1;
-			memcpy(out + o, rep, strlen(rep));
-			o += strlen(rep);
-			s += n - 1;
-		} else {
-			if (o + 1 >= sizeof out)
-				return -1;
-			out[o++] = *s;
+static void
+need_of(const struct query_args *a, struct need *nd)
+{
+	size_t	 i;
+
+	memset(nd, 0, sizeof *nd);
+	for (i = 0; i < a->nby; i++) {
+		switch (keys[a->by[i]].src) {
+		case KS_TIME:
+			nd->time = 1;
+			nd->hourly |= a->by[i] == QK_HOUR;
+			break;
+		case KS_DOMAIN:
+			nd->domain = 1;
+			break;
+		case KS_HOST:
+			nd->host = 1;
+			break;
+		case KS_OUTCOME:
+			nd->outcome = 1;
+			break;
 		}
 	}
-	out[o] = '\0';
-	return cat(buf, len, out);
 }
 
-/* One table's aggregate: its groups and their sums, filters applied. */
+/* The count of a day row inside [:hsince, :until): the whole n when the
+ * day lies inside, else what its hours say; counts whose hour is not
+ * known go with the day's start, the range's start rounded down to the
+ * day (:dsince), so that adjacent ranges split a day and add up. */
+#define DAY_N(hours) \
+	"(CASE WHEN c.day >= :hsince AND c.day + 86400 <= :until THEN c.n" \
+	" ELSE st_hours_in(" hours ", c.day, c.n, :hsince, :until, :dsince," \
+	" :until) END)"
+
+/* A day row spread over its hours, for groups by hour: z.h 0-23 are the
+ * hours, 24 the counts whose hour is not known, given to the first hour of
+ * the day inside the range. */
+#define DAY_T \
+	"(CASE WHEN z.h = 24 THEN max(c.day, :hsince) ELSE c.day + z.h * 3600" \
+	" END)"
+#define DAY_HN(hours) \
+	"(CASE WHEN z.h = 24 THEN c.n - st_hours_total(" hours ")" \
+	" ELSE st_hour_n(" hours ", z.h) END)"
+#define HOURS24 \
+	"(SELECT column1 AS h FROM (VALUES (0), (1), (2), (3), (4), (5), (6)," \
+	" (7), (8), (9), (10), (11), (12), (13), (14), (15), (16), (17), (18)," \
+	" (19), (20), (21), (22), (23), (24)))"
+
+/* One table's aggregate: its groups and their sums, filters applied.
+ * Columns: t (time keys), kd, kh, ko (ids), n. */
 static int
 branch_sql(const struct query_args *a, enum table_id tab, char *buf,
     size_t len)
 {
-	const char	*time = tab == TAB_HOUR || tab == TAB_THOUR ? "c.hour" :
-			    "c.day";
-	char		 num[32];
-	size_t		 i;
-	int		 r = 0;
+	struct need	 nd;
+	int		 hourtab = tab == TAB_HOUR || tab == TAB_THOUR;
+	const char	*name[] = { "count_hour", "count_day", "total_hour",
+			    "total_day" };
+	int		 r = 0, spread;
 
+	need_of(a, &nd);
+	spread = !hourtab && nd.hourly;
 	r |= cat(buf, len, "SELECT ");
-	for (i = 0; i < a->nby; i++) {
-		r |= cat_expr(buf, len, keys[a->by[i]].inner, time, i);
-		snprintf(num, sizeof num, " AS k%zu, ", i);
-		r |= cat(buf, len, num);
+	if (nd.time) {
+		if (hourtab)
+			r |= cat(buf, len, nd.hourly ? "c.hour AS t, " :
+			    "c.hour - c.hour % 86400 AS t, ");
+		else if (spread)
+			r |= cat(buf, len, DAY_T " AS t, ");
+		else
+			r |= cat(buf, len, "c.day AS t, ");
 	}
-	r |= cat(buf, len, "SUM(c.n) AS n FROM ");
-	r |= cat(buf, len, tab == TAB_HOUR ? "count_hour" : tab == TAB_DAY ?
-	    "count_day" : tab == TAB_THOUR ? "total_hour" : "total_day");
-	r |= cat(buf, len, strcmp(time, "c.hour") == 0 ?
-	    " AS c WHERE c.hour >= :hsince AND c.hour < :until" :
-	    " AS c WHERE c.day >= :dsince AND c.day < :until");
-	r |= filters_sql(a, buf, len);
-	for (i = 0; i < a->nby; i++) {
-		snprintf(num, sizeof num, "%s%zu", i ? ", " : " GROUP BY ",
-		    i + 1);
-		r |= cat(buf, len, num);
+	if (nd.domain)
+		r |= cat(buf, len, "c.domain AS kd, ");
+	if (nd.host)
+		r |= cat(buf, len, "c.host AS kh, ");
+	if (nd.outcome)
+		r |= cat(buf, len, "c.outcome AS ko, ");
+	r |= cat(buf, len, "SUM(");
+	if (hourtab)
+		r |= cat(buf, len, "c.n");
+	else if (spread)
+		r |= cat(buf, len, tab == TAB_DAY ? DAY_HN("c.hours") :
+		    DAY_HN("NULL"));
+	else
+		r |= cat(buf, len, tab == TAB_DAY ? DAY_N("c.hours") :
+		    DAY_N("NULL"));
+	r |= cat(buf, len, ") AS n FROM ");
+	r |= cat(buf, len, name[tab]);
+	r |= cat(buf, len, " AS c");
+	if (spread)
+		r |= cat(buf, len, " JOIN " HOURS24 " AS z");
+	r |= cat(buf, len, hourtab ?
+	    " WHERE c.hour >= :hsince AND c.hour < :until" :
+	    " WHERE c.day > :hsince - 86400 AND c.day < :until");
+	if (spread)
+		r |= cat(buf, len, " AND " DAY_T " >= :hsince AND " DAY_T
+		    " < :until");
+	r |= filters_sql(a, 1, buf, len);
+	if (nd.time || nd.domain || nd.host || nd.outcome) {
+		r |= cat(buf, len, " GROUP BY ");
+		r |= cat(buf, len, nd.time ? "t" : "");
+		r |= cat(buf, len, nd.domain ? (nd.time ? ", kd" : "kd") : "");
+		r |= cat(buf, len, nd.host ? (nd.time || nd.domain ? ", kh" :
+		    "kh") : "");
+		r |= cat(buf, len, nd.outcome ? (nd.time || nd.domain ||
+		    nd.host ? ", ko" : "ko") : "");
 	}
 	return r;
 }
@@ -462,19 +524,19 @@ summary_fast(const struct query_args *a)
 static int
 summary_sql(const struct query_args *a, int fast, char *buf, size_t len)
 {
-	size_t	 i;
-	int	 r = 0, jd = 0, jh = 0, timed = 0;
-	char	 num[32];
+	struct need	 nd;
+	size_t		 i;
+	int		 r = 0, timed = 0;
+	char		 num[32];
 
 	if (len == 0)
 		return -1;
+	need_of(a, &nd);
 	buf[0] = '\0';
 	r |= cat(buf, len, "SELECT ");
 	for (i = 0; i < a->nby; i++) {
-		r |= cat_expr(buf, len, keys[a->by[i]].outer, "", i);
+		r |= cat(buf, len, keys[a->by[i]].outer);
 		r |= cat(buf, len, ", ");
-		jd |= keys[a->by[i]].join_domain;
-		jh |= keys[a->by[i]].join_host;
 		timed |= keys[a->by[i]].is_time;
 	}
 	r |= cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER ()"
@@ -483,20 +545,15 @@ summary_sql(const struct query_args *a, int fast, char *buf, size_t len)
 	r |= cat(buf, len, " UNION ALL ");
 	r |= branch_sql(a, fast ? TAB_TDAY : TAB_DAY, buf, len);
 	r |= cat(buf, len, ") AS u");
-	for (i = 0; i < a->nby; i++) {
-		if (keys[a->by[i]].join_domain) {
-			snprintf(num, sizeof num, "u.k%zu", i);
-			r |= cat(buf, len, " JOIN domain AS d ON d.id = ");
-			r |= cat(buf, len, num);
-		}
-		if (keys[a->by[i]].join_host) {
-			snprintf(num, sizeof num, "u.k%zu", i);
-			r |= cat(buf, len, " JOIN host AS h ON h.id = ");
-			r |= cat(buf, len, num);
-		}
-	}
-	/* Without grouping keys each branch yields one row, maybe NULL. */
-	r |= cat(buf, len, " WHERE u.n IS NOT NULL");
+	if (nd.outcome)
+		r |= cat(buf, len, " JOIN outcome AS o ON o.id = u.ko");
+	if (nd.domain)
+		r |= cat(buf, len, " JOIN domain AS d ON d.id = u.kd");
+	if (nd.host)
+		r |= cat(buf, len, " JOIN host AS h ON h.id = u.kh");
+	/* Without grouping keys each branch yields one row, maybe NULL;
+	 * a spread day row may give an hour nothing. */
+	r |= cat(buf, len, " WHERE u.n IS NOT NULL AND u.n != 0");
 	if (a->nby > 0) {
 		r |= cat(buf, len, " GROUP BY ");
 		for (i = 0; i < a->nby; i++) {
@@ -522,8 +579,6 @@ summary_sql(const struct query_args *a, int fast, char *buf, size_t len)
 		}
 	}
 	r |= cat(buf, len, " LIMIT :limit");
-	(void)jd;
-	(void)jh;
 	return r ? -1 : 0;
 }
 
@@ -605,12 +660,18 @@ db_open(struct query *q, const char **cause)
 		return -1;
 	}
 	sqlite3_busy_timeout(q->db, q->limits.busy_ms);
+	if (hours_sql_register(q->db) != SQLITE_OK) {
+		sqlite3_close(q->db);
+		q->db = NULL;
+		*cause = "cannot register the hour functions";
+		return -1;
+	}
 	sqlite3_progress_handler(q->db, 1000, progress, q);
 	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st,
 	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version != 3) {
+	if (version != 4) {
 		sqlite3_close(q->db);
 		q->db = NULL;
 		*cause = version == 0 ? "database not initialised yet" :
@@ -670,6 +731,7 @@ bind_args(sqlite3_stmt *st, const struct query_args *a, int64_t limit)
 	bind_text(st, ":kind", a->kind);
 	bind_text(st, ":direction", a->direction);
 	bind_text(st, ":mta", a->mta);
+	bind_text(st, ":hop", a->hop);
 	if (a->class != 0)
 		bind_int(st, ":class", a->class);
 	bind_int(st, ":limit", limit);
@@ -817,57 +879,70 @@ whole_months(const struct query_args *a, int64_t *m0, int64_t *m1)
 static int
 domains_fast(const struct query_args *a)
 {
-	return a->host == NULL && a->reply == -1 && a->enhanced == NULL &&
-	    a->status == NULL && a->mta == NULL;
+	return a->host == NULL;
 }
 
-/* One count table's per-domain sums over [lo, hi), filters applied. */
+/* One count table's per-domain and outcome sums over [lo, hi), filters
+ * applied, counts whose hour is not known when their day starts in [dlo,
+ * dhi) (see DAY_N); neg subtracts them. */
 static int
-domains_branch(const struct query_args *a, const char *tab,
-    const char *time, const char *lo, const char *hi, int neg, char *sql,
+domains_branch(const struct query_args *a, enum table_id tab, const char *lo,
+    const char *hi, const char *dlo, const char *dhi, int neg, char *sql,
     size_t len)
 {
+	char	 n[256];
 	int	 rc = 0;
 
-	rc |= cat(sql, len, neg ? "SELECT c.domain AS dom, -SUM(c.n) AS a,"
-	    " -SUM(CASE WHEN c.status = 'sent' THEN c.n ELSE 0 END) AS s,"
-	    " -SUM(CASE WHEN c.status = 'deferred' THEN c.n ELSE 0 END) AS df,"
-	    " -SUM(CASE WHEN c.status IN ('bounced', 'rejected')"
-	    " THEN c.n ELSE 0 END) AS b FROM " :
-	    "SELECT c.domain AS dom, SUM(c.n) AS a,"
-	    " SUM(CASE WHEN c.status = 'sent' THEN c.n ELSE 0 END) AS s,"
-	    " SUM(CASE WHEN c.status = 'deferred' THEN c.n ELSE 0 END) AS df,"
-	    " SUM(CASE WHEN c.status IN ('bounced', 'rejected')"
-	    " THEN c.n ELSE 0 END) AS b FROM ");
-	rc |= cat(sql, len, tab);
-	rc |= cat(sql, len, " AS c WHERE ");
-	rc |= cat(sql, len, time);
-	rc |= cat(sql, len, " >= ");
-	rc |= cat(sql, len, lo);
-	rc |= cat(sql, len, " AND ");
-	rc |= cat(sql, len, time);
-	rc |= cat(sql, len, " < ");
+	if (tab == TAB_HOUR)
+		snprintf(n, sizeof n, "c.n");
+	else
+		snprintf(n, sizeof n, "(CASE WHEN c.day >= %s AND c.day + "
+		    "86400 <= %s THEN c.n ELSE st_hours_in(c.hours, c.day, "
+		    "c.n, %s, %s, %s, %s) END)", lo, hi, lo, hi, dlo, dhi);
+	rc |= cat(sql, len, "SELECT c.domain AS dom, c.outcome AS oc, ");
+	rc |= cat(sql, len, neg ? "-SUM(" : "SUM(");
+	rc |= cat(sql, len, n);
+	rc |= cat(sql, len, ") AS n FROM ");
+	rc |= cat(sql, len, tab == TAB_HOUR ? "count_hour AS c WHERE c.hour"
+	    " >= " : "count_day AS c WHERE c.day > -86400 + ");
+	rc |= cat(sql, len, tab == TAB_HOUR ? lo : dlo);
+	rc |= cat(sql, len, tab == TAB_HOUR ? " AND c.hour < " :
+	    " AND c.day < ");
 	rc |= cat(sql, len, hi);
-	rc |= filters_sql(a, sql, len);
-	rc |= cat(sql, len, " GROUP BY c.domain");
+	rc |= filters_sql(a, 1, sql, len);
+	rc |= cat(sql, len, " GROUP BY 1, 2");
 	return rc;
 }
 
-/* The filters a roll-up table of domains keeps. */
+/* Both count tables over [lo, hi); days known only by day when they
+ * start in [dlo, dhi). */
 static int
-domains_roll_filters(const struct query_args *a, char *sql, size_t len)
+domains_counts(const struct query_args *a, const char *lo, const char *hi,
+    const char *dlo, const char *dhi, int neg, char *sql, size_t len)
 {
 	int	 rc = 0;
 
-	if (a->domain != NULL)
-		rc |= cat(sql, len, " AND c.domain = (SELECT id FROM"
-		    " domain WHERE name = :domain)");
-	if (a->kind != NULL)
-		rc |= cat(sql, len, " AND c.kind = :kind");
-	if (a->direction != NULL)
-		rc |= cat(sql, len, " AND c.direction = :direction");
-	if (a->class != 0)
-		rc |= cat(sql, len, " AND c.class = :class");
+	rc |= domains_branch(a, TAB_HOUR, lo, hi, dlo, dhi, neg, sql, len);
+	rc |= cat(sql, len, " UNION ALL ");
+	rc |= domains_branch(a, TAB_DAY, lo, hi, dlo, dhi, neg, sql, len);
+	return rc;
+}
+
+/* A roll-up of domains (domain_month or domain_total), filters applied. */
+static int
+domains_roll(const struct query_args *a, const char *tab, const char *when,
+    int neg, char *sql, size_t len)
+{
+	int	 rc = 0;
+
+	rc |= cat(sql, len, neg ? "SELECT c.domain AS dom, c.outcome AS oc,"
+	    " -SUM(c.n) AS n FROM " : "SELECT c.domain AS dom,"
+	    " c.outcome AS oc, SUM(c.n) AS n FROM ");
+	rc |= cat(sql, len, tab);
+	rc |= cat(sql, len, " AS c WHERE ");
+	rc |= cat(sql, len, when);
+	rc |= filters_sql(a, 0, sql, len);
+	rc |= cat(sql, len, " GROUP BY 1, 2");
 	return rc;
 }
 
@@ -881,7 +956,8 @@ enum domains_plan {
  * subtracts the buckets outside the range (months before :c0 and from :c1
  * on, the count tables between them and the range) from the all-time
  * totals; a domain is listed when its range total is not zero, as the
- * count tables list only domains with rows (every stored n is > 0). */
+ * count tables list only domains with rows (every stored n is > 0).  The
+ * sent/deferred/bounced columns come from each outcome's split. */
 static int
 domains_sql(const struct query_args *a, enum domains_plan plan, char *sql,
     size_t len)
@@ -889,67 +965,46 @@ domains_sql(const struct query_args *a, enum domains_plan plan, char *sql,
 	int	 rc;
 
 	sql[0] = '\0';
-	rc = cat(sql, len, "SELECT d.name, SUM(u.a), SUM(u.s),"
-	    " SUM(u.df), SUM(u.b) FROM (");
+	rc = cat(sql, len, "SELECT d.name, SUM(u.n),"
+	    " SUM(CASE o.split WHEN 0 THEN u.n ELSE 0 END),"
+	    " SUM(CASE o.split WHEN 1 THEN u.n ELSE 0 END),"
+	    " SUM(CASE o.split WHEN 2 THEN u.n ELSE 0 END) FROM (");
 	switch (plan) {
 	case DP_COUNTS:
-		rc |= domains_branch(a, "count_hour", "c.hour", ":hsince",
-		    ":until", 0, sql, len);
-		rc |= cat(sql, len, " UNION ALL ");
-		rc |= domains_branch(a, "count_day", "c.day", ":dsince",
+		rc |= domains_counts(a, ":hsince", ":until", ":dsince",
 		    ":until", 0, sql, len);
 		break;
 	case DP_MONTHS:
-		rc |= domains_branch(a, "count_hour", "c.hour", ":hsince",
-		    ":m0", 0, sql, len);
+		rc |= domains_counts(a, ":hsince", ":m0", ":dsince", ":m0",
+		    0, sql, len);
 		rc |= cat(sql, len, " UNION ALL ");
-		rc |= domains_branch(a, "count_day", "c.day", ":dsince",
-		    ":m0", 0, sql, len);
-		rc |= cat(sql, len, " UNION ALL SELECT c.domain, SUM(c.n),"
-		    " SUM(c.sent), SUM(c.deferred), SUM(c.bounced)"
-		    " FROM domain_month AS c WHERE c.month >= :m0"
-		    " AND c.month < :m1");
-		rc |= domains_roll_filters(a, sql, len);
-		rc |= cat(sql, len, " GROUP BY c.domain");
+		rc |= domains_roll(a, "domain_month", "c.month >= :m0 AND"
+		    " c.month < :m1", 0, sql, len);
 		if (a->until < QUERY_UNTIL_MAX) {
 			rc |= cat(sql, len, " UNION ALL ");
-			rc |= domains_branch(a, "count_hour", "c.hour", ":m1",
-			    ":until", 0, sql, len);
-			rc |= cat(sql, len, " UNION ALL ");
-			rc |= domains_branch(a, "count_day", "c.day", ":m1",
+			rc |= domains_counts(a, ":m1", ":until", ":m1",
 			    ":until", 0, sql, len);
 		}
 		break;
 	case DP_REST:
-		rc |= cat(sql, len, "SELECT c.domain AS dom, SUM(c.n) AS a,"
-		    " SUM(c.sent) AS s, SUM(c.deferred) AS df,"
-		    " SUM(c.bounced) AS b FROM domain_total AS c WHERE 1");
-		rc |= domains_roll_filters(a, sql, len);
-		rc |= cat(sql, len, " GROUP BY c.domain UNION ALL"
-		    " SELECT c.domain, -SUM(c.n), -SUM(c.sent),"
-		    " -SUM(c.deferred), -SUM(c.bounced) FROM domain_month AS c"
-		    " WHERE (c.month < :c0 OR c.month >= :c1)");
-		rc |= domains_roll_filters(a, sql, len);
-		rc |= cat(sql, len, " GROUP BY c.domain UNION ALL ");
-		rc |= domains_branch(a, "count_hour", "c.hour", ":c0",
-		    ":hsince", 1, sql, len);
+		rc |= domains_roll(a, "domain_total", "1", 0, sql, len);
 		rc |= cat(sql, len, " UNION ALL ");
-		rc |= domains_branch(a, "count_day", "c.day", ":c0",
-		    ":dsince", 1, sql, len);
+		rc |= domains_roll(a, "domain_month", "(c.month < :c0 OR"
+		    " c.month >= :c1)", 1, sql, len);
+		rc |= cat(sql, len, " UNION ALL ");
+		rc |= domains_counts(a, ":c0", ":hsince", ":c0", ":dsince",
+		    1, sql, len);
 		if (a->until < QUERY_UNTIL_MAX) {
 			rc |= cat(sql, len, " UNION ALL ");
-			rc |= domains_branch(a, "count_hour", "c.hour",
-			    ":until", ":c1", 1, sql, len);
-			rc |= cat(sql, len, " UNION ALL ");
-			rc |= domains_branch(a, "count_day", "c.day",
-			    ":until", ":c1", 1, sql, len);
+			rc |= domains_counts(a, ":until", ":c1", ":until",
+			    ":c1", 1, sql, len);
 		}
 		break;
 	}
 	rc |= cat(sql, len, ") AS u JOIN domain AS d ON d.id = u.dom"
-	    " GROUP BY u.dom");
+	    " JOIN outcome AS o ON o.id = u.oc GROUP BY u.dom");
 	if (plan == DP_REST)
-		rc |= cat(sql, len, " HAVING SUM(u.a) != 0");
+		rc |= cat(sql, len, " HAVING SUM(u.n) != 0");
 	rc |= cat(sql, len, " ORDER BY 2 DESC, 1");
 	return rc ? -1 : 0;
 }
@@ -1101,7 +1156,8 @@ ep_domains(struct query *q, const struct query_args *a,
 	json_object_set_new(r->json, "domains", json_integer(n + nother));
 }
 
-/* GET /v1/reasons: normalised texts by (reply, enhanced, text). */
+/* GET /v1/reasons: failures' normalised texts by (reply, enhanced, text),
+ * with every filter of the counts: they are the counts' own reason key. */
 static void
 ep_reasons(struct query *q, const struct query_args *a,
     struct query_result *r)
@@ -1110,30 +1166,35 @@ ep_reasons(struct query *q, const struct query_args *a,
 	sqlite3_stmt	*st = NULL;
 	json_t		*rows;
 	int64_t		 total = 0, groups = 0;
-	int		 rc, top, n = 0;
+	int		 rc, top, n = 0, fast, tab;
 
 	top = a->top > 0 ? a->top : 20;
 	if (top > q->limits.max_rows)
 		top = q->limits.max_rows;
+	fast = q->fast && a->domain == NULL;
 	sql[0] = '\0';
-	rc = cat(sql, sizeof sql, "SELECT reply, enhanced, text, SUM(n),"
-	    " SUM(SUM(n)) OVER (), COUNT(*) OVER () FROM reason_day"
-	    " WHERE day >= :dsince AND day < :until");
-	if (a->domain != NULL)
-		rc |= cat(sql, sizeof sql, " AND domain = (SELECT id FROM"
-		    " domain WHERE name = :domain)");
-	if (a->reply != -1)
-		rc |= cat(sql, sizeof sql, " AND reply = :reply");
-	if (a->enhanced != NULL)
-		rc |= cat(sql, sizeof sql, " AND enhanced = :enhanced");
-	if (a->direction != NULL)
-		rc |= cat(sql, sizeof sql, " AND direction = :direction");
-	if (a->class != 0)
-		rc |= cat(sql, sizeof sql, " AND (CASE WHEN reply != 0 THEN"
-		    " reply / 100 ELSE CAST(substr(enhanced, 1, 1) AS"
-		    " INTEGER) END) = :class");
-	rc |= cat(sql, sizeof sql, " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2,"
-	    " 3 LIMIT :limit");
+	rc = cat(sql, sizeof sql, "SELECT o.reply, o.enhanced, x.text,"
+	    " SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER () FROM (");
+	for (tab = 0; tab < 2; tab++) {
+		if (tab == 1)
+			rc |= cat(sql, sizeof sql, " UNION ALL ");
+		rc |= cat(sql, sizeof sql, "SELECT c.outcome AS ko, c.reason"
+		    " AS kr, SUM(");
+		rc |= cat(sql, sizeof sql, tab == 0 ? "c.n" : fast ?
+		    DAY_N("NULL") : DAY_N("c.hours"));
+		rc |= cat(sql, sizeof sql, ") AS n FROM ");
+		rc |= cat(sql, sizeof sql, tab == 0 ? (fast ? "total_hour" :
+		    "count_hour") : (fast ? "total_day" : "count_day"));
+		rc |= cat(sql, sizeof sql, tab == 0 ?
+		    " AS c WHERE c.hour >= :hsince AND c.hour < :until" :
+		    " AS c WHERE c.day > :hsince - 86400 AND c.day < :until");
+		rc |= cat(sql, sizeof sql, " AND c.reason != 1");
+		rc |= filters_sql(a, 1, sql, sizeof sql);
+		rc |= cat(sql, sizeof sql, " GROUP BY 1, 2");
+	}
+	rc |= cat(sql, sizeof sql, ") AS u JOIN outcome AS o ON o.id = u.ko"
+	    " JOIN reason AS x ON x.id = u.kr WHERE u.n != 0"
+	    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT :limit");
 	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
 	    NULL)) != SQLITE_OK) {
 		fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
@@ -1328,7 +1389,7 @@ ep_status(struct query *q, struct query_result *r)
 	    " s:o s:I s:I}",
 	    "version", PACKAGE_VERSION,
 	    "api", QUERY_API,
-	    "schema", 3,
+	    "schema", 4,
 	    "files", files,
 	    "files_total", in.files,
 	    "lines_total", (json_int_t)in.lines,
@@ -1381,19 +1442,18 @@ ep_metrics(struct query *q, struct query_result *r)
 	/* Fast: group the roll-ups' stored columns, derive the class of
 	 * the few groups. */
 	rc = sqlite3_prepare_v2(q->db, q->fast ?
-	    "SELECT " CLASS_EXPR " AS cls, c.reply, c.enhanced, SUM(c.n)"
-	    " FROM (SELECT status, reply, enhanced, SUM(n) AS n"
-	    " FROM total_hour WHERE kind = 'attempt' GROUP BY 1, 2, 3"
-	    " UNION ALL SELECT status, reply, enhanced, SUM(n)"
-	    " FROM total_day WHERE kind = 'attempt' GROUP BY 1, 2, 3) AS c"
-	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 LIMIT ?" :
-	    "SELECT cls, reply, enhanced, SUM(n)"
-	    " FROM (SELECT " CLASS_EXPR " AS cls, c.reply AS reply,"
-	    " c.enhanced AS enhanced, SUM(c.n) AS n FROM count_hour AS c"
-	    " WHERE c.kind = 'attempt' GROUP BY 1, 2, 3 UNION ALL"
-	    " SELECT " CLASS_EXPR ", c.reply, c.enhanced, SUM(c.n)"
-	    " FROM count_day AS c WHERE c.kind = 'attempt' GROUP BY 1, 2, 3)"
-	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 LIMIT ?", -1, &st, NULL);
+	    "SELECT o.class, o.reply, o.enhanced, SUM(u.n) FROM"
+	    " (SELECT outcome, SUM(n) AS n FROM total_hour GROUP BY 1"
+	    " UNION ALL SELECT outcome, SUM(n) FROM total_day GROUP BY 1)"
+	    " AS u JOIN outcome AS o ON o.id = u.outcome"
+	    " WHERE o.kind = 'attempt' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+	    " LIMIT ?" :
+	    "SELECT o.class, o.reply, o.enhanced, SUM(u.n) FROM"
+	    " (SELECT outcome, SUM(n) AS n FROM count_hour GROUP BY 1"
+	    " UNION ALL SELECT outcome, SUM(n) FROM count_day GROUP BY 1)"
+	    " AS u JOIN outcome AS o ON o.id = u.outcome"
+	    " WHERE o.kind = 'attempt' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+	    " LIMIT ?", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, q->limits.max_rows);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1417,22 +1477,20 @@ ep_metrics(struct query *q, struct query_result *r)
 	    "domain=\"(other)\".\n"
 	    "# TYPE smtptally_domain_attempts_total counter\n", f);
 	rc = sqlite3_prepare_v2(q->db, q->fast ?
-	    "WITH top AS MATERIALIZED (SELECT domain AS dom FROM domain_total"
-	    " WHERE kind = 'attempt' GROUP BY domain"
-	    " ORDER BY SUM(n) DESC, domain LIMIT ?)"
-	    " SELECT d.name, c.class, SUM(c.n) FROM top"
-	    " JOIN domain_total AS c ON c.domain = top.dom"
-	    " JOIN domain AS d ON d.id = top.dom WHERE c.kind = 'attempt'"
-	    " GROUP BY c.domain, c.class UNION ALL"
-	    " SELECT NULL, c.class, SUM(c.n) FROM domain_total AS c"
-	    " WHERE c.kind = 'attempt' AND c.domain NOT IN top"
-	    " GROUP BY c.class ORDER BY 1 NULLS LAST, 2" :
-	    "WITH per AS MATERIALIZED (SELECT dom,"
-	    " cls, SUM(n) AS n FROM (SELECT c.domain AS dom, " CLASS_EXPR
-	    " AS cls, SUM(c.n) AS n FROM count_hour AS c WHERE"
-	    " c.kind = 'attempt' GROUP BY 1, 2 UNION ALL SELECT c.domain, "
-	    CLASS_EXPR ", SUM(c.n) FROM count_day AS c WHERE"
-	    " c.kind = 'attempt' GROUP BY 1, 2) GROUP BY 1, 2),"
+	    "WITH per AS MATERIALIZED (SELECT c.domain AS dom, o.class AS cls,"
+	    " SUM(c.n) AS n FROM domain_total AS c JOIN outcome AS o"
+	    " ON o.id = c.outcome WHERE o.kind = 'attempt' GROUP BY 1, 2),"
+	    " top AS (SELECT dom FROM per GROUP BY dom"
+	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
+	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"
+	    " per.cls, SUM(per.n) FROM per JOIN domain AS d ON d.id = per.dom"
+	    " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2" :
+	    "WITH per AS MATERIALIZED (SELECT u.dom AS dom, o.class AS cls,"
+	    " SUM(u.n) AS n FROM (SELECT domain AS dom, outcome AS oc,"
+	    " SUM(n) AS n FROM count_hour GROUP BY 1, 2 UNION ALL"
+	    " SELECT domain, outcome, SUM(n) FROM count_day GROUP BY 1, 2)"
+	    " AS u JOIN outcome AS o ON o.id = u.oc WHERE o.kind = 'attempt'"
+	    " GROUP BY 1, 2),"
 	    " top AS (SELECT dom FROM per GROUP BY dom"
 	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
 	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"

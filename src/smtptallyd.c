@@ -72,8 +72,7 @@ struct daemon {
 	int			 paused;
 	int			 backoff;
 	int			 interval_ms;
-	int			 retain_hours_days;
-	int			 retain_days_days;
+	struct store_policy	 policy;	/* what maintenance keeps */
 	int64_t			 now;
 	long			 utc_offset;
 	struct timespec		 last_commit;
@@ -288,19 +287,40 @@ d_retry(evutil_socket_t fd, short what, void *arg)
 	event_active(d->read_ev, EV_TIMEOUT, 0);
 }
 
-/* Hours past the retention period become days (hourly). */
+/* Maintenance steps (fold, retention) for at most ms milliseconds; 1 if
+ * work is left, 0 if none, -1 on error (logged). */
+static int
+d_maintain(struct daemon *d, long long ms)
+{
+	struct timespec	 start;
+	const char	*cause;
+	int		 r;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		if ((r = store_maintain(d->store, &d->policy, &cause)) == -1) {
+			log_warnx("store: maintenance: %s", cause);
+			return -1;
+		}
+	} while (r == 1 && (ms < 0 || d_ms_since(&start) < ms));
+	return r;
+}
+
+/* The maintenance timer: a slice of steps, again soon while work is left,
+ * else in an hour. */
 static void
 d_retain(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
-	const char	*cause;
+	struct timeval	 tv = { 3600, 0 };
 
 	(void)fd;
 	(void)what;
-	d_clock(d);
-	if (store_retain(d->store, d->now, d->retain_hours_days,
-	    d->retain_days_days, &cause) == -1)
-		log_warnx("store: retention: %s", cause);
+	if (!d->paused && d_maintain(d, 50) == 1) {
+		tv.tv_sec = 0;
+		tv.tv_usec = 100000;
+	}
+	evtimer_add(d->retain_ev, &tv);
 }
 
 /* SIGTERM/SIGINT: commit what was read, then leave the loop. */
@@ -342,7 +362,6 @@ d_oneshot(struct daemon *d)
 {
 	struct timespec		 start, shown;
 	enum tail_status	 r;
-	const char		*cause;
 	int			 tty = isatty(STDERR_FILENO);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -366,9 +385,8 @@ d_oneshot(struct daemon *d)
 		return 1;
 	if (tty)
 		d_progress(d, &start, 1);
-	if (store_retain(d->store, d->now, d->retain_hours_days,
-	    d->retain_days_days, &cause) == -1)
-		log_warnx("store: retention: %s", cause);
+	if (d_maintain(d, -1) == -1)
+		return 1;
 	return 0;
 }
 
@@ -511,8 +529,8 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 			log_warnx("reload: %s changed: takes effect at the "
 			    "next start", conf_table(NULL)[i].name);
 	d->interval_ms = n->commit_interval;
-	d->retain_hours_days = n->retention_days;
-	d->retain_days_days = n->keep_days;
+	d->policy.hour_days = n->retention_days;
+	d->policy.keep_days = n->keep_days;
 	free(d->conf);
 	d->conf = n;
 	rules_free(d->rules);
@@ -646,8 +664,8 @@ main(int argc, char *argv[])
 	d.o.backfill = d.conf->backfill;
 	d.o.oneshot = d.oneshot;
 	d.interval_ms = d.conf->commit_interval;
-	d.retain_hours_days = d.conf->retention_days;
-	d.retain_days_days = d.conf->keep_days;
+	d.policy.hour_days = d.conf->retention_days;
+	d.policy.keep_days = d.conf->keep_days;
 	if (d.oneshot)
 		foreground = 1;
 	log_init("smtptallyd", foreground, verbose);
@@ -675,7 +693,7 @@ main(int argc, char *argv[])
 	d.read_ev = event_new(d.base, -1, 0, d_read, &d);
 	d.retry_ev = evtimer_new(d.base, d_retry, &d);
 	d.commit_ev = event_new(d.base, -1, EV_PERSIST, d_tick, &d);
-	d.retain_ev = event_new(d.base, -1, EV_PERSIST, d_retain, &d);
+	d.retain_ev = evtimer_new(d.base, d_retain, &d);
 	d.sigterm_ev = evsignal_new(d.base, SIGTERM, d_signal, &d);
 	d.sigint_ev = evsignal_new(d.base, SIGINT, d_signal, &d);
 	d.sighup_ev = evsignal_new(d.base, SIGHUP, d_hup, &d);

@@ -1,20 +1,22 @@
 /*
  * store: the SQLite side of the daemon.
  *
- * One connection, owned by the ingest loop.  Every statement is prepared
- * once at open and used with bound parameters.  A commit is one
- * BEGIN IMMEDIATE ... COMMIT holding the count, line and reason deltas and
- * the offsets they came from; any failure rolls the whole of it back and
- * the caller re-reads from the committed offsets.  Domain and host ids are
- * cached; the cache is dropped on every rollback, since ids inserted by a
- * rolled-back transaction do not exist.
+ * One writer connection.  Every statement is prepared once at open and
+ * used with bound parameters.  A commit is one BEGIN IMMEDIATE ... COMMIT
+ * holding the count and line deltas, the roll-ups they change and the
+ * sources' new positions; any failure rolls the whole of it back and the
+ * caller re-reads from the committed positions.  Domain, host, outcome and
+ * reason ids are cached; the caches are dropped on every rollback, since
+ * ids inserted by a rolled-back transaction do not exist.
  *
- * The roll-ups (total_hour, total_day, domain_month, domain_total; schema
- * version 2) are
- * kept in the same transaction as the counts: a commit first sums its
- * deltas in memory per roll-up key (a batch has many count keys but few
- * roll-up keys), then upserts each roll-up key once.  Retention moves and
- * drops them with the counts, so they stay equal to sums over the counts.
+ * A commit sums its deltas per roll-up key in memory first (a batch has
+ * many count keys but few roll-up keys), then upserts each roll-up key
+ * once.  Maintenance (store_maintain) works in small steps, each its own
+ * transaction: it folds days older than yesterday (of the newest data)
+ * from count_hour into count_day rows with their hours packed, drops the
+ * hours of days past the retention period, and deletes days past keep_days
+ * from every table, the roll-ups by subtraction, so they always equal sums
+ * over the counts.
  *
  * Not here: when to commit, files, parsing, serving.
  */
@@ -35,98 +37,43 @@
 #include <sqlite3.h>
 
 #include "civil.h"
-#include "hook.h"
-#include "source.h"
 #include "event.h"
+#include "hook.h"
+#include "hours.h"
+#include "source.h"
 #include "store.h"
 #include "tally.h"
 
 #define STORE_APPID		1397577817	/* "SMTY", as in schema.sql */
 #define STORE_CACHE		16384		/* name -> id slots */
+#define STORE_OCACHE		1024		/* outcome -> id slots */
 #define STORE_WAL_LIMIT		67108864	/* journal_size_limit */
+#define STORE_REASON_NONE	1		/* reason ids fixed by schema */
+#define STORE_REASON_OTHER_ID	2
+#define STORE_DAY		86400
+#define STORE_HOUR		3600
 
 extern const char schema_sql[];
+extern const char migrate_2_sql[];
 extern const char migrate_3_sql[];
-
-/* The class of a count as query.c derives it (CLASS_EXPR there). */
-#define STORE_CLASS_SQL \
-	"(CASE WHEN reply != 0 THEN reply / 100" \
-	" WHEN enhanced != '' THEN CAST(substr(enhanced, 1, 1) AS INTEGER)" \
-	" WHEN status IN ('sent', 'deliverable') THEN 2" \
-	" WHEN status = 'deferred' THEN 4 ELSE 5 END)"
-
-/* Fill empty roll-up tables from count_hour and count_day. */
-#define STORE_FILL_SQL \
-	"INSERT INTO total_hour SELECT hour, host, mta, direction, kind," \
-	" status, reply, enhanced, sum(n) FROM count_hour" \
-	" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;" \
-	" INSERT INTO total_day SELECT day, host, mta, direction, kind," \
-	" status, reply, enhanced, sum(n) FROM count_day" \
-	" GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;" \
-	" INSERT INTO domain_month SELECT domain," \
-	" CAST(strftime('%s', t, 'unixepoch', 'start of month') AS INTEGER)," \
-	" direction, kind, " STORE_CLASS_SQL ", sum(n)," \
-	" sum(CASE WHEN status = 'sent' THEN n ELSE 0 END)," \
-	" sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END)," \
-	" sum(CASE WHEN status IN ('bounced', 'rejected') THEN n ELSE 0 END)" \
-	" FROM (SELECT hour AS t, * FROM count_hour UNION ALL" \
-	" SELECT day AS t, * FROM count_day)" \
-	" GROUP BY 1, 2, 3, 4, 5;" \
-	" INSERT INTO domain_total SELECT domain, direction, kind, class," \
-	" sum(n), sum(sent), sum(deferred), sum(bounced) FROM domain_month" \
-	" GROUP BY 1, 2, 3, 4;"
-
-const char store_rollup_fill_sql[] = STORE_FILL_SQL;
-
-/* Version 1 -> 2: the roll-up tables, filled from the counts. */
-static const char store_v2_sql[] =
-	"CREATE TABLE total_hour (hour INTEGER NOT NULL, host INTEGER NOT NULL"
-	" REFERENCES host(id), mta TEXT NOT NULL, direction TEXT NOT NULL,"
-	" kind TEXT NOT NULL, status TEXT NOT NULL, reply INTEGER NOT NULL,"
-	" enhanced TEXT NOT NULL, n INTEGER NOT NULL CHECK (n >= 0),"
-	" PRIMARY KEY (hour, host, mta, direction, kind, status, reply,"
-	" enhanced)) WITHOUT ROWID;"
-	" CREATE TABLE total_day (day INTEGER NOT NULL, host INTEGER NOT NULL"
-	" REFERENCES host(id), mta TEXT NOT NULL, direction TEXT NOT NULL,"
-	" kind TEXT NOT NULL, status TEXT NOT NULL, reply INTEGER NOT NULL,"
-	" enhanced TEXT NOT NULL, n INTEGER NOT NULL CHECK (n >= 0),"
-	" PRIMARY KEY (day, host, mta, direction, kind, status, reply,"
-	" enhanced)) WITHOUT ROWID;"
-	" CREATE TABLE domain_month (domain INTEGER NOT NULL REFERENCES"
-	" domain(id), month INTEGER NOT NULL, direction TEXT NOT NULL,"
-	" kind TEXT NOT NULL, class INTEGER NOT NULL,"
-	" n INTEGER NOT NULL CHECK (n >= 0),"
-	" sent INTEGER NOT NULL CHECK (sent >= 0),"
-	" deferred INTEGER NOT NULL CHECK (deferred >= 0),"
-	" bounced INTEGER NOT NULL CHECK (bounced >= 0),"
-	" PRIMARY KEY (domain, month, direction, kind, class)) WITHOUT ROWID;"
-	" CREATE TABLE domain_total (domain INTEGER NOT NULL REFERENCES"
-	" domain(id), direction TEXT NOT NULL, kind TEXT NOT NULL,"
-	" class INTEGER NOT NULL, n INTEGER NOT NULL CHECK (n >= 0),"
-	" sent INTEGER NOT NULL CHECK (sent >= 0),"
-	" deferred INTEGER NOT NULL CHECK (deferred >= 0),"
-	" bounced INTEGER NOT NULL CHECK (bounced >= 0),"
-	" PRIMARY KEY (domain, direction, kind, class)) WITHOUT ROWID;"
-	" " STORE_FILL_SQL;
+extern const char migrate_4_sql[];
 
 /* Migration steps: steps[i] takes user_version i to i + 1, or further
  * when the step sets user_version itself (step 0, the whole schema,
  * creates the newest version at once). */
 static const char *const store_steps[] = {
-	schema_sql,		/* 0 -> 3: the whole schema */
-	store_v2_sql,		/* 1 -> 2: roll-ups */
+	schema_sql,		/* 0 -> 4: the whole schema */
+	migrate_2_sql,		/* 1 -> 2: roll-ups */
 	migrate_3_sql,		/* 2 -> 3: sources */
+	migrate_4_sql,		/* 3 -> 4: outcomes, reasons, folded days */
 };
 
-/* A roll-up key and its summed deltas: total_* uses t = hour, id = host,
- * mta, dir, kind, status, reply, enh; domain_month uses t = month,
- * id = domain, dir, kind, class and the status parts. */
+/* A roll-up key and its summed delta: total_hour uses t = hour, a = host;
+ * domain_month uses t = month, a = domain. */
 struct store_roll {
 	int		 used;
-	int64_t		 t, id;
-	int		 mta, dir, kind, status, reply, class;
-	const char	*enh;
-	int64_t		 n, sent, deferred, bounced;
+	int64_t		 t, a, outcome, reason;
+	int64_t		 n;
 };
 
 struct store_rolls {
@@ -140,16 +87,19 @@ enum store_stmt {
 	ST_ROLLBACK,
 	ST_DOMAIN_INS,
 	ST_DOMAIN_SEL,
+	ST_DOMAIN_PROV,
 	ST_HOST_INS,
 	ST_HOST_SEL,
+	ST_REASON_INS,
+	ST_REASON_SEL,
+	ST_REASON_MAX,
+	ST_OUTCOME_INS,
+	ST_OUTCOME_SEL,
 	ST_COUNT_UP,
 	ST_TOTAL_UP,
 	ST_DM_UP,
 	ST_DT_UP,
 	ST_LINES_UP,
-	ST_REASON_HAS,
-	ST_REASON_NUM,
-	ST_REASON_UP,
 	ST_FILE_CAS,
 	ST_FILE_ADD,
 	ST_FILE_SET,
@@ -158,58 +108,70 @@ enum store_stmt {
 	ST_SRC_CAS,
 	ST_SRC_LIST,
 	ST_SRC_MAXID,
-	ST_ROLL_DAY,
-	ST_ROLL_DEL,
-	ST_DAY_DEL,
-	ST_TROLL_DAY,
-	ST_TROLL_DEL,
-	ST_TDAY_DEL,
-	ST_DM_SUB,
-	ST_DM_ZERO,
-	ST_DT_SUB,
-	ST_DT_ZERO,
+	ST_NEWEST,
+	ST_FOLD_FIRST,
+	ST_FOLD_DOM,
+	ST_FOLD_ROWS,
+	ST_FOLD_UP,
+	ST_FOLD_DEL,
+	ST_HOURS_FIRST,
+	ST_HOURS_TOTAL,
+	ST_HOURS_TDEL,
+	ST_HOURS_DROP,
+	ST_DOMAIN_MAX,
+	ST_KEEP_FIRST,
+	ST_KEEP_ROWS,
+	ST_KEEP_DM,
+	ST_KEEP_DT,
+	ST_KEEP_DEL,
+	ST_KEEP_ZERO_DM,
+	ST_KEEP_ZERO_DT,
+	ST_KEEP_THOUR,
+	ST_KEEP_TDAY,
+	ST_KEEP_LINES,
 	ST__MAX
 };
+
+/* The 24 hours of the day ?1, for "hour IN" (one seek each). */
+#define STORE_DAY_HOURS \
+	"(?1, ?1 + 3600, ?1 + 7200, ?1 + 10800, ?1 + 14400, ?1 + 18000, " \
+	"?1 + 21600, ?1 + 25200, ?1 + 28800, ?1 + 32400, ?1 + 36000, " \
+	"?1 + 39600, ?1 + 43200, ?1 + 46800, ?1 + 50400, ?1 + 54000, " \
+	"?1 + 57600, ?1 + 61200, ?1 + 64800, ?1 + 68400, ?1 + 72000, " \
+	"?1 + 75600, ?1 + 79200, ?1 + 82800)"
 
 static const char *const store_sql[ST__MAX] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_DOMAIN_INS] = "INSERT INTO domain(name) VALUES (?1)",
-	[ST_DOMAIN_SEL] = "SELECT id FROM domain WHERE name = ?1",
+	[ST_DOMAIN_INS] = "INSERT INTO domain(name, provider) VALUES (?1, ?2)",
+	[ST_DOMAIN_SEL] = "SELECT id, provider FROM domain WHERE name = ?1",
+	[ST_DOMAIN_PROV] = "UPDATE domain SET provider = ?2 WHERE id = ?1",
 	[ST_HOST_INS] = "INSERT INTO host(name) VALUES (?1)",
-	[ST_HOST_SEL] = "SELECT id FROM host WHERE name = ?1",
-	[ST_COUNT_UP] = "INSERT INTO count_hour(hour, domain, host, mta, "
-	    "direction, kind, status, reply, enhanced, n) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	[ST_HOST_SEL] = "SELECT id, '' FROM host WHERE name = ?1",
+	[ST_REASON_INS] = "INSERT INTO reason(text) VALUES (?1)",
+	[ST_REASON_SEL] = "SELECT id, '' FROM reason WHERE text = ?1",
+	[ST_REASON_MAX] = "SELECT coalesce(max(id), 0) FROM reason",
+	[ST_OUTCOME_INS] = "INSERT INTO outcome(mta, direction, kind, status, "
+	    "hop, reply, enhanced, class, split) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_OUTCOME_SEL] = "SELECT id FROM outcome WHERE mta = ?1 AND "
+	    "direction = ?2 AND kind = ?3 AND status = ?4 AND hop = ?5 AND "
+	    "reply = ?6 AND enhanced = ?7",
+	[ST_COUNT_UP] = "INSERT INTO count_hour(hour, domain, host, outcome, "
+	    "reason, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-	[ST_TOTAL_UP] = "INSERT INTO total_hour(hour, host, mta, direction, "
-	    "kind, status, reply, enhanced, n) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	[ST_TOTAL_UP] = "INSERT INTO total_hour(hour, host, outcome, reason, n) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-	[ST_DM_UP] = "INSERT INTO domain_month(domain, month, direction, kind, "
-	    "class, n, sent, deferred, bounced) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
-	    "sent = sent + excluded.sent, deferred = deferred + "
-	    "excluded.deferred, bounced = bounced + excluded.bounced",
-	[ST_DT_UP] = "INSERT INTO domain_total(domain, direction, kind, "
-	    "class, n, sent, deferred, bounced) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
-	    "sent = sent + excluded.sent, deferred = deferred + "
-	    "excluded.deferred, bounced = bounced + excluded.bounced",
-	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, source, result, n) "
+	[ST_DM_UP] = "INSERT INTO domain_month(domain, month, outcome, reason, "
+	    "n) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_DT_UP] = "INSERT INTO domain_total(domain, outcome, reason, n) "
 	    "VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-	[ST_REASON_HAS] = "SELECT 1 FROM reason_day WHERE day = ?1 AND "
-	    "domain = ?2 AND direction = ?3 AND reply = ?4 AND "
-	    "enhanced = ?5 AND text = ?6",
-	[ST_REASON_NUM] = "SELECT count(*) FROM reason_day WHERE day = ?1 AND "
-	    "domain = ?2 AND direction = ?3 AND reply = ?4 AND "
-	    "enhanced = ?5 AND text <> '" STORE_REASON_OTHER "'",
-	[ST_REASON_UP] = "INSERT INTO reason_day(day, domain, direction, "
-	    "reply, enhanced, text, n) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, source, result, n) "
+	    "VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
 	[ST_FILE_CAS] = "UPDATE source SET offset = ?1, lines = lines + ?2, "
 	    "unrecognised = unrecognised + ?3, long_lines = long_lines + ?4, "
@@ -241,56 +203,81 @@ static const char *const store_sql[ST__MAX] = {
 	    "coalesce(last_commit, 0), last_time FROM source WHERE path = ?1 "
 	    "ORDER BY id",
 	[ST_SRC_MAXID] = "SELECT coalesce(max(id), 0) FROM source",
-	[ST_ROLL_DAY] = "INSERT INTO count_day(day, domain, host, mta, "
-	    "direction, kind, status, reply, enhanced, n) "
-	    "SELECT hour - hour % 86400, domain, host, mta, direction, kind, "
-	    "status, reply, enhanced, sum(n) FROM count_hour WHERE hour < ?1 "
-	    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 "
+	/* The newest hour of data: what retention counts from. */
+	[ST_NEWEST] = "SELECT max(coalesce((SELECT max(hour) FROM total_hour), "
+	    "-1), coalesce((SELECT max(day) + 82800 FROM total_day), -1))",
+	/* Fold: the oldest hour row before ?1, and the first domain left in
+	 * its day (the fold moves rows out, so what is left is where to go
+	 * on, also after a restart). */
+	[ST_FOLD_FIRST] = "SELECT hour FROM count_hour WHERE hour < ?1 "
+	    "ORDER BY hour LIMIT 1",
+	[ST_FOLD_DOM] = "SELECT min(domain) FROM count_hour WHERE hour IN "
+	    STORE_DAY_HOURS,
+	[ST_FOLD_ROWS] = "SELECT domain, host, outcome, reason, hour, n "
+	    "FROM count_hour WHERE hour IN " STORE_DAY_HOURS " AND "
+	    "domain >= ?2 AND domain < ?3 "
+	    "ORDER BY domain, host, outcome, reason, hour",
+	[ST_FOLD_UP] = "INSERT INTO count_day(day, domain, host, outcome, "
+	    "reason, n, hours) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
+	    "hours = st_hours_merge(hours, excluded.hours)",
+	[ST_FOLD_DEL] = "DELETE FROM count_hour WHERE hour IN " STORE_DAY_HOURS
+	    " AND domain >= ?2 AND domain < ?3",
+	/* Hours past the retention period: the oldest day still with
+	 * hours before ?1; its hourly totals become a day total. */
+	[ST_HOURS_FIRST] = "SELECT min(hour) FROM total_hour WHERE hour < ?1",
+	[ST_HOURS_TOTAL] = "INSERT INTO total_day(day, host, outcome, reason, "
+	    "n) SELECT ?1, host, outcome, reason, sum(n) FROM total_hour "
+	    "WHERE hour >= ?1 AND hour < ?1 + 86400 GROUP BY 2, 3, 4 "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-	[ST_ROLL_DEL] = "DELETE FROM count_hour WHERE hour < ?1",
-	[ST_DAY_DEL] = "DELETE FROM count_day WHERE day < ?1",
-	[ST_TROLL_DAY] = "INSERT INTO total_day(day, host, mta, direction, "
-	    "kind, status, reply, enhanced, n) "
-	    "SELECT hour - hour % 86400, host, mta, direction, kind, status, "
-	    "reply, enhanced, sum(n) FROM total_hour WHERE hour < ?1 "
-	    "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 "
-	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-	[ST_TROLL_DEL] = "DELETE FROM total_hour WHERE hour < ?1",
-	[ST_TDAY_DEL] = "DELETE FROM total_day WHERE day < ?1",
-	/* Days about to be dropped leave their months. */
-	[ST_DM_SUB] = "UPDATE domain_month AS m SET n = m.n - x.n, "
-	    "sent = m.sent - x.sent, deferred = m.deferred - x.deferred, "
-	    "bounced = m.bounced - x.bounced FROM (SELECT domain, "
-	    "CAST(strftime('%s', day, 'unixepoch', 'start of month') AS "
-	    "INTEGER) AS month, direction, kind, " STORE_CLASS_SQL " AS class, "
-	    "sum(n) AS n, "
-	    "sum(CASE WHEN status = 'sent' THEN n ELSE 0 END) AS sent, "
-	    "sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END) AS deferred, "
-	    "sum(CASE WHEN status IN ('bounced', 'rejected') THEN n "
-	    "ELSE 0 END) AS bounced FROM count_day WHERE day < ?1 "
-	    "GROUP BY 1, 2, 3, 4, 5) "
-	    "AS x WHERE m.domain = x.domain AND m.month = x.month AND "
-	    "m.direction = x.direction AND m.kind = x.kind AND "
-	    "m.class = x.class",
-	[ST_DM_ZERO] = "DELETE FROM domain_month WHERE n = 0",
-	[ST_DT_SUB] = "UPDATE domain_total AS m SET n = m.n - x.n, "
-	    "sent = m.sent - x.sent, deferred = m.deferred - x.deferred, "
-	    "bounced = m.bounced - x.bounced FROM (SELECT domain, "
-	    "direction, kind, " STORE_CLASS_SQL " AS class, "
-	    "sum(n) AS n, "
-	    "sum(CASE WHEN status = 'sent' THEN n ELSE 0 END) AS sent, "
-	    "sum(CASE WHEN status = 'deferred' THEN n ELSE 0 END) AS deferred, "
-	    "sum(CASE WHEN status IN ('bounced', 'rejected') THEN n "
-	    "ELSE 0 END) AS bounced FROM count_day WHERE day < ?1 "
-	    "GROUP BY 1, 2, 3, 4) "
-	    "AS x WHERE m.domain = x.domain AND m.direction = x.direction "
-	    "AND m.kind = x.kind AND m.class = x.class",
-	[ST_DT_ZERO] = "DELETE FROM domain_total WHERE n = 0",
+	[ST_HOURS_TDEL] = "DELETE FROM total_hour WHERE hour >= ?1 AND "
+	    "hour < ?1 + 86400",
+	[ST_HOURS_DROP] = "UPDATE count_day SET hours = NULL WHERE day = ?1 "
+	    "AND domain >= ?2 AND domain < ?3 AND hours IS NOT NULL",
+	[ST_DOMAIN_MAX] = "SELECT coalesce(max(id), 0) FROM domain",
+	/* keep_days: the oldest day left before ?1 in the day rows. */
+	[ST_KEEP_FIRST] = "SELECT min(day) FROM count_day WHERE day < ?1",
+	[ST_KEEP_ROWS] = "SELECT count(*) FROM count_day WHERE day = ?1 AND "
+	    "domain >= ?2 AND domain < ?3",
+	[ST_KEEP_DM] = "UPDATE domain_month AS m SET n = m.n - x.n FROM "
+	    "(SELECT domain, outcome, reason, sum(n) AS n FROM count_day "
+	    "WHERE day = ?1 AND domain >= ?2 AND domain < ?3 GROUP BY 1, 2, 3) "
+	    "AS x WHERE m.domain = x.domain AND m.month = ?4 AND "
+	    "m.outcome = x.outcome AND m.reason = x.reason",
+	[ST_KEEP_DT] = "UPDATE domain_total AS m SET n = m.n - x.n FROM "
+	    "(SELECT domain, outcome, reason, sum(n) AS n FROM count_day "
+	    "WHERE day = ?1 AND domain >= ?2 AND domain < ?3 GROUP BY 1, 2, 3) "
+	    "AS x WHERE m.domain = x.domain AND m.outcome = x.outcome AND "
+	    "m.reason = x.reason",
+	[ST_KEEP_DEL] = "DELETE FROM count_day WHERE day = ?1 AND "
+	    "domain >= ?2 AND domain < ?3",
+	[ST_KEEP_ZERO_DM] = "DELETE FROM domain_month WHERE n = 0 AND "
+	    "domain >= ?2 AND domain < ?3 AND month = ?4",
+	[ST_KEEP_ZERO_DT] = "DELETE FROM domain_total WHERE n = 0 AND "
+	    "domain >= ?2 AND domain < ?3",
+	/* Once a day's domain rows are gone: its totals and lines. */
+	[ST_KEEP_THOUR] = "DELETE FROM total_hour WHERE hour < ?1 + 86400",
+	[ST_KEEP_TDAY] = "DELETE FROM total_day WHERE day <= ?1",
+	[ST_KEEP_LINES] = "DELETE FROM lines_hour WHERE hour < ?1 + 86400",
 };
 
 struct store_cache {
 	char		*name;
 	int64_t		 id;
+	int		 known;		/* domains: provider known */
+};
+
+/* An outcome's fields, packed so that a cache slot compares with memcmp. */
+struct store_okey {
+	uint8_t		 mta, dir, kind, status, hop;
+	uint8_t		 pad[1];
+	uint16_t	 reply;
+	char		 enh[EVENT_ENHANCED_MAX + 1];
+};
+
+struct store_ocache {
+	int64_t			 id;	/* 0 = empty */
+	struct store_okey	 k;
 };
 
 struct store {
@@ -302,10 +289,34 @@ struct store {
 	int			 lasterr;
 	struct store_cache	 domains[STORE_CACHE];
 	struct store_cache	 hosts[STORE_CACHE];
+	struct store_cache	 reasons[STORE_CACHE];
+	struct store_ocache	 outcomes[STORE_OCACHE];
+	int64_t			 nreasons;	/* highest reason id */
+	int64_t			 max_reasons;
 	struct store_rolls	 totals;	/* per commit */
 	struct store_rolls	 months;	/* per commit */
 	int64_t			 lastid;	/* highest source id handed out */
+	int64_t			 width;		/* domain ids per step */
+	int64_t			 hours_day;	/* dropping this day's hours */
+	int64_t			 hours_next;	/* ... from this domain id */
+	int64_t			 keep_day;	/* deleting this day */
+	int64_t			 keep_next;	/* ... from this domain id */
+	store_provider_fn	 provider;
+	void			*provider_arg;
 };
+
+/* Register event_class() for SQL (the migrations use it). */
+static void
+store_f_class(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	int	st;
+
+	(void)argc;
+	st = event_status_from_name((const char *)sqlite3_value_text(argv[2]));
+	sqlite3_result_int(ctx, event_class(sqlite3_value_int(argv[0]),
+	    (const char *)sqlite3_value_text(argv[1]),
+	    st == -1 ? STATUS_BOUNCED : (enum status)st));
+}
 
 /* Keep a cause for the caller, with SQLite's message when there is one. */
 static void
@@ -485,6 +496,9 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 		return NULL;
 	}
 	s->lockfd = -1;
+	s->nreasons = -1;
+	s->max_reasons = STORE_REASONS_DEFAULT;
+	s->width = 1024;
 	if (store_lock(s, path) == -1) {
 		/* The lock's message names the lock file already. */
 		snprintf(failed, sizeof(failed), "%s", s->cause);
@@ -505,6 +519,12 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 	    "PRAGMA cache_size = -8192",
 	    NULL, NULL, NULL) != SQLITE_OK) {
 		store_cause(s, "pragmas");
+		goto fail;
+	}
+	if (sqlite3_create_function(s->db, "st_class", 3, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, NULL, store_f_class, NULL, NULL) !=
+	    SQLITE_OK || hours_sql_register(s->db) != SQLITE_OK) {
+		store_cause(s, "functions");
 		goto fail;
 	}
 	if (store_pragma(s, "PRAGMA quick_check", "ok") == -1 ||
@@ -535,41 +555,6 @@ fail:
 	return NULL;
 }
 
-/* Forget cached ids: after a rollback some may not exist any more. */
-static void
-store_cache_clear(struct store *s)
-{
-	size_t	i;
-
-	for (i = 0; i < STORE_CACHE; i++) {
-		free(s->domains[i].name);
-		s->domains[i].name = NULL;
-		free(s->hosts[i].name);
-		s->hosts[i].name = NULL;
-	}
-}
-
-/* Finish statements, close the database, release the lock; NULL is fine. */
-void
-store_close(struct store *s)
-{
-	int	i;
-
-	if (s == NULL)
-		return;
-	for (i = 0; i < ST__MAX; i++)
-		sqlite3_finalize(s->st[i]);
-	if (s->db != NULL)
-		sqlite3_close(s->db);
-	store_cache_clear(s);
-	free(s->totals.slot);
-	free(s->months.slot);
-	if (s->lockfd != -1)
-		close(s->lockfd);
-	free(s->lockpath);
-	free(s);
-}
-
 /* Step a statement that returns no rows, then reset it. */
 static int
 store_exec(struct store *s, enum store_stmt i, const char *what)
@@ -597,28 +582,130 @@ store_hash(const char *p)
 	return h % STORE_CACHE;
 }
 
-/* The id of a domain or host name, inserting it if new. */
+/* Forget cached ids: after a rollback some may not exist any more. */
+static void
+store_cache_clear(struct store *s)
+{
+	size_t	i;
+
+	for (i = 0; i < STORE_CACHE; i++) {
+		free(s->domains[i].name);
+		s->domains[i].name = NULL;
+		free(s->hosts[i].name);
+		s->hosts[i].name = NULL;
+		free(s->reasons[i].name);
+		s->reasons[i].name = NULL;
+	}
+	memset(s->outcomes, 0, sizeof(s->outcomes));
+	s->nreasons = -1;	/* read again */
+}
+
+/* Finish statements, close the database, release the lock; NULL is fine. */
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST__MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	store_cache_clear(s);
+	free(s->totals.slot);
+	free(s->months.slot);
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	free(s->lockpath);
+	free(s);
+}
+
+/* How a domain's provider is named, from its name and a next hop's. */
+void
+store_set_provider(struct store *s, store_provider_fn fn, void *arg)
+{
+	s->provider = fn;
+	s->provider_arg = arg;
+}
+
+/* The bound on distinct reason texts; beyond it texts count as
+ * "(other)".  0 = STORE_REASONS_DEFAULT. */
+void
+store_set_max_reasons(struct store *s, int64_t max)
+{
+	s->max_reasons = max > 0 ? max : STORE_REASONS_DEFAULT;
+}
+
+/* A one-integer statement; -1 on error (with a cause). */
+static int
+store_one(struct store *s, enum store_stmt i, int64_t *out)
+{
+	int	rc;
+
+	rc = sqlite3_step(s->st[i]);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_type(s->st[i], 0) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(s->st[i], 0);
+		rc = SQLITE_DONE;
+	} else if (rc == SQLITE_DONE)
+		*out = -1;
+	sqlite3_reset(s->st[i]);
+	if (rc != SQLITE_DONE) {
+		store_cause(s, store_sql[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The provider a domain should get now, "" when not known. */
+static const char *
+store_provider(struct store *s, const char *domain, const char *relay)
+{
+	const char	*p;
+
+	if (s->provider == NULL)
+		return "";
+	p = s->provider(s->provider_arg, domain, relay != NULL ? relay : "");
+	return p != NULL ? p : "";
+}
+
+/* The id of a domain, host or reason text, inserting it if new.  For a
+ * domain, relay may teach its provider. */
 static int64_t
 store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
-    enum store_stmt sel, const char *name)
+    enum store_stmt sel, const char *name, const char *relay)
 {
 	struct store_cache	*c = &cache[store_hash(name)];
-	int64_t			 id;
+	const char		*prov = NULL, *have;
+	int64_t			 id = 0;
 	char			*copy;
+	int			 rc, isdom = ins == ST_DOMAIN_INS, known = 1;
 
-	int			 rc;
-
-	if (c->name != NULL && strcmp(c->name, name) == 0)
-		return c->id;
+	if (c->name != NULL && strcmp(c->name, name) == 0) {
+		if (!isdom || c->known || relay == NULL || *relay == '\0')
+			return c->id;
+		id = c->id;
+		goto learn;
+	}
 	/* Look up first: most names are known, and one probe is cheaper
 	 * than INSERT OR IGNORE followed by the lookup. */
 	sqlite3_bind_text(s->st[sel], 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s->st[sel]);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(s->st[sel], 0);
+		have = (const char *)sqlite3_column_text(s->st[sel], 1);
+		known = have != NULL && *have != '\0';
+	}
 	sqlite3_reset(s->st[sel]);
 	if (rc == SQLITE_DONE) {
 		sqlite3_bind_text(s->st[ins], 1, name, -1, SQLITE_STATIC);
+		if (isdom) {
+			prov = store_provider(s, name, relay);
+			known = *prov != '\0';
+			sqlite3_bind_text(s->st[ins], 2, prov, -1,
+			    SQLITE_STATIC);
+		}
 		if (store_exec(s, ins, "insert name") == -1)
 			return -1;
 		id = sqlite3_last_insert_rowid(s->db);
@@ -630,53 +717,122 @@ store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
 		free(c->name);
 		c->name = copy;
 		c->id = id;
+		c->known = known;
+	}
+	if (!isdom || known || relay == NULL || *relay == '\0')
+		return id;
+learn:
+	/* A domain whose provider was not known: a next hop may tell. */
+	prov = store_provider(s, name, relay);
+	if (*prov == '\0')
+		return id;
+	sqlite3_bind_int64(s->st[ST_DOMAIN_PROV], 1, id);
+	sqlite3_bind_text(s->st[ST_DOMAIN_PROV], 2, prov, -1, SQLITE_STATIC);
+	if (store_exec(s, ST_DOMAIN_PROV, "domain provider") == -1)
+		return -1;
+	if (c->name != NULL && c->id == id)
+		c->known = 1;
+	return id;
+}
+
+/* The id of a failure's reason text: "" is 1, and past the bound on
+ * distinct texts every new one is "(other)". */
+static int64_t
+store_reason_id(struct store *s, const char *text)
+{
+	struct store_cache	*c;
+	int64_t			 id;
+	int			 rc;
+
+	if (*text == '\0')
+		return STORE_REASON_NONE;
+	c = &s->reasons[store_hash(text)];
+	if (c->name != NULL && strcmp(c->name, text) == 0)
+		return c->id;
+	if (s->nreasons < 0 && store_one(s, ST_REASON_MAX, &s->nreasons) == -1)
+		return -1;
+	if (s->nreasons < s->max_reasons) {
+		if ((id = store_name_id(s, s->reasons, ST_REASON_INS,
+		    ST_REASON_SEL, text, NULL)) == -1)
+			return -1;
+		if (id > s->nreasons)
+			s->nreasons = id;
+		return id;
+	}
+	/* Full: only texts already stored keep their own id. */
+	sqlite3_bind_text(s->st[ST_REASON_SEL], 1, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->st[ST_REASON_SEL]);
+	id = rc == SQLITE_ROW ? sqlite3_column_int64(s->st[ST_REASON_SEL], 0) :
+	    STORE_REASON_OTHER_ID;
+	sqlite3_reset(s->st[ST_REASON_SEL]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_cause(s, "select reason");
+		return -1;
 	}
 	return id;
 }
 
-/* Add one reason delta, keeping at most STORE_REASONS_MAX texts a key. */
-static int
-store_reason(struct store *s, const struct tally_reason *r, int64_t dom)
+/* The id of a count's outcome, inserting it (with its class) if new. */
+static int64_t
+store_outcome_id(struct store *s, const struct tally_count *c)
 {
-	sqlite3_stmt	*st;
-	const char	*text = r->text;
-	int		 i, rc, has;
-	int64_t		 num;
+	struct store_okey	 k;
+	struct store_ocache	*e;
+	sqlite3_stmt		*st;
+	uint64_t		 h = 1469598103934665603ULL;
+	size_t			 i, j;
+	int64_t			 id;
+	int			 rc, p;
 
-	for (i = ST_REASON_HAS; i <= ST_REASON_UP; i++) {
+	memset(&k, 0, sizeof(k));
+	k.mta = (uint8_t)c->mta;
+	k.dir = (uint8_t)c->direction;
+	k.kind = (uint8_t)c->kind;
+	k.status = (uint8_t)c->status;
+	k.hop = (uint8_t)c->hop;
+	k.reply = (uint16_t)c->reply;
+	snprintf(k.enh, sizeof(k.enh), "%s", c->enhanced);
+	for (i = 0; i < sizeof(k); i++)
+		h = (h ^ ((const unsigned char *)&k)[i]) * 1099511628211ULL;
+	j = (size_t)(h ^ h >> 29) % STORE_OCACHE;
+	e = &s->outcomes[j];
+	if (e->id != 0 && memcmp(&e->k, &k, sizeof(k)) == 0)
+		return e->id;
+	for (i = ST_OUTCOME_INS; i <= ST_OUTCOME_SEL; i++) {
 		st = s->st[i];
-		sqlite3_bind_int64(st, 1, r->day);
-		sqlite3_bind_int64(st, 2, dom);
-		sqlite3_bind_text(st, 3, event_direction_name(r->direction), -1,
+		sqlite3_bind_text(st, 1, event_mta_name(c->mta), -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, r->reply);
-		sqlite3_bind_text(st, 5, r->enhanced, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, event_direction_name(c->direction), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, event_kind_name(c->kind), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, event_status_name(c->status), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, event_hop_name(c->hop), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, c->reply);
+		sqlite3_bind_text(st, 7, c->enhanced, -1, SQLITE_STATIC);
 	}
-	st = s->st[ST_REASON_HAS];
-	sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+	st = s->st[ST_OUTCOME_SEL];
 	rc = sqlite3_step(st);
-	has = rc == SQLITE_ROW;
+	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_cause(s, "reason lookup");
+	if (rc == SQLITE_DONE) {
+		st = s->st[ST_OUTCOME_INS];
+		sqlite3_bind_int(st, 8, event_class(c->reply, c->enhanced,
+		    c->status));
+		p = (int)event_outcome(c->status);
+		sqlite3_bind_int(st, 9, p);
+		if (store_exec(s, ST_OUTCOME_INS, "insert outcome") == -1)
+			return -1;
+		id = sqlite3_last_insert_rowid(s->db);
+	} else if (rc != SQLITE_ROW) {
+		store_cause(s, "select outcome");
 		return -1;
 	}
-	if (!has && strcmp(text, STORE_REASON_OTHER) != 0) {
-		st = s->st[ST_REASON_NUM];
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			store_cause(s, "reason count");
-			sqlite3_reset(st);
-			return -1;
-		}
-		num = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (num >= STORE_REASONS_MAX)
-			text = STORE_REASON_OTHER;
-	}
-	st = s->st[ST_REASON_UP];
-	sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (int64_t)r->n);
-	return store_exec(s, ST_REASON_UP, "reason upsert");
+	e->id = id;
+	e->k = k;
+	return id;
 }
 
 /* Hash of a roll-up key. */
@@ -684,26 +840,12 @@ static size_t
 store_roll_hash(const struct store_roll *k)
 {
 	uint64_t	 h = 1469598103934665603ULL;
-	const char	*p;
 
 	h = (h ^ (uint64_t)k->t) * 1099511628211ULL;
-	h = (h ^ (uint64_t)k->id) * 1099511628211ULL;
-	h = (h ^ (uint64_t)(k->mta | k->dir << 4 | k->kind << 8 |
-	    k->status << 12 | k->class << 16)) * 1099511628211ULL;
-	h = (h ^ (uint64_t)k->reply) * 1099511628211ULL;
-	for (p = k->enh; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ (uint64_t)k->a) * 1099511628211ULL;
+	h = (h ^ (uint64_t)k->outcome) * 1099511628211ULL;
+	h = (h ^ (uint64_t)k->reason) * 1099511628211ULL;
 	return (size_t)(h ^ h >> 29);
-}
-
-/* Same roll-up key? */
-static int
-store_roll_eq(const struct store_roll *a, const struct store_roll *b)
-{
-	return a->t == b->t && a->id == b->id && a->mta == b->mta &&
-	    a->dir == b->dir && a->kind == b->kind && a->status == b->status &&
-	    a->reply == b->reply && a->class == b->class &&
-	    strcmp(a->enh, b->enh) == 0;
 }
 
 /* Add a delta under its key (open addressing, grown at half full). */
@@ -734,11 +876,9 @@ store_roll_add(struct store_rolls *r, const struct store_roll *k)
 	}
 	j = store_roll_hash(k) & (r->cap - 1);
 	for (e = &r->slot[j]; e->used; e = &r->slot[j]) {
-		if (store_roll_eq(e, k)) {
+		if (e->t == k->t && e->a == k->a && e->outcome == k->outcome &&
+		    e->reason == k->reason) {
 			e->n += k->n;
-			e->sent += k->sent;
-			e->deferred += k->deferred;
-			e->bounced += k->bounced;
 			return 0;
 		}
 		j = (j + 1) & (r->cap - 1);
@@ -749,49 +889,18 @@ store_roll_add(struct store_rolls *r, const struct store_roll *k)
 	return 0;
 }
 
-/* Empty a roll-up table for the next commit, keeping its memory. */
+/* Empty a roll-up table for the next commit, keeping its memory (and
+ * giving it back when a big commit grew it). */
 static void
 store_roll_reset(struct store_rolls *r)
 {
-	if (r->len > 0)
+	if (r->cap > 65536) {
+		free(r->slot);
+		r->slot = NULL;
+		r->cap = 0;
+	} else if (r->len > 0)
 		memset(r->slot, 0, r->cap * sizeof(*r->slot));
 	r->len = 0;
-}
-
-/* Sum one count delta into both roll-ups' keys. */
-static int
-store_roll_count(struct store *s, const struct tally_count *c, int64_t dom,
-    int64_t host)
-{
-	struct store_roll	 k;
-
-	memset(&k, 0, sizeof(k));
-	k.t = c->hour;
-	k.id = host;
-	k.mta = c->mta;
-	k.dir = c->direction;
-	k.kind = c->kind;
-	k.status = c->status;
-	k.reply = c->reply;
-	k.enh = c->enhanced != NULL ? c->enhanced : "";
-	k.n = (int64_t)c->n;
-	if (store_roll_add(&s->totals, &k) == -1)
-		return -1;
-	memset(&k, 0, sizeof(k));
-	k.t = civil_month_start(c->hour);
-	k.id = dom;
-	k.dir = c->direction;
-	k.kind = c->kind;
-	k.class = event_class(c->reply, c->enhanced, c->status);
-	k.enh = "";
-	k.n = (int64_t)c->n;
-	if (c->status == STATUS_SENT)
-		k.sent = k.n;
-	else if (c->status == STATUS_DEFERRED)
-		k.deferred = k.n;
-	else if (c->status == STATUS_BOUNCED || c->status == STATUS_REJECTED)
-		k.bounced = k.n;
-	return store_roll_add(&s->months, &k);
 }
 
 /* One upsert per roll-up key summed in this commit. */
@@ -808,18 +917,10 @@ store_roll_flush(struct store *s)
 			continue;
 		st = s->st[ST_TOTAL_UP];
 		sqlite3_bind_int64(st, 1, k->t);
-		sqlite3_bind_int64(st, 2, k->id);
-		sqlite3_bind_text(st, 3, event_mta_name(k->mta), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, event_direction_name(k->dir), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, event_kind_name(k->kind), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, event_status_name(k->status), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 7, k->reply);
-		sqlite3_bind_text(st, 8, k->enh, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, k->n);
+		sqlite3_bind_int64(st, 2, k->a);
+		sqlite3_bind_int64(st, 3, k->outcome);
+		sqlite3_bind_int64(st, 4, k->reason);
+		sqlite3_bind_int64(st, 5, k->n);
 		if (store_exec(s, ST_TOTAL_UP, "total upsert") == -1)
 			return -1;
 	}
@@ -828,89 +929,78 @@ store_roll_flush(struct store *s)
 		if (!k->used)
 			continue;
 		st = s->st[ST_DM_UP];
-		sqlite3_bind_int64(st, 1, k->id);
+		sqlite3_bind_int64(st, 1, k->a);
 		sqlite3_bind_int64(st, 2, k->t);
-		sqlite3_bind_text(st, 3, event_direction_name(k->dir), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, event_kind_name(k->kind), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, k->class);
-		sqlite3_bind_int64(st, 6, k->n);
-		sqlite3_bind_int64(st, 7, k->sent);
-		sqlite3_bind_int64(st, 8, k->deferred);
-		sqlite3_bind_int64(st, 9, k->bounced);
+		sqlite3_bind_int64(st, 3, k->outcome);
+		sqlite3_bind_int64(st, 4, k->reason);
+		sqlite3_bind_int64(st, 5, k->n);
 		if (store_exec(s, ST_DM_UP, "domain month upsert") == -1)
 			return -1;
 		/* The all-time row takes the same delta. */
 		st = s->st[ST_DT_UP];
-		sqlite3_bind_int64(st, 1, k->id);
-		sqlite3_bind_text(st, 2, event_direction_name(k->dir), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, event_kind_name(k->kind), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, k->class);
-		sqlite3_bind_int64(st, 5, k->n);
-		sqlite3_bind_int64(st, 6, k->sent);
-		sqlite3_bind_int64(st, 7, k->deferred);
-		sqlite3_bind_int64(st, 8, k->bounced);
+		sqlite3_bind_int64(st, 1, k->a);
+		sqlite3_bind_int64(st, 2, k->outcome);
+		sqlite3_bind_int64(st, 3, k->reason);
+		sqlite3_bind_int64(st, 4, k->n);
 		if (store_exec(s, ST_DT_UP, "domain total upsert") == -1)
 			return -1;
 	}
 	return 0;
 }
 
-/* Write a tally's count, line and reason deltas inside the open
- * transaction; -1 with a cause on failure. */
+/* Write a tally's count and line deltas, and the roll-ups they change,
+ * inside the open transaction; -1 with a cause on failure. */
 static int
 store_counts(struct store *s, const struct tally *t)
 {
 	struct tally_count	 c;
 	struct tally_lines	 l;
-	struct tally_reason	 r;
+	struct store_roll	 k;
 	sqlite3_stmt		*st;
 	size_t			 it;
-	int64_t			 dom, host;
+	int64_t			 dom, host, oc, rs;
 	int			 upserts = 0;
 
 	store_roll_reset(&s->totals);
 	store_roll_reset(&s->months);
 	for (it = 0; tally_next_count(t, &it, &c);) {
 		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
-		    ST_DOMAIN_SEL, c.domain)) == -1 ||
+		    ST_DOMAIN_SEL, c.domain, c.relay)) == -1 ||
 		    (host = store_name_id(s, s->hosts, ST_HOST_INS,
-		    ST_HOST_SEL, c.host)) == -1)
+		    ST_HOST_SEL, c.host, NULL)) == -1 ||
+		    (oc = store_outcome_id(s, &c)) == -1 ||
+		    (rs = store_reason_id(s, c.reason)) == -1)
 			return -1;
 		st = s->st[ST_COUNT_UP];
 		sqlite3_bind_int64(st, 1, c.hour);
 		sqlite3_bind_int64(st, 2, dom);
 		sqlite3_bind_int64(st, 3, host);
-		sqlite3_bind_text(st, 4, event_mta_name(c.mta), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, event_direction_name(c.direction), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, event_kind_name(c.kind), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, event_status_name(c.status), -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 8, c.reply);
-		sqlite3_bind_text(st, 9, c.enhanced, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 10, (int64_t)c.n);
+		sqlite3_bind_int64(st, 4, oc);
+		sqlite3_bind_int64(st, 5, rs);
+		sqlite3_bind_int64(st, 6, (int64_t)c.n);
 		if (store_exec(s, ST_COUNT_UP, "count upsert") == -1)
 			return -1;
 		if (++upserts == 1)
 			HOOK("mid_flush");
-		if (store_roll_count(s, &c, dom, host) == -1) {
-			snprintf(s->cause, sizeof(s->cause), "out of memory");
-			s->lasterr = 0;
-			return -1;
-		}
+		memset(&k, 0, sizeof(k));
+		k.t = c.hour;
+		k.a = host;
+		k.outcome = oc;
+		k.reason = rs;
+		k.n = (int64_t)c.n;
+		if (store_roll_add(&s->totals, &k) == -1)
+			goto nomem;
+		k.t = civil_month_start(c.hour);
+		k.a = dom;
+		if (store_roll_add(&s->months, &k) == -1)
+			goto nomem;
 	}
 	if (store_roll_flush(s) == -1)
 		return -1;
 	for (it = 0; tally_next_lines(t, &it, &l);) {
 		st = s->st[ST_LINES_UP];
 		sqlite3_bind_int64(st, 1, l.hour);
-		sqlite3_bind_int64(st, 2, l.file);
+		sqlite3_bind_int64(st, 2, l.source);
 		sqlite3_bind_text(st, 3, tally_line_name(l.result), -1,
 		    SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (int64_t)l.n);
@@ -919,14 +1009,11 @@ store_counts(struct store *s, const struct tally *t)
 		if (++upserts == 1)
 			HOOK("mid_flush");
 	}
-	for (it = 0; tally_next_reason(t, &it, &r);) {
-		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
-		    ST_DOMAIN_SEL, r.domain)) == -1)
-			return -1;
-		if (store_reason(s, &r, dom) == -1)
-			return -1;
-	}
 	return 0;
+nomem:
+	snprintf(s->cause, sizeof(s->cause), "out of memory");
+	s->lasterr = 0;
+	return -1;
 }
 
 /* Throw an open transaction away, with the id caches it may have filled. */
@@ -1352,53 +1439,253 @@ store_file_set(struct store *s, int64_t id, const char *state,
 	return 0;
 }
 
-/* Roll hours older than hour_days whole days into count_day, and drop
- * days older than day_days (0 = keep forever), in one transaction. */
-int
-store_retain(struct store *s, int64_t now, int hour_days, int day_days,
-    const char **cause)
+/* Bind ?1 day, ?2 and ?3 a domain id range, ?4 the day's month. */
+static void
+store_bind_range(sqlite3_stmt *st, int64_t day, int64_t a, int64_t b)
 {
-	int64_t	cut;
+	int	n = sqlite3_bind_parameter_count(st);
 
+	sqlite3_bind_int64(st, 1, day);
+	if (n >= 3) {
+		sqlite3_bind_int64(st, 2, a);
+		sqlite3_bind_int64(st, 3, b);
+	}
+	if (n >= 4)
+		sqlite3_bind_int64(st, 4, civil_month_start(day));
+}
+
+/* Run one of the range statements; the rows it changed, or -1. */
+static int64_t
+store_range(struct store *s, enum store_stmt i, int64_t day, int64_t a,
+    int64_t b)
+{
+	store_bind_range(s->st[i], day, a, b);
+	if (store_exec(s, i, store_sql[i]) == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+/* Aim the next step's domain range at about step rows. */
+static void
+store_width(struct store *s, int64_t rows, int step)
+{
+	if (rows > step && s->width > 1)
+		s->width /= 2;
+	else if (rows < step / 4 && s->width < ((int64_t)1 << 30))
+		s->width *= 2;
+}
+
+/* Write one folded key's day row. */
+static int
+store_fold_put(struct store *s, int64_t day, const int64_t *key,
+    const struct hours *h)
+{
+	sqlite3_stmt	*st = s->st[ST_FOLD_UP];
+	unsigned char	 buf[HOURS_MAX];
+	size_t		 len = hours_pack(h, buf, sizeof(buf));
+
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_int64(st, 2, key[0]);
+	sqlite3_bind_int64(st, 3, key[1]);
+	sqlite3_bind_int64(st, 4, key[2]);
+	sqlite3_bind_int64(st, 5, key[3]);
+	sqlite3_bind_int64(st, 6, (int64_t)hours_total(h));
+	sqlite3_bind_blob(st, 7, buf, (int)len, SQLITE_STATIC);
+	return store_exec(s, ST_FOLD_UP, "fold upsert");
+}
+
+/* Fold the hour rows of one day and a range of domains into day rows;
+ * 1 when it did, 0 when no day is old enough, -1 on error. */
+static int
+store_fold(struct store *s, int64_t cut, int step)
+{
+	sqlite3_stmt	*st = s->st[ST_FOLD_ROWS];
+	struct hours	 h;
+	int64_t		 first, day, a, key[4], cur[4], n, rows = 0;
+	int		 rc, have = 0, i;
+
+	sqlite3_bind_int64(s->st[ST_FOLD_FIRST], 1, cut);
+	if (store_one(s, ST_FOLD_FIRST, &first) == -1)
+		return -1;
+	if (first < 0)
+		return 0;
+	day = first - first % STORE_DAY;
+	sqlite3_bind_int64(s->st[ST_FOLD_DOM], 1, day);
+	if (store_one(s, ST_FOLD_DOM, &a) == -1)
+		return -1;
 	if (store_exec(s, ST_BEGIN, "begin") == -1)
+		return -1;
+	store_bind_range(st, day, a, a + s->width);
+	memset(&h, 0, sizeof(h));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < 4; i++)
+			key[i] = sqlite3_column_int64(st, i);
+		n = sqlite3_column_int64(st, 5);
+		if (have && memcmp(key, cur, sizeof(key)) != 0) {
+			if (store_fold_put(s, day, cur, &h) == -1)
+				goto fail;
+			memset(&h, 0, sizeof(h));
+		}
+		memcpy(cur, key, sizeof(cur));
+		have = 1;
+		h.n[(sqlite3_column_int64(st, 4) % STORE_DAY) / STORE_HOUR] +=
+		    (uint64_t)n;
+		rows++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_cause(s, "fold rows");
 		goto fail;
-	if (hour_days > 0) {
-		cut = now - (int64_t)hour_days * 86400;
-		cut -= cut % 86400;
-		sqlite3_bind_int64(s->st[ST_ROLL_DAY], 1, cut);
-		sqlite3_bind_int64(s->st[ST_ROLL_DEL], 1, cut);
-		sqlite3_bind_int64(s->st[ST_TROLL_DAY], 1, cut);
-		sqlite3_bind_int64(s->st[ST_TROLL_DEL], 1, cut);
-		if (store_exec(s, ST_ROLL_DAY, "roll up days") == -1 ||
-		    store_exec(s, ST_ROLL_DEL, "delete hours") == -1 ||
-		    store_exec(s, ST_TROLL_DAY, "roll up total days") == -1 ||
-		    store_exec(s, ST_TROLL_DEL, "delete total hours") == -1)
-			goto fail;
 	}
-	if (day_days > 0) {
-		cut = now - (int64_t)day_days * 86400;
-		cut -= cut % 86400;
-		sqlite3_bind_int64(s->st[ST_DM_SUB], 1, cut);
-		sqlite3_bind_int64(s->st[ST_DT_SUB], 1, cut);
-		sqlite3_bind_int64(s->st[ST_DAY_DEL], 1, cut);
-		sqlite3_bind_int64(s->st[ST_TDAY_DEL], 1, cut);
-		if (store_exec(s, ST_DM_SUB, "subtract months") == -1 ||
-		    store_exec(s, ST_DM_ZERO, "delete months") == -1 ||
-		    store_exec(s, ST_DT_SUB, "subtract totals") == -1 ||
-		    store_exec(s, ST_DT_ZERO, "delete totals") == -1 ||
-		    store_exec(s, ST_DAY_DEL, "delete days") == -1 ||
-		    store_exec(s, ST_TDAY_DEL, "delete total days") == -1)
-			goto fail;
-	}
+	if (have && store_fold_put(s, day, cur, &h) == -1)
+		goto fail;
+	if (store_range(s, ST_FOLD_DEL, day, a, a + s->width) == -1)
+		goto fail;
+	HOOK("mid_fold");
 	if (store_exec(s, ST_COMMIT, "commit") == -1)
 		goto fail;
-	return 0;
+	store_width(s, rows, step);
+	return 1;
 fail:
-	if (!sqlite3_get_autocommit(s->db)) {
-		sqlite3_step(s->st[ST_ROLLBACK]);
-		sqlite3_reset(s->st[ST_ROLLBACK]);
+	store_abort(s);
+	return -1;
+}
+
+/* Drop the hours of days before cut, a range of domains at a time; the
+ * day's hourly totals become a day total with the last range. */
+static int
+store_drop_hours(struct store *s, int64_t cut, int step)
+{
+	int64_t	first, max, rows;
+
+	if (s->hours_day == 0) {
+		sqlite3_bind_int64(s->st[ST_HOURS_FIRST], 1, cut);
+		if (store_one(s, ST_HOURS_FIRST, &first) == -1)
+			return -1;
+		if (first < 0)
+			return 0;
+		s->hours_day = first - first % STORE_DAY;
+		s->hours_next = 0;
 	}
-	store_cache_clear(s);
+	if (store_one(s, ST_DOMAIN_MAX, &max) == -1 ||
+	    store_exec(s, ST_BEGIN, "begin") == -1)
+		return -1;
+	if ((rows = store_range(s, ST_HOURS_DROP, s->hours_day, s->hours_next,
+	    s->hours_next + s->width)) == -1)
+		goto fail;
+	if (s->hours_next + s->width > max &&
+	    (store_range(s, ST_HOURS_TOTAL, s->hours_day, 0, 0) == -1 ||
+	    store_range(s, ST_HOURS_TDEL, s->hours_day, 0, 0) == -1))
+		goto fail;
+	if (store_exec(s, ST_COMMIT, "commit") == -1)
+		goto fail;
+	s->hours_next += s->width;
+	if (s->hours_next > max)
+		s->hours_day = 0;
+	store_width(s, rows, step);
+	return 1;
+fail:
+	store_abort(s);
+	s->hours_day = 0;
+	return -1;
+}
+
+/* Delete the days before cut from every table, a range of domains at a
+ * time, the roll-ups by subtraction; the day's totals and line counts go
+ * with the last range. */
+static int
+store_keep(struct store *s, int64_t cut, int step)
+{
+	int64_t	first, max, rows;
+
+	if (s->keep_day == 0) {
+		sqlite3_bind_int64(s->st[ST_KEEP_FIRST], 1, cut);
+		if (store_one(s, ST_KEEP_FIRST, &first) == -1)
+			return -1;
+		if (first < 0) {
+			/* No day rows left so old: totals and lines may be. */
+			if (store_exec(s, ST_BEGIN, "begin") == -1 ||
+			    (rows = store_range(s, ST_KEEP_THOUR, cut -
+			    STORE_DAY, 0, 0)) == -1 ||
+			    (first = store_range(s, ST_KEEP_TDAY, cut -
+			    STORE_DAY, 0, 0)) == -1 ||
+			    (max = store_range(s, ST_KEEP_LINES, cut -
+			    STORE_DAY, 0, 0)) == -1 ||
+			    store_exec(s, ST_COMMIT, "commit") == -1)
+				goto fail;
+			return rows + first + max > 0;
+		}
+		s->keep_day = first;
+		s->keep_next = 0;
+	}
+	if (store_one(s, ST_DOMAIN_MAX, &max) == -1 ||
+	    store_exec(s, ST_BEGIN, "begin") == -1)
+		return -1;
+	if (store_range(s, ST_KEEP_DM, s->keep_day, s->keep_next,
+	    s->keep_next + s->width) == -1 ||
+	    store_range(s, ST_KEEP_DT, s->keep_day, s->keep_next,
+	    s->keep_next + s->width) == -1 ||
+	    (rows = store_range(s, ST_KEEP_DEL, s->keep_day, s->keep_next,
+	    s->keep_next + s->width)) == -1 ||
+	    store_range(s, ST_KEEP_ZERO_DM, s->keep_day, s->keep_next,
+	    s->keep_next + s->width) == -1 ||
+	    store_range(s, ST_KEEP_ZERO_DT, s->keep_day, s->keep_next,
+	    s->keep_next + s->width) == -1)
+		goto fail;
+	if (s->keep_next + s->width > max &&
+	    (store_range(s, ST_KEEP_THOUR, s->keep_day, 0, 0) == -1 ||
+	    store_range(s, ST_KEEP_TDAY, s->keep_day, 0, 0) == -1 ||
+	    store_range(s, ST_KEEP_LINES, s->keep_day, 0, 0) == -1))
+		goto fail;
+	HOOK("mid_keep");
+	if (store_exec(s, ST_COMMIT, "commit") == -1)
+		goto fail;
+	s->keep_next += s->width;
+	if (s->keep_next > max)
+		s->keep_day = 0;
+	store_width(s, rows, step);
+	return 1;
+fail:
+	store_abort(s);
+	s->keep_day = 0;
+	return -1;
+}
+
+/* One step of maintenance in its own transaction: fold, then drop hours
+ * past the retention period, then delete days past keep_days, counted
+ * from the newest hour the database holds.  1: a step was done (call
+ * again); 0: nothing to do; -1: error, with a cause. */
+int
+store_maintain(struct store *s, const struct store_policy *p,
+    const char **cause)
+{
+	int64_t	newest, ref, cut;
+	int	step = p->step > 0 ? p->step : STORE_STEP_DEFAULT, r;
+
+	if (store_one(s, ST_NEWEST, &newest) == -1)
+		goto fail;
+	if (newest < 0)
+		return 0;
+	ref = newest - newest % STORE_DAY;
+	/* Today's and yesterday's hours stay rows. */
+	if ((r = store_fold(s, ref - STORE_DAY, step)) != 0)
+		goto done;
+	if (p->hour_days > 0 && (r = store_drop_hours(s, ref -
+	    (int64_t)p->hour_days * STORE_DAY, step)) != 0)
+		goto done;
+	if (p->keep_days > 0) {
+		cut = ref - (int64_t)p->keep_days * STORE_DAY;
+		if (cut > ref - STORE_DAY)
+			cut = ref - STORE_DAY;	/* only folded days */
+		r = store_keep(s, cut, step);
+		goto done;
+	}
+	return 0;
+done:
+	if (r == -1)
+		goto fail;
+	return r;
+fail:
 	*cause = s->cause;
 	return -1;
 }

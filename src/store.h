@@ -5,10 +5,11 @@
  * the database from the embedded schema, checks it is ours, migrates it by
  * user_version (one transaction per step) and sets the pragmas the
  * exactly-once design depends on (WAL, synchronous=FULL, ...).
- * store_commit writes a tally's deltas and the new offsets of the file
- * generations they came from in ONE transaction, with a compare-and-set on
- * each offset.  Errors come back as -1/NULL with a cause string that is
- * valid until the next call on the same store.
+ * store_commit_sources writes a tally's deltas and the new positions of
+ * the sources they came from in ONE transaction, with a compare-and-set on
+ * each position.  store_maintain folds, thins and deletes old days in
+ * small steps of their own.  Errors come back as -1/NULL with a cause
+ * string that is valid until the next call on the same store.
  *
  * Not here: reading files, deciding when to commit, serving queries.
  */
@@ -21,19 +22,26 @@
 #include "source.h"
 #include "tally.h"
 
-#define STORE_HEAD_MAX		1024	/* bytes of a file's head kept */
-#define STORE_REASONS_MAX	20	/* texts per (day, domain, dir, code) */
+#define STORE_HEAD_MAX		SOURCE_HEAD_MAX
+#define STORE_REASONS_DEFAULT	100000	/* distinct reason texts kept */
 #define STORE_REASON_OTHER	"(other)"
-#define STORE_RETAIN_DAYS	90
+#define STORE_STEP_DEFAULT	20000	/* rows per maintenance step */
 #define STORE_STALE		(-2)	/* store_commit: an offset moved under
 					 * us, an invariant broke; not retried */
 
 struct store;
 
-/* SQL that fills the empty roll-up tables (total_hour, total_day,
- * domain_month) from count_hour and count_day: the 1 -> 2 migration uses
- * it, and tests that write counts directly run it after them. */
-extern const char store_rollup_fill_sql[];
+/* Names a domain's mailbox provider from the domain and a next hop's
+ * name ("" = not known); the result must live as long as the store. */
+typedef const char *(*store_provider_fn)(void *, const char *, const char *);
+
+/* What maintenance keeps, counted in days back from the newest hour of
+ * data (not from the clock, so a backfilled old log keeps its hours). */
+struct store_policy {
+	int		 hour_days;	/* days whose hours are kept; 0 = all */
+	int		 keep_days;	/* days kept at all; 0 = all */
+	int		 step;		/* rows a step, 0 = STORE_STEP_DEFAULT */
+};
 
 /* One row of the file table: one generation of a followed file. */
 struct store_file {
@@ -90,8 +98,10 @@ int		 store_sources(struct store *, const char *,
 		     struct source_row **, size_t *, const char **);
 void		 store_sources_free(struct source_row *, size_t);
 int64_t		 store_next_id(struct store *);
-int		 store_retain(struct store *, int64_t, int, int,
+int		 store_maintain(struct store *, const struct store_policy *,
 		     const char **);
+void		 store_set_provider(struct store *, store_provider_fn, void *);
+void		 store_set_max_reasons(struct store *, int64_t);
 int		 store_is_full(const struct store *);
 
 #endif

@@ -2,13 +2,15 @@
  * tally: bounded in-memory aggregation between commits.
  *
  * One open-addressing table (linear probing, power-of-two size, grown by
- * doubling at three quarters full) holds all three kinds of key.  Domain,
- * host and reason strings are interned in an arena and referred to by
- * offset, so an entry is small and fixed-size and the whole key can be
+ * doubling at three quarters full) holds both kinds of key.  Domain,
+ * host, reason and relay strings are interned in an arena and referred to
+ * by offset, so an entry is small and fixed-size and the whole key can be
  * compared with memcmp.  Nothing is ever removed except by tally_clear.
+ * Most lines of a file fall in the hour, source and result of the line
+ * before, so the last line key's slot is remembered.
  *
  * Not here: SQL, files, parsing; the reason text is normalised with
- * reason_normalise() from the lead's reason module.
+ * reason_normalise() (reason.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,14 +23,13 @@
 enum tally_type {
 	TT_EMPTY,
 	TT_COUNT,
-	TT_LINES,
-	TT_REASON
+	TT_LINES
 };
 
 /* Every field before n is key; entries are memset to 0 before filling. */
 struct tally_ent {
-	int64_t		 t;		/* hour or day */
-	int64_t		 file;
+	int64_t		 t;		/* hour */
+	int64_t		 source;
 	uint32_t	 domain;	/* arena offsets */
 	uint32_t	 host;
 	uint32_t	 text;
@@ -39,8 +40,11 @@ struct tally_ent {
 	uint8_t		 kind;
 	uint8_t		 status;
 	uint8_t		 result;
+	uint8_t		 hop;
 	char		 enh[EVENT_ENHANCED_MAX + 1];
+	uint8_t		 pad[7];
 	uint64_t	 n;
+	uint32_t	 relay;		/* not key: first next hop seen */
 };
 #define TALLY_KEYLEN	offsetof(struct tally_ent, n)
 _Static_assert(TALLY_KEYLEN % 8 == 0, "tally keys are hashed by words");
@@ -59,6 +63,7 @@ struct tally {
 	size_t			 scap;
 	size_t			 nstrs;
 	uint32_t		 lasthost;	/* most lines share a host */
+	struct tally_ent	*lastline;	/* the last line key's slot */
 };
 
 static const char *tally_line_names[] = {
@@ -144,6 +149,7 @@ tally_clear(struct tally *t)
 	t->nevents = 0;
 	t->alen = 1;
 	t->lasthost = 0;
+	t->lastline = NULL;
 }
 
 /* Double the string index; the arena itself is not moved. */
@@ -229,18 +235,20 @@ tally_grow(struct tally *t)
 	free(t->ents);
 	t->ents = n;
 	t->cap = ncap;
+	t->lastline = NULL;
 	return 0;
 }
 
-/* Add n to key k, creating it; the caller checked there is room. */
-static int
+/* Add n to key k, creating it; the caller checked there is room.  The
+ * entry's slot, or NULL when out of memory. */
+static struct tally_ent *
 tally_bump(struct tally *t, struct tally_ent *k, uint64_t n)
 {
 	struct tally_ent	*e;
 	size_t			 i;
 
 	if ((t->nkeys + 1) * 4 > t->cap * 3 && tally_grow(t) == -1)
-		return -1;
+		return NULL;
 	i = tally_hashkey(k) & (t->cap - 1);
 	for (;;) {
 		e = &t->ents[i];
@@ -248,11 +256,13 @@ tally_bump(struct tally *t, struct tally_ent *k, uint64_t n)
 			*e = *k;
 			e->n = n;
 			t->nkeys++;
-			return 0;
+			return e;
 		}
 		if (memcmp(e, k, TALLY_KEYLEN) == 0) {
 			e->n += n;
-			return 0;
+			if (e->relay == 0)
+				e->relay = k->relay;
+			return e;
 		}
 		i = (i + 1) & (t->cap - 1);
 	}
@@ -267,84 +277,85 @@ tally_setenh(struct tally_ent *k, const char *enh)
 	memcpy(k->enh, enh, len);
 }
 
-/* Count one line outcome of a file in an hour. */
+/* Count one line outcome of a source in an hour. */
 int
-tally_add_line(struct tally *t, int64_t hour, int64_t file,
+tally_add_line(struct tally *t, int64_t time, int64_t source,
     enum tally_line result)
 {
-	struct tally_ent	k;
+	struct tally_ent	 k, *e = t->lastline;
+	int64_t			 hour = time - time % 3600;
 
+	if (e != NULL && e->t == hour && e->source == source &&
+	    e->result == (uint8_t)result) {
+		e->n++;
+		return TALLY_OK;
+	}
 	if (t->nkeys + 1 > t->maxkeys)
 		return TALLY_FULL;
 	memset(&k, 0, sizeof(k));
 	k.type = TT_LINES;
-	k.t = hour - hour % 3600;
-	k.file = file;
+	k.t = hour;
+	k.source = source;
 	k.result = (uint8_t)result;
-	return tally_bump(t, &k, 1) == -1 ? -1 : TALLY_OK;
+	if ((e = tally_bump(t, &k, 1)) == NULL)
+		return TALLY_NOMEM;
+	t->lastline = e;
+	return TALLY_OK;
 }
 
-/* Count one event (and its line, and its reason when it has one). */
+/* Count one event (and its line).  A failure's reply text is normalised
+ * and becomes part of the key. */
 int
-tally_add(struct tally *t, const struct event *ev, int64_t file)
+tally_add(struct tally *t, const struct event *ev, int64_t source)
 {
 	struct tally_ent	 k;
 	char			 reason[REASON_MAX + 1];
-	uint32_t		 dom, host, text = 0;
-	int			 cls, want_reason;
+	uint32_t		 dom, host, text = 0, relay = 0;
+	int			 cls;
 	size_t			 rlen;
 
 	cls = event_class_of(ev);
-	want_reason = (cls == 4 || cls == 5) && ev->text != NULL &&
-	    ev->textlen > 0;
-	/* Up to three new keys and three new strings: check before any. */
-	if (t->nkeys + 3 > t->maxkeys)
+	/* Up to two new keys: check before any change. */
+	if (t->nkeys + 2 > t->maxkeys)
 		return TALLY_FULL;
 
 	if ((dom = tally_intern(t, ev->domain, strlen(ev->domain))) == 0)
-		return -1;
+		return TALLY_NOMEM;
 	if (t->lasthost != 0 && strcmp(t->arena + t->lasthost, ev->host) == 0)
 		host = t->lasthost;
 	else if ((host = tally_intern(t, ev->host, strlen(ev->host))) == 0)
-		return -1;
+		return TALLY_NOMEM;
 	t->lasthost = host;
-	if (want_reason) {
+	if ((cls == 4 || cls == 5) && ev->text != NULL && ev->textlen > 0) {
 		rlen = reason_normalise(ev->text, ev->textlen, reason,
 		    sizeof(reason));
 		if (rlen >= sizeof(reason))
 			rlen = strlen(reason);
-		if ((text = tally_intern(t, reason, rlen)) == 0)
-			return -1;
+		if (rlen > 0 && (text = tally_intern(t, reason, rlen)) == 0)
+			return TALLY_NOMEM;
 	}
+	if (ev->relay != NULL && ev->relaylen > 0 &&
+	    (relay = tally_intern(t, ev->relay, ev->relaylen)) == 0)
+		return TALLY_NOMEM;
 
 	memset(&k, 0, sizeof(k));
 	k.type = TT_COUNT;
 	k.t = ev->time - ev->time % 3600;
 	k.domain = dom;
 	k.host = host;
+	k.text = text;
 	k.mta = (uint8_t)ev->mta;
 	k.dir = (uint8_t)ev->direction;
 	k.kind = (uint8_t)ev->kind;
 	k.status = (uint8_t)ev->status;
+	k.hop = (uint8_t)ev->hop;
 	k.reply = (uint16_t)ev->reply;
 	tally_setenh(&k, ev->enhanced);
-	if (tally_bump(t, &k, 1) == -1)
-		return -1;
-
-	if (want_reason) {
-		memset(&k, 0, sizeof(k));
-		k.type = TT_REASON;
-		k.t = ev->time - ev->time % 86400;
-		k.domain = dom;
-		k.dir = (uint8_t)ev->direction;
-		k.reply = (uint16_t)ev->reply;
-		k.text = text;
-		tally_setenh(&k, ev->enhanced);
-		if (tally_bump(t, &k, 1) == -1)
-			return -1;
-	}
+	k.relay = relay;
+	if (tally_bump(t, &k, 1) == NULL)
+		return TALLY_NOMEM;
 	t->nevents++;
-	return tally_add_line(t, ev->time, file, TALLY_LINE_EVENT);
+	return tally_add_line(t, ev->time, source, TALLY_LINE_EVENT);
 }
 
 /* Distinct keys held: what the bound applies to. */
@@ -388,8 +399,11 @@ tally_next_count(const struct tally *t, size_t *it, struct tally_count *c)
 	c->direction = (enum direction)e->dir;
 	c->kind = (enum kind)e->kind;
 	c->status = (enum status)e->status;
+	c->hop = (enum hop)e->hop;
 	c->reply = e->reply;
 	c->enhanced = e->enh;
+	c->reason = t->arena + e->text;
+	c->relay = t->arena + e->relay;
 	c->n = e->n;
 	return 1;
 }
@@ -403,27 +417,9 @@ tally_next_lines(const struct tally *t, size_t *it, struct tally_lines *l)
 	if ((e = tally_next(t, it, TT_LINES)) == NULL)
 		return 0;
 	l->hour = e->t;
-	l->file = e->file;
+	l->source = e->source;
 	l->result = (enum tally_line)e->result;
 	l->n = e->n;
-	return 1;
-}
-
-/* Iterate reasons; *it starts at 0; returns 0 at the end. */
-int
-tally_next_reason(const struct tally *t, size_t *it, struct tally_reason *r)
-{
-	const struct tally_ent	*e;
-
-	if ((e = tally_next(t, it, TT_REASON)) == NULL)
-		return 0;
-	r->day = e->t;
-	r->domain = t->arena + e->domain;
-	r->direction = (enum direction)e->dir;
-	r->reply = e->reply;
-	r->enhanced = e->enh;
-	r->text = t->arena + e->text;
-	r->n = e->n;
 	return 1;
 }
 

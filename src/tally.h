@@ -1,12 +1,15 @@
 /*
  * tally: in-memory aggregation of events between two commits.
  *
- * Three maps share one bounded open-addressing table: event counts per
- * (hour, host, mta, direction, kind, status, reply, enhanced, domain), line
- * counts per (hour, file, result) and normalised reply texts per (day,
- * domain, direction, reply, enhanced, text).  The bound on distinct keys is
- * the memory bound: when an add would pass it, tally_add* returns
- * TALLY_FULL and changes nothing; the caller commits, clears and retries.
+ * Two maps share one bounded open-addressing table: event counts per
+ * (hour, domain, host, mta, direction, kind, status, hop, reply, enhanced,
+ * reason text) and line counts per (hour, source, result).  The reason is
+ * the normalised reply text of a failure (class 4 or 5), "" otherwise.
+ * Each count also remembers the first next-hop name seen with it (not part
+ * of the key), from which the store learns a domain's provider.  The bound
+ * on distinct keys is the memory bound: when an add would pass it,
+ * tally_add* returns TALLY_FULL and changes nothing; the caller commits,
+ * clears and retries.  Running out of memory is TALLY_NOMEM.
  *
  * This module does no I/O and knows nothing of SQL or files.
  */
@@ -21,6 +24,7 @@
 #define TALLY_MAXKEYS_DEFAULT	100000
 #define TALLY_OK		0
 #define TALLY_FULL		1
+#define TALLY_NOMEM		2
 
 /* Line outcomes counted in lines_hour; names by tally_line_name(). */
 enum tally_line {
@@ -42,25 +46,18 @@ struct tally_count {
 	enum direction	 direction;
 	enum kind	 kind;
 	enum status	 status;
+	enum hop	 hop;
 	int		 reply;
 	const char	*enhanced;
+	const char	*reason;	/* normalised text, "" = none */
+	const char	*relay;		/* first next hop seen, "" = none */
 	uint64_t	 n;
 };
 
 struct tally_lines {
 	int64_t		 hour;
-	int64_t		 file;
+	int64_t		 source;
 	enum tally_line	 result;
-	uint64_t	 n;
-};
-
-struct tally_reason {
-	int64_t		 day;
-	const char	*domain;
-	enum direction	 direction;
-	int		 reply;
-	const char	*enhanced;
-	const char	*text;
 	uint64_t	 n;
 };
 
@@ -76,8 +73,6 @@ int		 tally_next_count(const struct tally *, size_t *,
 		     struct tally_count *);
 int		 tally_next_lines(const struct tally *, size_t *,
 		     struct tally_lines *);
-int		 tally_next_reason(const struct tally *, size_t *,
-		     struct tally_reason *);
 const char	*tally_line_name(enum tally_line);
 
 #endif

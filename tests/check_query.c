@@ -14,10 +14,10 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "event.h"
 #include "query.h"
 #include "store.h"
-
-extern const char schema_sql[];
+#include "tally.h"
 
 #define T0	1795910400LL	/* 2026-11-29T00:00:00Z (date -u -d) */
 #define HOURS	72		/* hour rows: T0 .. T0 + 71h */
@@ -86,42 +86,135 @@ rnd(void)
 	return x;
 }
 
-static void
-exec(sqlite3 *db, const char *sql)
-{
-	char	*err = NULL;
+/*
+ * The databases are written the way the daemon writes them: events into a
+ * tally, committed through the store, then the store's maintenance (fold
+ * and retention), so the queries meet folded days and days kept only by
+ * day as the daemon leaves them.
+ */
+struct fixture {
+	struct store	*s;
+	struct tally	*t;
+	int64_t		 now;
+};
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
-		ck_abort_msg("sql: %s: %s", sql, err);
+/* Open the store; the first commit inserts the one source row. */
+static void
+fx_open(struct fixture *fx, const char *path)
+{
+	static char		 spath[] = "/nonexistent/mail.log";
+	struct source_row	 row;
+	struct source_delta	 d;
+	const char		*cause;
+
+	ck_assert_ptr_nonnull(fx->s = store_open(path, &cause));
+	ck_assert_ptr_nonnull(fx->t = tally_new(50000));
+	memset(&row, 0, sizeof row);
+	memset(&d, 0, sizeof d);
+	row.id = store_next_id(fx->s);
+	row.path = spath;
+	row.format = MTA_POSTFIX;
+	row.dev = 1;
+	row.ino = 2;
+	row.offset = 100;
+	row.lost = 5;
+	row.state = SOURCE_ACTIVE;
+	d.row = &row;
+	d.insert = 1;
+	d.lines = 7;
+	d.unrecognised = 2;
+	d.long_lines = 1;
+	ck_assert_msg(store_commit_sources(fx->s, fx->t, &d, 1, 1795917600,
+	    &cause) == 0, "%s", cause);
 }
 
-/* Fill a fresh database: hour rows, day rows, skips, reasons. */
+/* Commit what the tally holds. */
+static void
+fx_commit(struct fixture *fx)
+{
+	const char	*cause;
+
+	ck_assert_msg(store_commit_sources(fx->s, fx->t, NULL, 0, 1795917600,
+	    &cause) == 0, "%s", cause);
+	tally_clear(fx->t);
+}
+
+/* Count n events of one kind (committing whenever the tally is full). */
+static void
+fx_add(struct fixture *fx, const struct event *ev, int64_t n)
+{
+	int	 r;
+
+	while (n-- > 0) {
+		if ((r = tally_add(fx->t, ev, 1)) == TALLY_FULL) {
+			fx_commit(fx);
+			r = tally_add(fx->t, ev, 1);
+		}
+		ck_assert_int_eq(r, TALLY_OK);
+	}
+}
+
+/* The last commit, the maintenance the daemon would run, close. */
+static void
+fx_close(struct fixture *fx, int hour_days)
+{
+	struct store_policy	 p = { hour_days, 0, 0 };
+	const char		*cause;
+	int			 r;
+
+	fx_commit(fx);
+	while ((r = store_maintain(fx->s, &p, &cause)) == 1)
+		;
+	ck_assert_msg(r == 0, "%s", cause);
+	tally_free(fx->t);
+	store_close(fx->s);
+}
+
+/* An event as the parser would give it. */
+static void
+fx_event(struct event *ev, int64_t t, const char *domain, const char *host,
+    const char *status, int reply, const char *enhanced, const char *kind,
+    const char *direction, const char *text)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->time = t;
+	ev->mta = MTA_POSTFIX;
+	ev->direction = (enum direction)event_direction_from_name(direction);
+	ev->kind = (enum kind)event_kind_from_name(kind);
+	ev->status = (enum status)event_status_from_name(status);
+	ev->hop = HOP_REMOTE;
+	ev->reply = reply;
+	snprintf(ev->enhanced, sizeof ev->enhanced, "%s", enhanced);
+	snprintf(ev->domain, sizeof ev->domain, "%s", domain);
+	snprintf(ev->host, sizeof ev->host, "%s", host);
+	ev->text = text;
+	ev->textlen = text != NULL ? strlen(text) : 0;
+}
+
+/* The text the fixture gives a row: example.org's 550s and 421s. */
+static const char *
+row_text(const struct row *r)
+{
+	if (r->domain != 2)
+		return NULL;
+	return r->reply == 550 ? "user unknown" : r->reply == 421 ?
+	    "try later" : NULL;
+}
+
+/* Fill a fresh database: hour rows, day rows (days before T0, kept only
+ * by day), skips, reasons, and two unrecognised lines. */
 static void
 setup(void)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
+	struct fixture	 fx;
+	struct event	 ev;
 	struct row	*r;
 	size_t		 cap = 8192, o;
-	int		 h, d, dom;
-	char		 sql[256];
+	int		 h, dom;
 
 	snprintf(dir, sizeof dir, "/tmp/check_query.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(dbpath, sizeof dbpath, "%s/db", dir);
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	exec(db, schema_sql);
-	exec(db, "PRAGMA journal_mode = WAL");
-	exec(db, "BEGIN");
-	for (dom = 1; dom <= 3; dom++) {
-		snprintf(sql, sizeof sql, "INSERT INTO domain VALUES (%d, ?)",
-		    dom);
-		sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-		sqlite3_bind_text(st, 1, domains[dom], -1, SQLITE_STATIC);
-		ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-		sqlite3_finalize(st);
-	}
-	exec(db, "INSERT INTO host VALUES (1, 'mx1')");
 	rows = calloc(cap, sizeof *rows);
 	nrows = 0;
 	for (h = -DAYS; h < HOURS; h++) {
@@ -139,46 +232,25 @@ setup(void)
 				r->enhanced = outcomes[o].enhanced;
 				r->kind = rnd() % 10 == 0 ? "skip" :
 				    "attempt";
-				r->n = 1 + rnd() % 1000;
+				r->n = 1 + rnd() % 100;
 			}
 		}
 	}
 	ck_assert_uint_lt(nrows, cap);
+	fx_open(&fx, dbpath);
 	for (o = 0; o < nrows; o++) {
 		r = &rows[o];
-		snprintf(sql, sizeof sql, "INSERT INTO %s VALUES (?, ?, 1, "
-		    "'postfix', 'out', ?, ?, ?, ?, ?)", r->day ? "count_day" :
-		    "count_hour");
-		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-		    SQLITE_OK);
-		sqlite3_bind_int64(st, 1, r->t);
-		sqlite3_bind_int(st, 2, r->domain);
-		sqlite3_bind_text(st, 3, r->kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, r->status, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, r->reply);
-		sqlite3_bind_text(st, 6, r->enhanced, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, r->n);
-		ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-		sqlite3_finalize(st);
+		fx_event(&ev, r->t, domains[r->domain], "mx1", r->status,
+		    r->reply, r->enhanced, r->kind, "out", row_text(r));
+		fx_add(&fx, &ev, r->n);
 	}
-	for (d = 0; d < 3; d++) {
-		snprintf(sql, sizeof sql, "INSERT INTO reason_day VALUES "
-		    "(%lld, 2, 'out', 550, '5.1.1', 'user unknown', %d), "
-		    "(%lld, 2, 'out', 421, '4.7.0', 'try later', %d)",
-		    (long long)(T0 + d * 86400), 10 + d,
-		    (long long)(T0 + d * 86400), 100 + d);
-		exec(db, sql);
-	}
-	exec(db, "INSERT INTO source(id, path, format, dev, ino, head, "
-	    "offset, lines, unrecognised, long_lines, lost, state, first_seen, "
-	    "last_commit) "
-	    "VALUES (1, '/nonexistent/mail.log', "
-	    "'postfix', 1, 2, x'', 100, 7, 2, 1, 5, 'active', 0, 1795917600)");
-	exec(db, "INSERT INTO lines_hour VALUES (1795910400, 1, 'event', 5),"
-	    " (1795910400, 1, 'unrecognised', 2)");
-	exec(db, store_rollup_fill_sql);
-	exec(db, "COMMIT");
-	sqlite3_close(db);
+	ck_assert_int_eq(tally_add_line(fx.t, T0, 1, TALLY_LINE_UNRECOGNISED),
+	    TALLY_OK);
+	ck_assert_int_eq(tally_add_line(fx.t, T0, 1, TALLY_LINE_UNRECOGNISED),
+	    TALLY_OK);
+	/* The newest data is T0 + 71 h, on day T0 + 2 d: days before T0
+	 * keep their day only, day T0 is folded with its hours. */
+	fx_close(&fx, 2);
 }
 
 static void
@@ -443,30 +515,70 @@ START_TEST(domains_other)
 }
 END_TEST
 
+/* Sum of the rows with a text, kind attempt, at or after since (day rows
+ * by their day), of one reply or any (0). */
+static int64_t
+expect_text(int64_t since, int reply)
+{
+	int64_t	 sum = 0, start;
+	size_t	 i;
+
+	for (i = 0; i < nrows; i++) {
+		start = rows[i].day ? since - since % 86400 :
+		    since - since % 3600;
+		if (rows[i].t < start || row_text(&rows[i]) == NULL ||
+		    strcmp(rows[i].kind, "attempt") != 0)
+			continue;
+		if (reply != 0 && rows[i].reply != reply)
+			continue;
+		sum += rows[i].n;
+	}
+	return sum;
+}
+
 START_TEST(reasons)
 {
 	struct query_result	 r;
 	const char		*kv[] = { "domain=example.org", "class=5xx",
 				    NULL };
 	const char		*kv2[] = { "since=2026-11-30", NULL };
+	const char		*kv3[] = { "domain=gmail.com", NULL };
+	const char		*kv4[] = { "kind=skip", "reply=421", NULL };
 	json_t			*row;
+	int64_t			 skips = 0;
+	size_t			 i;
 
 	run("/v1/reasons", kv, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(json_array_size(json_object_get(r.json, "rows")), 1);
 	row = json_array_get(json_object_get(r.json, "rows"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(row, "count")),
-	    10 + 11 + 12);
+	    expect_text(0, 550));
 	ck_assert_str_eq(json_string_value(json_object_get(row, "text")),
 	    "user unknown");
 	query_result_clear(&r);
 
 	run("/v1/reasons", kv2, &r);
 	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
-	    11 + 12 + 101 + 102);
+	    expect_text(T0 + 86400, 0));
 	row = json_array_get(json_object_get(r.json, "rows"), 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(row, "reply")),
-	    421);
+	    expect_text(T0 + 86400, 421) > expect_text(T0 + 86400, 550) ?
+	    421 : 550);
+	query_result_clear(&r);
+
+	/* Every filter is honoured: no texts for gmail.com; the skips'. */
+	run("/v1/reasons", kv3, &r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    0);
+	query_result_clear(&r);
+	for (i = 0; i < nrows; i++)
+		if (row_text(&rows[i]) != NULL && rows[i].reply == 421 &&
+		    strcmp(rows[i].kind, "skip") == 0)
+			skips += rows[i].n;
+	run("/v1/reasons", kv4, &r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    skips);
 	query_result_clear(&r);
 }
 END_TEST
@@ -495,11 +607,16 @@ END_TEST
 START_TEST(lines)
 {
 	struct query_result	 r;
+	int64_t			 events = 0;
+	size_t			 i;
 
+	/* A line for every event, and the two unrecognised ones. */
+	for (i = 0; i < nrows; i++)
+		events += rows[i].n;
 	run("/v1/lines", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
-	    7);
+	    events + 2);
 	query_result_clear(&r);
 }
 END_TEST
@@ -627,28 +744,23 @@ static char	 rdir[64], rdbpath[128];
 static void
 rsetup(void)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	char		 sql[256];
-	int		 day, h, k, dom;
+	struct fixture	 fx;
+	struct event	 ev;
+	char		 dom[32];
+	int		 day, h, k, d;
 	int64_t		 t;
 	size_t		 o;
 	static const char *const dirs[] = { "out", "in" };
+	static const char *const hosts[] = { "mx1", "mx2" };
 	static const char *const kinds2[] = { "attempt", "attempt", "skip",
 	    "final" };
+	static const char *const texts[] = { NULL, "try later",
+	    "user unknown" };
 
 	snprintf(rdir, sizeof rdir, "/tmp/check_query.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(rdir));
 	snprintf(rdbpath, sizeof rdbpath, "%s/db", rdir);
-	ck_assert_int_eq(sqlite3_open(rdbpath, &db), SQLITE_OK);
-	exec(db, schema_sql);
-	exec(db, "BEGIN");
-	for (dom = 1; dom <= R_NDOM; dom++) {
-		snprintf(sql, sizeof sql, "INSERT INTO domain VALUES (%d, "
-		    "'d%02d.example')", dom, dom);
-		exec(db, sql);
-	}
-	exec(db, "INSERT INTO host VALUES (1, 'mx1'), (2, 'mx2')");
+	fx_open(&fx, rdbpath);
 	for (day = 0; day < R_DAYS; day++) {
 		for (h = 0; h < (day < R_DAYS - R_HOURLY ? 1 : 24); h++) {
 			t = R_T0 + (int64_t)day * 86400 + h * 3600;
@@ -656,37 +768,21 @@ rsetup(void)
 				if (rnd() % 4 == 0)
 					continue;
 				/* Zipf-like: low ids far more often. */
-				dom = 1 + (int)(rnd() % R_NDOM) * (int)(rnd() %
+				d = 1 + (int)(rnd() % R_NDOM) * (int)(rnd() %
 				    R_NDOM) / R_NDOM;
+				snprintf(dom, sizeof dom, "d%02d.example", d);
 				o = rnd() % NOUT;
-				snprintf(sql, sizeof sql, "INSERT INTO %s VALUES"
-				    " (?1, ?2, ?3, 'postfix', ?4, ?5, ?6, ?7, ?8,"
-				    " ?9) ON CONFLICT DO UPDATE SET n = n +"
-				    " excluded.n", day < R_DAYS - R_HOURLY ?
-				    "count_day" : "count_hour");
-				ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1,
-				    &st, NULL), SQLITE_OK);
-				sqlite3_bind_int64(st, 1, t);
-				sqlite3_bind_int(st, 2, dom);
-				sqlite3_bind_int(st, 3, 1 + (int)(rnd() % 2));
-				sqlite3_bind_text(st, 4, dirs[rnd() % 2], -1,
-				    SQLITE_STATIC);
-				sqlite3_bind_text(st, 5, kinds2[rnd() % 4], -1,
-				    SQLITE_STATIC);
-				sqlite3_bind_text(st, 6, outcomes[o].status, -1,
-				    SQLITE_STATIC);
-				sqlite3_bind_int(st, 7, outcomes[o].reply);
-				sqlite3_bind_text(st, 8, outcomes[o].enhanced,
-				    -1, SQLITE_STATIC);
-				sqlite3_bind_int64(st, 9, 1 + rnd() % 100);
-				ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
-				sqlite3_finalize(st);
+				fx_event(&ev, t, dom, hosts[rnd() % 2],
+				    outcomes[o].status, outcomes[o].reply,
+				    outcomes[o].enhanced, kinds2[rnd() % 4],
+				    dirs[rnd() % 2], outcomes[o].reply >= 400 ?
+				    texts[rnd() % 3] : NULL);
+				fx_add(&fx, &ev, 1 + rnd() % 20);
 			}
 		}
 	}
-	exec(db, store_rollup_fill_sql);
-	exec(db, "COMMIT");
-	sqlite3_close(db);
+	/* The older days keep their day only, as retention leaves them. */
+	fx_close(&fx, R_HOURLY);
 }
 
 static void
@@ -720,6 +816,9 @@ START_TEST(fast_equals_slow)
 		{ "/v1/domains", "direction=out", "kind=final" },
 		{ "/v1/domains", "domain=d03.example", NULL },
 		{ "/v1/domains", "top=4", "status=deferred" },
+		{ "/v1/summary", "by=hour,reply", "domain=d02.example" },
+		{ "/v1/reasons", "top=5", NULL },
+		{ "/v1/reasons", "reply=421", "host=mx2" },
 		{ "/v1/metrics", NULL, NULL },
 	};
 	struct query		*qf, *qs;

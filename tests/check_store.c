@@ -20,6 +20,7 @@
 #include <check.h>
 #include <sqlite3.h>
 
+#include "hours.h"
 #include "parse.h"
 #include "store.h"
 #include "tally.h"
@@ -141,19 +142,19 @@ START_TEST(test_schema)
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "open: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 3);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 4);
 	ck_assert_int_eq(q_int("PRAGMA application_id"), 1397577817);
 	ck_assert_str_eq(q_text("PRAGMA journal_mode", buf, sizeof(buf)),
 	    "wal");
 	ck_assert_int_eq(q_int("SELECT count(*) FROM sqlite_schema WHERE "
 	    "name IN ('count_hour', 'count_day', 'source', 'lines_hour', "
-	    "'reason_day', 'domain', 'host', 'meta', 'total_hour', "
-	    "'total_day', 'domain_month', 'domain_total')"), 12);
+	    "'reason', 'outcome', 'domain', 'host', 'meta', 'total_hour', "
+	    "'total_day', 'domain_month', 'domain_total')"), 13);
 	/* Opening again neither fails nor migrates again. */
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "reopen: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 3);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 4);
 }
 END_TEST
 
@@ -258,29 +259,69 @@ START_TEST(test_rollback)
 	tally_free(t);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM count_hour"), 0);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM lines_hour"), 0);
-	ck_assert_int_eq(q_int("SELECT count(*) FROM reason_day"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM reason"), 2);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM outcome"), 0);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM domain"), 0);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM host"), 0);
 	ck_assert_int_eq(q_int("SELECT offset FROM source"), 0);
 }
 END_TEST
 
-START_TEST(test_retention)
+/* Open a second connection with the hour functions (st_hours_*). */
+static sqlite3 *
+q_open(void)
 {
-	struct store		*s;
+	sqlite3	*db;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(hours_sql_register(db), SQLITE_OK);
+	return db;
+}
+
+/* One integer from a query that may use the hour functions. */
+static int64_t
+q_hint(const char *sql)
+{
+	sqlite3		*db = q_open();
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Maintenance steps until there is nothing left to do; how many. */
+static int
+maintain_all(struct store *s, int hour_days, int keep_days)
+{
+	struct store_policy	 p = { hour_days, keep_days, 500 };
+	const char		*cause;
+	int			 r, n = 0;
+
+	while ((r = store_maintain(s, &p, &cause)) == 1)
+		n++;
+	ck_assert_msg(r == 0, "maintain: %s", cause);
+	return n;
+}
+
+/* 100 days, hour k getting (k % 5) + 1 events, on b.example for even k
+ * and a.example for odd k; returns the total. */
+static int64_t
+hundred_days(struct store *s, int64_t id)
+{
 	struct tally		*t = tally_new(10000);
 	struct store_delta	 d;
 	struct event		 ev;
 	const char		*cause;
-	const int64_t		 now = 100 * 86400 + 5000;
-	int64_t			 id, total = 0, k;
+	int64_t			 k, j, total = 0;
 
-	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
-	id = file_add(s, "/x");
-	/* Hour h of days 0..99 gets (h % 5) + 1 events on two domains. */
 	for (k = 0; k < 100 * 24; k++) {
-		int64_t j, n = (k % 5) + 1;
-		for (j = 0; j < n; j++) {
+		for (j = 0; j < (k % 5) + 1; j++) {
 			ev_make(&ev, k * 3600 + j, k % 2 ? "a.example" :
 			    "b.example", 250, NULL);
 			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
@@ -289,77 +330,146 @@ START_TEST(test_retention)
 	}
 	delta_make(&d, id, 0, 1, total);
 	ck_assert_int_eq(store_commit(s, t, &d, 1, 1, &cause), 0);
-	/* Keep 30 days of hours: days 0..69 roll up (cut at day 70). */
-	ck_assert_msg(store_retain(s, now, 30, 0, &cause) == 0, "%s", cause);
-	store_close(s);
 	tally_free(t);
+	return total;
+}
+
+/* Hours of days before yesterday (of the newest data, day 99) fold into
+ * day rows that keep every hour: nothing lost, each hour where it was. */
+START_TEST(test_fold)
+{
+	struct store	*s;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	struct hours	 h;
+	const char	*cause;
+	int64_t		 total, id, day, dom, k;
+	int		 rows = 0, i;
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	id = file_add(s, "/x");
+	total = hundred_days(s, id);
+	ck_assert_int_gt(maintain_all(s, 0, 0), 1);	/* in steps */
+	store_close(s);
 	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM count_hour) + "
 	    "(SELECT sum(n) FROM count_day)"), total);
-	ck_assert_int_eq(q_int("SELECT min(hour) FROM count_hour"), 70 * 86400);
-	ck_assert_int_eq(q_int("SELECT max(day) FROM count_day"), 69 * 86400);
-	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day"), 70 * 2);
-	/* One day is 24 hours of (h%5)+1 over a 5-cycle; day 0 starts the
-	 * cycle at k=0: sum over k=0..23 of (k%5)+1 = 4*15 + (1+2+3+4) = 70. */
-	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_day WHERE day = 0"),
-	    70);
+	ck_assert_int_eq(q_int("SELECT min(hour) FROM count_hour"),
+	    98 * 86400);
+	ck_assert_int_eq(q_int("SELECT max(day) FROM count_day"), 97 * 86400);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day"), 98 * 2);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day WHERE "
+	    "hours IS NULL"), 0);
+	/* Every hour of every folded row, against the test's arithmetic. */
+	db = q_open();
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT c.day, c.domain, "
+	    "c.n, c.hours FROM count_day AS c ORDER BY 1, 2", -1, &st, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		day = sqlite3_column_int64(st, 0);
+		dom = sqlite3_column_int64(st, 1);	/* 1 = a, 2 = b? */
+		ck_assert_int_eq(hours_unpack(sqlite3_column_blob(st, 3),
+		    (size_t)sqlite3_column_bytes(st, 3), &h), 0);
+		ck_assert_uint_eq(hours_total(&h),
+		    (uint64_t)sqlite3_column_int64(st, 2));
+		for (i = 0; i < 24; i++) {
+			k = day / 3600 + i;
+			/* a.example got odd hours k; its id is whichever
+			 * domain the first commit met first: hour 0, b. */
+			if ((k % 2 == 1) == (dom == 2))
+				ck_assert_uint_eq(h.n[i], (uint64_t)(k % 5) + 1);
+			else
+				ck_assert_uint_eq(h.n[i], 0);
+		}
+		rows++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ck_assert_int_eq(rows, 98 * 2);
+	ck_assert_int_eq(q_int("SELECT id FROM domain WHERE "
+	    "name = 'b.example'"), 1);
+	/* A range inside a folded day: hours 5..9 of day 3, both domains:
+	 * sum of (k % 5) + 1 for k = 77..81 = 3 + 4 + 5 + 1 + 2 = 15. */
+	ck_assert_int_eq(q_hint("SELECT sum(st_hours_in(hours, day, n, "
+	    "3 * 86400 + 5 * 3600, 3 * 86400 + 10 * 3600, 0, 0)) FROM "
+	    "count_day"), 15);
+	/* Lines committed after the fold, for a folded day, merge into its
+	 * rows at the next fold. */
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	{
+		struct tally		*t = tally_new(100);
+		struct store_delta	 d;
+		struct event		 ev;
+
+		ev_make(&ev, 3 * 86400 + 5 * 3600, "b.example", 250, NULL);
+		ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+		delta_make(&d, id, 1, 2, 1);
+		ck_assert_int_eq(store_commit(s, t, &d, 1, 2, &cause), 0);
+		tally_free(t);
+	}
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_hour WHERE "
+	    "hour < 98 * 86400"), 1);
+	ck_assert_int_eq(maintain_all(s, 0, 0), 1);
+	store_close(s);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_hour WHERE "
+	    "hour < 98 * 86400"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day"), 98 * 2);
+	ck_assert_int_eq(q_hint("SELECT sum(st_hours_in(hours, day, n, "
+	    "3 * 86400 + 5 * 3600, 3 * 86400 + 6 * 3600, 0, 0)) FROM "
+	    "count_day"), 3 + 1);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM total_hour"), total + 1);
 }
 END_TEST
 
-/*
- * Roll-ups against the counts.  Two independent checks: the test's own
- * sums (events by status), and a rebuild of the roll-ups from the count
- * tables into TEMP tables of the same names (which shadow the main ones
- * for unqualified names) compared row for row with what the commits and
- * the retention kept.
- */
-static int64_t
-rollups_differ(void)
+/* Retention from the newest data: hours past hour_days leave the day
+ * rows (their totals move to total_day), days past keep_days leave every
+ * table, the roll-ups by subtraction. */
+START_TEST(test_retention)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	int64_t		 v = -1;
-	char		*err = NULL;
+	struct store	*s;
+	const char	*cause;
+	int64_t		 total, id, k, kept = 0, keptb = 0;
 
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_msg(sqlite3_exec(db, "CREATE TEMP TABLE total_hour AS "
-	    "SELECT * FROM main.total_hour WHERE 0; CREATE TEMP TABLE "
-	    "total_day AS SELECT * FROM main.total_day WHERE 0; CREATE TEMP "
-	    "TABLE domain_month AS SELECT * FROM main.domain_month WHERE 0; "
-	    "CREATE TEMP TABLE domain_total AS SELECT * FROM "
-	    "main.domain_total WHERE 0;",
-	    NULL, NULL, &err) == SQLITE_OK, "temp: %s", err);
-	ck_assert_msg(sqlite3_exec(db, store_rollup_fill_sql, NULL, NULL,
-	    &err) == SQLITE_OK, "fill: %s", err);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT "
-	    "(SELECT count(*) FROM (SELECT * FROM main.total_hour EXCEPT "
-	    "SELECT * FROM temp.total_hour)) + "
-	    "(SELECT count(*) FROM (SELECT * FROM temp.total_hour EXCEPT "
-	    "SELECT * FROM main.total_hour)) + "
-	    "(SELECT count(*) FROM (SELECT * FROM main.total_day EXCEPT "
-	    "SELECT * FROM temp.total_day)) + "
-	    "(SELECT count(*) FROM (SELECT * FROM temp.total_day EXCEPT "
-	    "SELECT * FROM main.total_day)) + "
-	    "(SELECT count(*) FROM (SELECT * FROM main.domain_month EXCEPT "
-	    "SELECT * FROM temp.domain_month)) + "
-	    "(SELECT count(*) FROM (SELECT * FROM temp.domain_month EXCEPT "
-	    "SELECT * FROM main.domain_month)) + "
-	    "(SELECT count(*) FROM (SELECT * FROM main.domain_total EXCEPT "
-	    "SELECT * FROM temp.domain_total)) + "
-	    "(SELECT count(*) FROM (SELECT * FROM temp.domain_total EXCEPT "
-	    "SELECT * FROM main.domain_total))", -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	id = file_add(s, "/x");
+	total = hundred_days(s, id);
+	(void)maintain_all(s, 10, 30);
+	store_close(s);
+	/* keep_days 30 from day 99: days 69.. stay. */
+	for (k = 69 * 24; k < 100 * 24; k++) {
+		kept += (k % 5) + 1;
+		if (k % 2 == 0)
+			keptb += (k % 5) + 1;
+	}
+	ck_assert_int_lt(kept, total);
+	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM count_hour) + "
+	    "(SELECT sum(n) FROM count_day)"), kept);
+	ck_assert_int_eq(q_int("SELECT min(day) FROM count_day"), 69 * 86400);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_total"), kept);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month"), kept);
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM domain_total AS c JOIN "
+	    "domain AS d ON d.id = c.domain WHERE d.name = 'b.example'"),
+	    keptb);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM domain_month WHERE "
+	    "n = 0"), 0);
+	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour) + "
+	    "(SELECT sum(n) FROM total_day)"), kept);
+	/* hour_days 10 from day 99: days before 89 keep their day only. */
+	ck_assert_int_eq(q_int("SELECT min(hour) FROM total_hour"), 89 * 86400);
+	ck_assert_int_eq(q_int("SELECT min(day) FROM total_day"), 69 * 86400);
+	ck_assert_int_eq(q_int("SELECT max(day) FROM total_day"), 88 * 86400);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day WHERE "
+	    "day < 89 * 86400 AND hours IS NOT NULL"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day WHERE "
+	    "day >= 89 * 86400 AND hours IS NULL"), 0);
+	ck_assert_int_eq(q_int("SELECT min(hour) FROM lines_hour"), 69 * 86400);
 }
+END_TEST
 
 /* Random events over five months in many commits; sums[0] = all,
  * [1] sent, [2] deferred, [3] bounced or rejected, [4] class 4, each for
- * kind attempt and events at or after keep_from. */
+ * kind attempt. */
 static void
-rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t keep_from,
-    int64_t sums[5])
+rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t sums[5])
 {
 	static const char *const doms[] = { "a.example", "b.example",
 	    "c.example", "d.example", "e.example" };
@@ -379,7 +489,7 @@ rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t keep_from,
 			/* 2026-01-01 + up to 150 days, any second. */
 			ev_make(&ev, 1767225600LL + (int64_t)(x >> 8) % (150 *
 			    86400), doms[(x >> 3) % 5], replies[(x >> 11) % 6],
-			    NULL);
+			    (x >> 9) % 3 ? "said: 550 no such user" : NULL);
 			ev.status = (x >> 14) % 5;	/* sent .. rejected */
 			ev.direction = (x >> 17) % 2 ? DIR_OUT : DIR_IN;
 			ev.kind = (x >> 18) % 4 == 0 ? KIND_SKIP : KIND_ATTEMPT;
@@ -389,7 +499,7 @@ rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t keep_from,
 			snprintf(ev.host, sizeof(ev.host), "mx%u",
 			    (x >> 23) % 3);
 			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
-			if (ev.kind != KIND_ATTEMPT || ev.time < keep_from)
+			if (ev.kind != KIND_ATTEMPT)
 				continue;
 			sums[0]++;
 			if (ev.status == STATUS_SENT)
@@ -399,7 +509,7 @@ rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t keep_from,
 			else if (ev.status == STATUS_BOUNCED ||
 			    ev.status == STATUS_REJECTED)
 				sums[3]++;
-			/* The class rule of issue 4, written out again. */
+			/* The class rule of DESIGN.md, written out again. */
 			cls = ev.reply != 0 ? ev.reply / 100 :
 			    ev.enhanced[0] != '\0' ? ev.enhanced[0] - '0' :
 			    ev.status == STATUS_SENT ? 2 :
@@ -415,99 +525,228 @@ rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t keep_from,
 	}
 }
 
+/* Every roll-up against the test's own sums, and against the count
+ * tables key for key (the two are written by different code: the count
+ * upserts and the commit's in-memory roll-up sums), before and after the
+ * fold and the retention. */
+static void
+rollups_check(const int64_t sums[5])
+{
+	static const char *const attempt = " JOIN outcome AS o ON "
+	    "o.id = c.outcome WHERE o.kind = 'attempt'";
+	char	 sql[1024];
+
+	snprintf(sql, sizeof sql, "SELECT (SELECT sum(c.n) FROM total_hour "
+	    "AS c%s) + coalesce((SELECT sum(c.n) FROM total_day AS c%s), 0)",
+	    attempt, attempt);
+	ck_assert_int_eq(q_int(sql), sums[0]);
+	snprintf(sql, sizeof sql, "SELECT sum(c.n) FROM domain_month AS c%s",
+	    attempt);
+	ck_assert_int_eq(q_int(sql), sums[0]);
+	snprintf(sql, sizeof sql, "SELECT sum(c.n) FROM domain_total AS c%s "
+	    "AND o.split = 0", attempt);
+	ck_assert_int_eq(q_int(sql), sums[1]);
+	snprintf(sql, sizeof sql, "SELECT sum(c.n) FROM domain_month AS c%s "
+	    "AND o.split = 1", attempt);
+	ck_assert_int_eq(q_int(sql), sums[2]);
+	snprintf(sql, sizeof sql, "SELECT sum(c.n) FROM domain_total AS c%s "
+	    "AND o.split = 2", attempt);
+	ck_assert_int_eq(q_int(sql), sums[3]);
+	snprintf(sql, sizeof sql, "SELECT sum(c.n) FROM domain_month AS c%s "
+	    "AND o.class = 4", attempt);
+	ck_assert_int_eq(q_int(sql), sums[4]);
+	/* Key for key: total_hour = the count tables by hour. */
+	ck_assert_int_eq(q_hint("SELECT count(*) FROM (SELECT hour, host, "
+	    "outcome, reason, sum(n) FROM (SELECT hour, host, outcome, reason, "
+	    "n FROM count_hour UNION ALL SELECT c.day + z.h * 3600, c.host, "
+	    "c.outcome, c.reason, st_hour_n(c.hours, z.h) FROM count_day AS c, "
+	    "(SELECT column1 AS h FROM (VALUES (0), (1), (2), (3), (4), (5), "
+	    "(6), (7), (8), (9), (10), (11), (12), (13), (14), (15), (16), "
+	    "(17), (18), (19), (20), (21), (22), (23))) AS z "
+	    "WHERE c.hours IS NOT NULL) WHERE n > 0 GROUP BY 1, 2, 3, 4 "
+	    "EXCEPT SELECT * FROM total_hour)"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM total_hour"), q_hint(
+	    "SELECT count(*) FROM (SELECT DISTINCT hour, host, outcome, reason "
+	    "FROM (SELECT hour, host, outcome, reason FROM count_hour UNION "
+	    "ALL SELECT c.day + z.h * 3600, c.host, c.outcome, c.reason FROM "
+	    "count_day AS c, (SELECT column1 AS h FROM (VALUES (0), (1), (2), "
+	    "(3), (4), (5), (6), (7), (8), (9), (10), (11), (12), (13), (14), "
+	    "(15), (16), (17), (18), (19), (20), (21), (22), (23))) AS z WHERE "
+	    "st_hour_n(c.hours, z.h) > 0))"));
+	/* domain_month = the count tables by domain and month. */
+	ck_assert_int_eq(q_int("SELECT count(*) FROM (SELECT domain, "
+	    "CAST(strftime('%s', t, 'unixepoch', 'start of month') AS "
+	    "INTEGER), outcome, reason, sum(n) FROM (SELECT hour AS t, domain, "
+	    "outcome, reason, n FROM count_hour UNION ALL SELECT day, domain, "
+	    "outcome, reason, n FROM count_day) GROUP BY 1, 2, 3, 4 EXCEPT "
+	    "SELECT * FROM domain_month)"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM (SELECT domain, outcome, "
+	    "reason, sum(n) FROM domain_month GROUP BY 1, 2, 3 EXCEPT "
+	    "SELECT * FROM domain_total)"), 0);
+}
+
 START_TEST(test_rollups)
 {
 	struct store	*s;
 	const char	*cause;
 	int64_t		 id, off = 0, sums[5] = { 0, 0, 0, 0, 0 };
-	/* Now: 2026-06-10; keep 30 days hourly, 100 days at all. */
-	const int64_t	 now = 1781049600LL, keep = now - 100 * 86400;
 
 	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
 	id = file_add(s, "/x");
-	rollup_fill(s, id, &off, keep - keep % 86400, sums);
-	ck_assert_int_eq(rollups_differ(), 0);
-	ck_assert_msg(store_retain(s, now, 30, 100, &cause) == 0, "%s",
-	    cause);
-	store_close(s);
-	ck_assert_int_eq(rollups_differ(), 0);
+	rollup_fill(s, id, &off, sums);
+	rollups_check(sums);
+	(void)maintain_all(s, 0, 0);
 	ck_assert_int_gt(q_int("SELECT count(*) FROM count_day"), 0);
-	ck_assert_int_gt(q_int("SELECT count(*) FROM total_hour"), 0);
-	ck_assert_int_eq(q_int("SELECT min(month) FROM domain_month"),
-	    1772323200);	/* 2026-03-01: the cut (03-02) is inside */
-	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour WHERE "
-	    "kind = 'attempt') + (SELECT sum(n) FROM total_day WHERE "
-	    "kind = 'attempt')"), sums[0]);
-	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month WHERE "
-	    "kind = 'attempt'"), sums[0]);
-	ck_assert_int_eq(q_int("SELECT sum(sent) FROM domain_month WHERE "
-	    "kind = 'attempt'"), sums[1]);
-	ck_assert_int_eq(q_int("SELECT sum(deferred) FROM domain_month WHERE "
-	    "kind = 'attempt'"), sums[2]);
-	ck_assert_int_eq(q_int("SELECT sum(bounced) FROM domain_month WHERE "
-	    "kind = 'attempt'"), sums[3]);
-	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month WHERE "
-	    "kind = 'attempt' AND class = 4"), sums[4]);
-	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_total WHERE "
-	    "kind = 'attempt' AND class = 4"), sums[4]);
-	ck_assert_int_eq(q_int("SELECT sum(bounced) FROM domain_total WHERE "
-	    "kind = 'attempt'"), sums[3]);
+	rollups_check(sums);
+	store_close(s);
+	ck_assert_int_gt(q_int("SELECT count(*) FROM reason WHERE id > 2"), 0);
+	ck_assert_int_eq(q_int("SELECT count(DISTINCT class) FROM outcome"), 3);
 }
 END_TEST
 
-/* A version 1 database with counts (version 2 less its roll-ups) is
- * upgraded in one step, the roll-ups built from the counts. */
+/* Load the schema of release f753601 (version 2) and rows whose sums
+ * the test knows, for the migration tests. */
+static void
+v2_database(void)
+{
+	char		 path[512], *sql;
+	const char	*top = getenv("top_srcdir");
+	sqlite3		*db;
+	FILE		*f;
+	long		 len;
+	char		*err = NULL;
+
+	snprintf(path, sizeof path, "%s/tests/data/schema-2.sql",
+	    top != NULL ? top : ".");
+	ck_assert_ptr_nonnull(f = fopen(path, "r"));
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	ck_assert_ptr_nonnull(sql = calloc(1, (size_t)len + 1));
+	ck_assert_int_eq(fread(sql, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK,
+	    "%s", err);
+	free(sql);
+	/* Day 1795910400 (2026-11-29) and one day before: gmail.com (1)
+	 * got 5 sent at 10:00 and 3 + 2 greylisted (451 4.7.1) at 10:00
+	 * and 11:00; the day's texts: 4 "greylisted", 2 "try later" (one
+	 * more than the failures: an old retention's leftover).  example.net
+	 * (2) 7 bounces (550 5.1.1) kept only by day, the day before, all
+	 * with the text "no such user".  Roll-ups as schema 2 built them. */
+	ck_assert_msg(sqlite3_exec(db,
+	    "INSERT INTO domain VALUES (1, 'gmail.com'), (2, 'example.net');"
+	    "INSERT INTO host VALUES (1, 'mx1');"
+	    "INSERT INTO count_hour VALUES "
+	    "(1795946400, 1, 1, 'postfix', 'out', 'attempt', 'sent', 250,"
+	    " '2.0.0', 5),"
+	    "(1795946400, 1, 1, 'postfix', 'out', 'attempt', 'deferred', 451,"
+	    " '4.7.1', 3),"
+	    "(1795950000, 1, 1, 'postfix', 'out', 'attempt', 'deferred', 451,"
+	    " '4.7.1', 2);"
+	    "INSERT INTO count_day VALUES (1795824000, 2, 1, 'exim', 'out',"
+	    " 'attempt', 'bounced', 550, '5.1.1', 7);"
+	    "INSERT INTO reason_day VALUES "
+	    "(1795910400, 1, 'out', 451, '4.7.1', 'greylisted', 4),"
+	    "(1795910400, 1, 'out', 451, '4.7.1', 'try later', 2),"
+	    "(1795824000, 2, 'out', 550, '5.1.1', 'no such user', 7);"
+	    "INSERT INTO file VALUES (1, '/var/log/mail.log', 'postfix', 3, 4,"
+	    " x'4e6f76', 4096, 30, 1, 0, 0, 'active', 0, 1795950000);"
+	    "INSERT INTO lines_hour VALUES (1795946400, 1, 'event', 8);"
+	    "INSERT INTO total_hour SELECT hour, host, mta, direction, kind,"
+	    " status, reply, enhanced, sum(n) FROM count_hour"
+	    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;"
+	    "INSERT INTO total_day SELECT day, host, mta, direction, kind,"
+	    " status, reply, enhanced, sum(n) FROM count_day"
+	    " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;",
+	    NULL, NULL, &err) == SQLITE_OK, "%s", err);
+	sqlite3_close(db);
+}
+
+/* A database of schema 2, as release f753601 wrote it, migrates to the
+ * current version with every count, its hour or day, and each day's text
+ * totals kept. */
 START_TEST(test_migrate_v2)
 {
 	struct store	*s;
-	sqlite3		*db;
 	const char	*cause;
-	int64_t		 id, off = 0, sums[5] = { 0, 0, 0, 0, 0 };
 
-	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
-	id = file_add(s, "/x");
-	rollup_fill(s, id, &off, 0, sums);
-	/* Some days as retention leaves them, so both tables have rows. */
-	ck_assert_msg(store_retain(s, 1767225600LL + 200 * 86400, 120, 0,
-	    &cause) == 0, "%s", cause);
-	store_close(s);
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	/* Back to version 1: no roll-ups, and the source table as the file
-	 * table it was before version 3. */
-	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE total_hour; DROP TABLE "
-	    "total_day; DROP TABLE domain_month; DROP TABLE domain_total; "
-	    "ALTER TABLE source RENAME TO file; "
-	    "ALTER TABLE file RENAME COLUMN lost TO bytes_lost; "
-	    "ALTER TABLE file DROP COLUMN kind; ALTER TABLE file DROP COLUMN "
-	    "name; ALTER TABLE file DROP COLUMN mark; ALTER TABLE file DROP "
-	    "COLUMN cursor; ALTER TABLE file DROP COLUMN lost_from; ALTER "
-	    "TABLE file DROP COLUMN lost_until; ALTER TABLE file DROP COLUMN "
-	    "last_time; ALTER TABLE lines_hour RENAME COLUMN source TO file; "
-	    "PRAGMA user_version = 1;",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	ck_assert_int_gt(q_int("SELECT count(*) FROM count_day"), 0);
-	ck_assert_int_gt(q_int("SELECT count(*) FROM count_hour"), 0);
-
+	v2_database();
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "open: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 3);
-	ck_assert_int_eq(rollups_differ(), 0);
-	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour) + "
-	    "(SELECT sum(n) FROM total_day)"), q_int("SELECT (SELECT sum(n) "
-	    "FROM count_hour) + (SELECT sum(n) FROM count_day)"));
-	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month"),
-	    q_int("SELECT (SELECT sum(n) FROM count_hour) + "
-	    "(SELECT sum(n) FROM count_day)"));
-	ck_assert_int_eq(q_int("SELECT (SELECT sum(n) FROM total_hour WHERE "
-	    "kind = 'attempt') + (SELECT sum(n) FROM total_day WHERE "
-	    "kind = 'attempt')"), sums[0]);
-	ck_assert_int_eq(q_int("SELECT sum(bounced) FROM domain_month WHERE "
-	    "kind = 'attempt'"), sums[3]);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 4);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_hour"), 10);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_day"), 7);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day WHERE "
+	    "hours IS NOT NULL"), 0);
+	/* Hours and statuses as they were. */
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM count_hour AS c JOIN "
+	    "outcome AS o ON o.id = c.outcome WHERE c.hour = 1795946400 AND "
+	    "o.status = 'deferred' AND o.reply = 451 AND "
+	    "o.enhanced = '4.7.1' AND o.class = 4 AND o.hop = 'remote'"), 3);
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM count_hour AS c JOIN "
+	    "outcome AS o ON o.id = c.outcome WHERE c.hour = 1795946400 AND "
+	    "o.status = 'sent' AND o.class = 2 AND o.split = 0"), 5);
+	/* The failures (5 of them) carry the day's texts in time order:
+	 * "greylisted" (4) first, then "try later" (the 1 left); the sent
+	 * ones carry none. */
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM count_hour AS c JOIN "
+	    "reason AS r ON r.id = c.reason WHERE r.text = 'greylisted'"), 4);
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM count_hour AS c JOIN "
+	    "reason AS r ON r.id = c.reason WHERE r.text = 'try later'"), 1);
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM count_hour AS c JOIN "
+	    "reason AS r ON r.id = c.reason WHERE r.text = 'try later' AND "
+	    "c.hour = 1795950000"), 1);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_hour WHERE "
+	    "reason = 1"), 5);
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM count_day AS c JOIN "
+	    "reason AS r ON r.id = c.reason WHERE r.text = 'no such user' AND "
+	    "c.day = 1795824000"), 7);
+	/* Roll-ups rebuilt; sources and lines kept. */
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM total_hour"), 10);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM total_day"), 7);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_total"), 17);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM domain_month WHERE "
+	    "month = 1793491200"), 17);	/* 2026-11-01 */
+	ck_assert_int_eq(q_int("SELECT offset FROM source WHERE "
+	    "path = '/var/log/mail.log'"), 4096);
+	ck_assert_int_eq(q_int("SELECT n FROM lines_hour WHERE "
+	    "source = 1"), 8);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM sqlite_schema WHERE "
+	    "name IN ('reason_day', 'file')"), 0);
 }
 END_TEST
 
+/* A migrated database has the same tables and columns, in the same
+ * order, as one created new. */
+START_TEST(test_migrate_shape)
+{
+	static const char shape[] = "SELECT group_concat(x, ' ') FROM "
+	    "(SELECT m.name || '.' || p.name || ':' || p.type || ':' || "
+	    "p.\"notnull\" || ':' || p.pk AS x FROM sqlite_schema AS m, "
+	    "pragma_table_info(m.name) AS p WHERE m.type = 'table' "
+	    "ORDER BY m.name, p.cid)";
+	struct store	*s;
+	const char	*cause;
+	char		 fresh[8192], migrated[8192];
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_close(s);
+	q_text(shape, fresh, sizeof(fresh));
+	ck_assert_ptr_nonnull(strstr(fresh, "count_day.hours:BLOB:0:0"));
+	ck_assert_int_eq(unlink(dbpath), 0);
+	v2_database();
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_close(s);
+	q_text(shape, migrated, sizeof(migrated));
+	ck_assert_str_eq(migrated, fresh);
+}
+END_TEST
+
+/* The reason table is bounded: past it, new texts count as "(other)";
+ * texts already stored keep their id; every count is kept. */
 START_TEST(test_reason_cap)
 {
 	struct store		*s;
@@ -520,13 +759,20 @@ START_TEST(test_reason_cap)
 	int			 i, batch;
 
 	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_set_max_reasons(s, 10);	/* ids 1 and 2 are fixed: 8 texts */
 	id = file_add(s, "/x");
-	/* 15 texts in one commit, 10 more in a second: 20 kept, 5 other. */
+	/* 6 texts in one commit, 6 more and 2 old ones in a second. */
 	for (batch = 0, i = 0; batch < 2; batch++) {
-		for (; i < (batch == 0 ? 15 : 25); i++) {
+		for (; i < (batch == 0 ? 6 : 12); i++) {
 			snprintf(text, sizeof(text), "550 mailbox %c%c is "
 			    "unavailable", 'a' + i / 26 % 26, 'a' + i % 26);
 			ev_make(&ev, 86400 + i, "cap.example", 550, text);
+			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+		}
+		if (batch == 1) {
+			ev_make(&ev, 86400, "cap.example", 550,
+			    "550 mailbox aa is unavailable");
+			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 		}
 		delta_make(&d, id, batch, batch + 1, 1);
@@ -536,10 +782,13 @@ START_TEST(test_reason_cap)
 	}
 	store_close(s);
 	tally_free(t);
-	ck_assert_int_eq(q_int("SELECT count(*) FROM reason_day"), 21);
-	ck_assert_int_eq(q_int("SELECT n FROM reason_day WHERE "
-	    "text = '(other)'"), 5);
-	ck_assert_int_eq(q_int("SELECT sum(n) FROM reason_day"), 25);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM reason"), 10);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_hour WHERE "
+	    "reason = 2"), 4);
+	ck_assert_int_eq(q_int("SELECT sum(c.n) FROM count_hour AS c JOIN "
+	    "reason AS r ON r.id = c.reason WHERE r.text = "
+	    "'mailbox aa is unavailable'"), 3);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_hour"), 14);
 }
 END_TEST
 
@@ -743,42 +992,6 @@ START_TEST(test_sources)
 }
 END_TEST
 
-/* A database migrated from version 2 has the same tables and columns, in
- * the same order, as one created at version 3. */
-START_TEST(test_migrate_v3_shape)
-{
-	static const char shape[] = "SELECT group_concat(x, ' ') FROM "
-	    "(SELECT m.name || '.' || p.name || ':' || p.type || ':' || "
-	    "p.\"notnull\" || ':' || p.pk AS x FROM sqlite_schema AS m, "
-	    "pragma_table_info(m.name) AS p WHERE m.type = 'table' "
-	    "ORDER BY m.name, p.cid)";
-	struct store	*s;
-	sqlite3		*db;
-	const char	*cause;
-	char		 fresh[8192], migrated[8192];
-
-	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
-	store_close(s);
-	q_text(shape, fresh, sizeof(fresh));
-	ck_assert_ptr_nonnull(strstr(fresh, "source.cursor:TEXT:0:0"));
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	/* Version 2 as f753601 left it: the source table was "file". */
-	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE source RENAME TO file; "
-	    "ALTER TABLE file RENAME COLUMN lost TO bytes_lost; "
-	    "ALTER TABLE file DROP COLUMN kind; ALTER TABLE file DROP COLUMN "
-	    "name; ALTER TABLE file DROP COLUMN mark; ALTER TABLE file DROP "
-	    "COLUMN cursor; ALTER TABLE file DROP COLUMN lost_from; ALTER "
-	    "TABLE file DROP COLUMN lost_until; ALTER TABLE file DROP COLUMN "
-	    "last_time; ALTER TABLE lines_hour RENAME COLUMN source TO file; "
-	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
-	store_close(s);
-	q_text(shape, migrated, sizeof(migrated));
-	ck_assert_str_eq(migrated, fresh);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -800,7 +1013,8 @@ main(void)
 	tcase_add_test(tc, test_migrate);
 	tcase_add_test(tc, test_foreign);
 	tcase_add_test(tc, test_sources);
-	tcase_add_test(tc, test_migrate_v3_shape);
+	tcase_add_test(tc, test_migrate_shape);
+	tcase_add_test(tc, test_fold);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -93,7 +93,7 @@ START_TEST(test_keys)
 	ck_assert_uint_eq(tally_events(t), 6);
 	for (it = 0; tally_next_lines(t, &it, &l);) {
 		ck_assert_int_eq(l.result, TALLY_LINE_EVENT);
-		ck_assert_int_eq(l.file, 1);
+		ck_assert_int_eq(l.source, 1);
 		lines += l.n;
 	}
 	ck_assert_uint_eq(lines, 6);
@@ -124,8 +124,15 @@ START_TEST(test_bound)
 	ck_assert_uint_le(tally_keys(t), 16);
 	ck_assert_uint_eq(tally_keys(t), before);
 	ck_assert_uint_eq(tally_events(t), (uint64_t)added);
-	/* An existing key is also refused when a new one might not fit:
-	 * the caller commits and retries, nothing is dropped. */
+	/* An existing key is also refused when a new one might not fit
+	 * (an add may need a count and a line key): the caller commits and
+	 * retries, nothing is dropped or counted twice. */
+	snprintf(dom, sizeof(dom), "d0.example");
+	ev_make(&ev, 3600, dom, 250, "", NULL);
+	before = tally_keys(t);
+	ck_assert_int_eq(tally_add(t, &ev, 1), TALLY_FULL);
+	ck_assert_uint_eq(sum_domain(t, dom), 1);
+	ck_assert_uint_eq(tally_keys(t), before);
 	tally_clear(t);
 	ck_assert_uint_eq(tally_keys(t), 0);
 	ck_assert_int_eq(tally_add(t, &ev, 1), TALLY_OK);
@@ -161,56 +168,111 @@ START_TEST(test_clear)
 }
 END_TEST
 
-/* Which events carry a reason: class 4 or 5 with a text. */
+/* Which events carry a reason: class 4 or 5 with a text.  The reason is
+ * part of the count's key, normalised (reason.c masks the numbers). */
 static const struct {
 	int		 reply;
 	const char	*text;
-	int		 want;
+	const char	*want;
 } reasons[] = {
-	{ 250, "250 2.0.0 Ok: queued", 0 },
-	{ 450, "450 4.2.0 mailbox busy", 1 },
-	{ 550, "550 5.1.1 user unknown", 1 },
-	{ 550, NULL, 0 },
+	{ 250, "250 2.0.0 Ok: queued", "" },
+	{ 450, "4.2.0 mailbox busy", "mailbox busy" },
+	{ 550, "5.1.1 user unknown", "user unknown" },
+	{ 550, NULL, "" },
 };
 
 START_TEST(test_reason)
 {
 	struct tally		*t = tally_new(100);
-	struct tally_reason	 r;
+	struct tally_count	 c;
 	struct event		 ev;
 	size_t			 it = 0, n = 0;
 
-	ev_make(&ev, 90000, "r.example", reasons[_i].reply, "", reasons[_i].text);
+	ev_make(&ev, 90000, "r.example", reasons[_i].reply, "",
+	    reasons[_i].text);
 	ck_assert_int_eq(tally_add(t, &ev, 1), TALLY_OK);
 	ck_assert_int_eq(tally_add(t, &ev, 1), TALLY_OK);
-	while (tally_next_reason(t, &it, &r)) {
+	while (tally_next_count(t, &it, &c)) {
 		n++;
-		ck_assert_int_eq(r.day, 86400);
-		ck_assert_uint_eq(r.n, 2);
-		ck_assert_str_eq(r.domain, "r.example");
-		ck_assert_int_gt((int)strlen(r.text), 0);
+		ck_assert_int_eq(c.hour, 90000);	/* 25 h, an hour start */
+		ck_assert_uint_eq(c.n, 2);
+		ck_assert_str_eq(c.domain, "r.example");
+		ck_assert_str_eq(c.reason, reasons[_i].want);
 	}
-	ck_assert_uint_eq(n, (size_t)reasons[_i].want);
+	ck_assert_uint_eq(n, 1);
+	tally_free(t);
+}
+END_TEST
+
+/* The hop is part of the key; the next hop's name is not, and the first
+ * one seen is kept. */
+START_TEST(test_hop_relay)
+{
+	struct tally		*t = tally_new(100);
+	struct tally_count	 c;
+	struct event		 ev;
+	size_t			 it = 0, n = 0;
+	static const char	 r1[] = "aspmx.l.google.com[1.2.3.4]:25";
+
+	ev_make(&ev, 3600, "h.example", 250, "", NULL);
+	ev.relay = r1;
+	ev.relaylen = 18;		/* "aspmx.l.google.com" */
+	ck_assert_int_eq(tally_add(t, &ev, 1), TALLY_OK);
+	ev.relay = "other.example";
+	ev.relaylen = 13;
+	ck_assert_int_eq(tally_add(t, &ev, 1), TALLY_OK);
+	ev.hop = HOP_FILTER;
+	ck_assert_int_eq(tally_add(t, &ev, 1), TALLY_OK);
+	while (tally_next_count(t, &it, &c)) {
+		n++;
+		if (c.hop == HOP_REMOTE) {
+			ck_assert_uint_eq(c.n, 2);
+			ck_assert_str_eq(c.relay, "aspmx.l.google.com");
+		} else {
+			ck_assert_int_eq(c.hop, HOP_FILTER);
+			ck_assert_uint_eq(c.n, 1);
+			ck_assert_str_eq(c.relay, "other.example");
+		}
+	}
+	ck_assert_uint_eq(n, 2);
 	tally_free(t);
 }
 END_TEST
 
 START_TEST(test_lines)
 {
-	struct tally		*t = tally_new(100);
+	struct tally		*t = tally_new(200);
 	struct tally_lines	 l;
 	size_t			 it = 0;
 	uint64_t		 n[5] = { 0 };
 
+	uint64_t		 other = 0;
+	int			 i;
+
 	ck_assert_int_eq(tally_add_line(t, 3601, 7, TALLY_LINE_LONG), 0);
 	ck_assert_int_eq(tally_add_line(t, 7199, 7, TALLY_LINE_LONG), 0);
 	ck_assert_int_eq(tally_add_line(t, 3600, 7, TALLY_LINE_FOREIGN), 0);
+	/* The remembered last key must not swallow another hour, source
+	 * or result, also when the table grows in between. */
+	for (i = 0; i < 3000; i++) {
+		ck_assert_int_eq(tally_add_line(t, 3600, 7,
+		    TALLY_LINE_FOREIGN), 0);
+		ck_assert_int_eq(tally_add_line(t, 7200 + 3600 * (i % 50), 8,
+		    TALLY_LINE_IGNORED), 0);
+	}
 	while (tally_next_lines(t, &it, &l)) {
+		if (l.source == 8) {
+			ck_assert_int_eq(l.result, TALLY_LINE_IGNORED);
+			ck_assert_uint_eq(l.n, 60);
+			other += l.n;
+			continue;
+		}
 		ck_assert_int_eq(l.hour, 3600);
 		n[l.result] += l.n;
 	}
+	ck_assert_uint_eq(other, 3000);
 	ck_assert_uint_eq(n[TALLY_LINE_LONG], 2);
-	ck_assert_uint_eq(n[TALLY_LINE_FOREIGN], 1);
+	ck_assert_uint_eq(n[TALLY_LINE_FOREIGN], 3001);
 	ck_assert_str_eq(tally_line_name(TALLY_LINE_UNRECOGNISED),
 	    "unrecognised");
 	tally_free(t);
@@ -230,6 +292,7 @@ main(void)
 	tcase_add_test(tc, test_clear);
 	tcase_add_loop_test(tc, test_reason, 0,
 	    sizeof(reasons) / sizeof(*reasons));
+	tcase_add_test(tc, test_hop_relay);
 	tcase_add_test(tc, test_lines);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -81,10 +81,9 @@ deliver() {
 	}' >> "$1"
 }
 count() {
-	sqlite3 "$DB" "PRAGMA busy_timeout=5000; SELECT coalesce(sum(n), 0)
-	    FROM count_hour JOIN domain ON domain.id = count_hour.domain
-	    WHERE domain.name = '$1' AND kind = 'attempt';" 2>/dev/null |
-	    tail -n 1
+	"$top_builddir/tests/dbtool" sql "$DB" "SELECT coalesce(sum(n), 0)
+	    FROM counts WHERE domain = '$1' AND kind = 'attempt';" \
+	    2>/dev/null | tail -n 1
 }
 # Wait (up to 20 s) until domain $1 has exactly $2 attempts.
 await() {

@@ -10,6 +10,7 @@
 
 e2e_src=$(cd "$(dirname "$0")" && pwd)
 e2e_build=$(cd "${1:-${top_builddir:-.}}" && pwd)
+E2E_DBTOOL=$e2e_build/tests/dbtool
 e2e_fail=0
 e2e_pids=
 
@@ -167,8 +168,8 @@ e2e_daemon_stop() {
 e2e_live() {
 	local n _
 	for _ in $(seq 20); do
-		n=$(sqlite3 -cmd '.timeout 2000' "$E2E_DIR/db" \
-		    "SELECT coalesce(sum(n), 0) FROM count_hour" 2>/dev/null)
+		n=$("$E2E_DBTOOL" sql "$E2E_DIR/db" \
+		    "SELECT coalesce(sum(n), 0) FROM counts" 2>/dev/null)
 		[ "${n:-0}" -gt 0 ] && break
 		sleep 0.5
 	done
@@ -186,7 +187,7 @@ e2e_sink_stop() {
 
 # e2e_sql MTA QUERY-TAIL: counts from smtptally's database.
 e2e_sql() {
-	sqlite3 -separator ' ' "$E2E_DIR/db" "$1"
+	"$E2E_DBTOOL" sql "$E2E_DIR/db" "$1"
 }
 
 # e2e_compare WHAT EXPECTED-FILE ACTUAL-FILE: both hold "key... n" lines;
@@ -212,8 +213,7 @@ e2e_check() {
 	#    sink's record, per (domain, code) ...
 	awk -F'\t' '{n[$1 " " $2]++} END {for (k in n) print k, n[k]}' \
 	    "$E2E_DIR/record" > "$E2E_DIR/reply.expected"
-	e2e_sql "SELECT d.name, c.reply, sum(c.n) FROM count_hour c
-	    JOIN domain d ON d.id = c.domain
+	e2e_sql "SELECT c.domain, c.reply, sum(c.n) FROM counts c
 	    WHERE c.mta = '$mta' AND c.direction = 'out' AND c.kind = 'attempt'
 	    AND c.reply <> 0 GROUP BY 1, 2" > "$E2E_DIR/reply.actual"
 	e2e_compare "attempts per (domain, remote reply) = sink record" \
@@ -221,8 +221,7 @@ e2e_check() {
 	#    ... and per (domain, code, enhanced).
 	awk -F'\t' '{n[$1 " " $2 " " $3]++} END {for (k in n) print k, n[k]}' \
 	    "$E2E_DIR/record" > "$E2E_DIR/replyx.expected"
-	e2e_sql "SELECT d.name, c.reply, c.enhanced, sum(c.n) FROM count_hour c
-	    JOIN domain d ON d.id = c.domain
+	e2e_sql "SELECT c.domain, c.reply, c.enhanced, sum(c.n) FROM counts c
 	    WHERE c.mta = '$mta' AND c.direction = 'out' AND c.kind = 'attempt'
 	    AND c.reply <> 0 GROUP BY 1, 2, 3" > "$E2E_DIR/replyx.actual"
 	e2e_compare "attempts per (domain, remote reply, enhanced) = sink record" \
@@ -232,14 +231,12 @@ e2e_check() {
 	#    Exim logs no enhanced code for these, so its key is the domain
 	#    only ($2 = "domain").
 	if [ "${2:-}" = domain ]; then
-		e2e_sql "SELECT d.name, sum(c.n) FROM count_hour c
-		    JOIN domain d ON d.id = c.domain
+		e2e_sql "SELECT c.domain, sum(c.n) FROM counts c
 		    WHERE c.mta = '$mta' AND c.direction = 'out'
 		    AND c.kind = 'attempt' AND c.reply = 0 GROUP BY 1" \
 		    > "$E2E_DIR/noreply.actual"
 	else
-		e2e_sql "SELECT d.name, c.enhanced, sum(c.n) FROM count_hour c
-		    JOIN domain d ON d.id = c.domain
+		e2e_sql "SELECT c.domain, c.enhanced, sum(c.n) FROM counts c
 		    WHERE c.mta = '$mta' AND c.direction = 'out'
 		    AND c.kind = 'attempt' AND c.reply = 0 GROUP BY 1, 2" \
 		    > "$E2E_DIR/noreply.actual"
@@ -309,7 +306,7 @@ e2e_summary() {
 	say "smtptally counts ($mta, direction out):"
 	e2e_sql "SELECT kind, status,
 	    CASE WHEN reply <> 0 THEN (reply / 100) || 'xx'
-	    ELSE 'no reply' END, sum(n) FROM count_hour
+	    ELSE 'no reply' END, sum(n) FROM counts
 	    WHERE mta = '$mta' AND direction = 'out' GROUP BY 1, 2, 3
 	    ORDER BY 1, 2, 3" | sed "s/^/    /"
 }

@@ -56,13 +56,9 @@ settle()
 # Every count with its names, and the line outcome totals.
 dump()
 {
-	db_sql "SELECT c.hour, d.name, h.name, c.mta, c.direction, c.kind,
-	    c.status, c.reply, c.enhanced, sum(c.n) FROM
-	    (SELECT hour, domain, host, mta, direction, kind, status, reply,
-	     enhanced, n FROM count_hour UNION ALL SELECT day, domain, host,
-	     mta, direction, kind, status, reply, enhanced, n FROM count_day) c
-	    JOIN domain d ON d.id = c.domain JOIN host h ON h.id = c.host
-	    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9;" | LC_ALL=C sort
+	db_counts_sql "SELECT hour, domain, host, mta, direction, kind,
+	    status, hop, reply, enhanced, reason, sum(n) FROM counts
+	    GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11;" | LC_ALL=C sort
 	db_sql "SELECT 'lines', result, sum(n) FROM lines_hour GROUP BY result;"
 }
 

@@ -14,33 +14,12 @@ rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$TESTD_PID/status"; }
 [ -r "/proc/$TESTD_PID/status" ] || skip "no /proc"
 RSS0=$(rss)
 
-# The writer: one commit at a time into a bucket of its own, as ingest
-# would, paced over the whole test.  It must never fail for the readers.
+# The writer: one commit at a time into a bucket of its own, through the
+# store as ingest does, paced over the whole test.  It must never fail for
+# the readers.
 COMMITS=300
-MONTH0=$((T0 - 27 * 86400))	# 2026-11-01, the month of T0
-sqlite3 "$DB" "INSERT INTO domain VALUES (99, 'writer.example');"
-(
-	i=0
-	echo ".bail on"
-	echo ".timeout 10000"
-	while [ $i -lt $COMMITS ]; do
-		# The counts and their roll-ups, as the store writes them.
-		echo "BEGIN IMMEDIATE; INSERT INTO count_hour VALUES ($T0, 99, 1,"\
-		    "'postfix', 'out', 'attempt', 'sent', 250, '2.0.0', 1)"\
-		    "ON CONFLICT DO UPDATE SET n = n + 1;"\
-		    "INSERT INTO total_hour VALUES ($T0, 1, 'postfix', 'out',"\
-		    "'attempt', 'sent', 250, '2.0.0', 1)"\
-		    "ON CONFLICT DO UPDATE SET n = n + 1;"\
-		    "INSERT INTO domain_month VALUES (99, $MONTH0, 'out',"\
-		    "'attempt', 2, 1, 1, 0, 0) ON CONFLICT DO UPDATE SET"\
-		    "n = n + 1, sent = sent + 1;"\
-		    "INSERT INTO domain_total VALUES (99, 'out', 'attempt', 2,"\
-		    "1, 1, 0, 0) ON CONFLICT DO UPDATE SET n = n + 1,"\
-		    "sent = sent + 1; COMMIT;"
-		i=$((i + 1))
-		sleep 0.05
-	done
-) | sqlite3 "$DB" > "$T/writer.out" 2>&1 &
+"$DBTOOL" write "$DB" "$T0" writer.example $COMMITS 50 \
+    > "$T/writer.out" 2>&1 &
 WRITER=$!
 
 # The well-formed client: asks every 0.2 s, every answer must be a 200.
@@ -81,7 +60,8 @@ read ok bad < "$T/good"
 [ "$bad" = 0 ] || fail "$bad of $((ok + bad)) well-formed requests failed"
 [ "$ok" -gt 0 ] || fail "no well-formed request was made"
 pass "$ok well-formed requests during the attack, all answered"
-n=$(sqlite3 "$DB" "SELECT n FROM count_hour WHERE domain = 99")
+n=$("$DBTOOL" sql "$DB" "SELECT sum(n) FROM counts WHERE
+    domain = 'writer.example'")
 eq "writer commits in the database" "$n" "$COMMITS"
 t=$(get '/v1/summary?domain=writer.example' | \
     sed -n 's/.*"total":\([0-9]*\).*/\1/p')
