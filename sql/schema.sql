@@ -59,6 +59,23 @@ CREATE TABLE reason (
 );
 INSERT INTO reason(id, text) VALUES (1, ''), (2, '(other)');
 
+-- What each outcome and reason text means at a provider: the category
+-- and party to blame of classify() under the rules whose digest is in
+-- rules.  The store writes a row for every new combination as it commits
+-- and recomputes them, in steps, when the rules change; the counts are
+-- never touched, so history shows under the new rules.
+CREATE TABLE verdict (
+	outcome		INTEGER NOT NULL REFERENCES outcome(id),
+	reason		INTEGER NOT NULL REFERENCES reason(id),
+	provider	TEXT NOT NULL,		-- domain.provider
+	category	TEXT NOT NULL,
+	blame		TEXT NOT NULL,
+	detail		TEXT NOT NULL,		-- the finer reason
+	rule		TEXT NOT NULL,		-- file:line, '' if built in
+	rules		INTEGER NOT NULL,	-- digest of the rules used
+	PRIMARY KEY (outcome, reason, provider)
+) WITHOUT ROWID;
+
 -- Recent hours: one row per (hour, key).
 CREATE TABLE count_hour (
 	hour		INTEGER NOT NULL,	-- multiple of 3600

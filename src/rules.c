@@ -498,6 +498,13 @@ rules_parse(struct rules *r, const char *file, const char *buf, size_t len,
 		return fail(cause, file, 0, "%s", strerror(errno));
 	r->nfiles++;
 	r->sorted = 0;
+	/* FNV-1a over the texts, with the length between files. */
+	if (r->digest == 0)
+		r->digest = 14695981039346656037ULL;
+	r->digest = (r->digest ^ (uint64_t)len) * 1099511628211ULL;
+	for (n = 0; n < len; n++)
+		r->digest = (r->digest ^ (unsigned char)buf[n]) *
+		    1099511628211ULL;
 	ln = 0;
 	while (p < end) {
 		lineno++;

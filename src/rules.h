@@ -18,6 +18,7 @@
 
 #include <regex.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "classify.h"
 
@@ -71,6 +72,9 @@ struct rules {
 	size_t		 nfiles;
 	size_t		 missing;	/* files rules_load did not find */
 	int		 sorted;
+	uint64_t	 digest;	/* of every file's text, in order:
+					 * the store recomputes categories
+					 * when it changes */
 };
 
 struct rules	*rules_new(void);

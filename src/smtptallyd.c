@@ -27,11 +27,13 @@
 
 #include <event2/event.h>
 
+#include "classify.h"
 #include "conf.h"
 #include "http.h"
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "provider.h"
 #include "rules.h"
 #include "store.h"
 #include "tail.h"
@@ -428,6 +430,50 @@ d_commit_timer(struct daemon *d)
 	event_add(d->commit_ev, &tv);
 }
 
+/* The store's provider hook: provider.c's guess, "" when it knows none
+ * (so that a later next hop can still tell). */
+static const char *
+d_provider(void *arg, const char *domain, const char *relay)
+{
+	enum provider	p;
+
+	(void)arg;
+	p = provider_guess(domain, strlen(domain), relay, strlen(relay), "",
+	    0);
+	return p == PROVIDER_OTHER ? "" : provider_name(p);
+}
+
+/* The store's classifier hook: the running rules' verdict. */
+static void
+d_verdict(void *arg, const struct store_outcome *o, const char *text,
+    const char *provider, struct store_verdict *v)
+{
+	struct daemon		*d = arg;
+	struct classify_input	 in;
+	struct classify_result	 r;
+	int			 p = provider_from_name(provider);
+
+	memset(&in, 0, sizeof in);
+	in.provider = p == -1 ? PROVIDER_OTHER : p;
+	in.direction = o->direction;
+	in.kind = o->kind;
+	in.status = o->status;
+	in.hop = o->hop;
+	in.reply = o->reply;
+	in.enhanced = o->enhanced;
+	in.text = text != NULL && *text != '\0' ? text : NULL;
+	classify(d->rules, &in, &r);
+	snprintf(v->category, sizeof v->category, "%s",
+	    classify_category_name(r.category));
+	snprintf(v->blame, sizeof v->blame, "%s",
+	    classify_blame_name(r.blame));
+	snprintf(v->detail, sizeof v->detail, "%s", r.reason);
+	if (r.file != NULL)
+		snprintf(v->rule, sizeof v->rule, "%s:%u", r.file, r.line);
+	else
+		v->rule[0] = '\0';
+}
+
 /* The rules files of a configuration, the local one first.  A missing
  * file is no error: the local one is optional, and without the shipped
  * one only the local rules apply (d_rules_warn says so).  A file in error
@@ -536,6 +582,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	rules_free(d->rules);
 	d->rules = nr;
 	d_rules_warn(d->rules, d->conf);
+	store_set_verdicts(d->store, d_verdict, d, (int64_t)d->rules->digest);
 	d_commit_timer(d);
 	d_clock(d);
 	log_info("reloaded: %zu file(s)", n->nfollow);
@@ -676,6 +723,8 @@ main(int argc, char *argv[])
 
 	if ((d.store = store_open(d.conf->database, &cause)) == NULL)
 		fatalx("%s: %s", d.conf->database, cause);
+	store_set_provider(d.store, d_provider, &d);
+	store_set_verdicts(d.store, d_verdict, &d, (int64_t)d.rules->digest);
 	if ((d.tally = tally_new(d.conf->max_keys)) == NULL)
 		fatalx("out of memory");
 	if ((d.base = event_base_new()) == NULL)

@@ -88,6 +88,13 @@ enum store_stmt {
 	ST_DOMAIN_INS,
 	ST_DOMAIN_SEL,
 	ST_DOMAIN_PROV,
+	ST_DOMAIN_COMBOS,
+	ST_VERDICT_HAS,
+	ST_VERDICT_PUT,
+	ST_VERDICT_OUTCOME,
+	ST_VERDICT_REASON,
+	ST_VERDICT_STALE,
+	ST_VERDICT_MISSING,
 	ST_HOST_INS,
 	ST_HOST_SEL,
 	ST_REASON_INS,
@@ -147,6 +154,25 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_DOMAIN_INS] = "INSERT INTO domain(name, provider) VALUES (?1, ?2)",
 	[ST_DOMAIN_SEL] = "SELECT id, provider FROM domain WHERE name = ?1",
 	[ST_DOMAIN_PROV] = "UPDATE domain SET provider = ?2 WHERE id = ?1",
+	/* What a domain has had: its verdicts under a new provider. */
+	[ST_DOMAIN_COMBOS] = "SELECT DISTINCT outcome, reason FROM domain_total "
+	    "WHERE domain = ?1",
+	[ST_VERDICT_HAS] = "SELECT 1 FROM verdict WHERE outcome = ?1 AND "
+	    "reason = ?2 AND provider = ?3",
+	[ST_VERDICT_PUT] = "INSERT OR REPLACE INTO verdict(outcome, reason, "
+	    "provider, category, blame, detail, rule, rules) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_VERDICT_OUTCOME] = "SELECT mta, direction, kind, status, hop, "
+	    "reply, enhanced FROM outcome WHERE id = ?1",
+	[ST_VERDICT_REASON] = "SELECT text FROM reason WHERE id = ?1",
+	/* Verdicts of other rules, and combinations without one. */
+	[ST_VERDICT_STALE] = "SELECT outcome, reason, provider FROM verdict "
+	    "WHERE rules != ?1 LIMIT ?2",
+	[ST_VERDICT_MISSING] = "SELECT DISTINCT t.outcome, t.reason, "
+	    "d.provider FROM domain_total AS t JOIN domain AS d "
+	    "ON d.id = t.domain WHERE NOT EXISTS (SELECT 1 FROM verdict AS v "
+	    "WHERE v.outcome = t.outcome AND v.reason = t.reason AND "
+	    "v.provider = d.provider) LIMIT ?1",
 	[ST_HOST_INS] = "INSERT INTO host(name) VALUES (?1)",
 	[ST_HOST_SEL] = "SELECT id, '' FROM host WHERE name = ?1",
 	[ST_REASON_INS] = "INSERT INTO reason(text) VALUES (?1)",
@@ -265,7 +291,15 @@ struct store_cache {
 	char		*name;
 	int64_t		 id;
 	int		 known;		/* domains: provider known */
+	char		 provider[24];	/* ... and which */
 };
+
+/* A combination that has its verdict (cache, cleared on rollback). */
+struct store_vkey {
+	int64_t		 outcome, reason;
+	uint64_t	 provider;	/* hash of the name; 0 = empty slot */
+};
+#define STORE_VCACHE	4096
 
 /* An outcome's fields, packed so that a cache slot compares with memcmp. */
 struct store_okey {
@@ -303,6 +337,11 @@ struct store {
 	int64_t			 keep_next;	/* ... from this domain id */
 	store_provider_fn	 provider;
 	void			*provider_arg;
+	store_verdict_fn	 verdict;
+	void			*verdict_arg;
+	int64_t			 rules;		/* digest of the verdict's rules */
+	int			 checked;	/* missing verdicts filled */
+	struct store_vkey	 vcache[STORE_VCACHE];
 };
 
 /* Register event_class() for SQL (the migrations use it). */
@@ -597,6 +636,7 @@ store_cache_clear(struct store *s)
 		s->reasons[i].name = NULL;
 	}
 	memset(s->outcomes, 0, sizeof(s->outcomes));
+	memset(s->vcache, 0, sizeof(s->vcache));
 	s->nreasons = -1;	/* read again */
 }
 
@@ -670,19 +710,25 @@ store_provider(struct store *s, const char *domain, const char *relay)
 	return p != NULL ? p : "";
 }
 
+static int	store_verdicts_domain(struct store *, int64_t, const char *);
+
 /* The id of a domain, host or reason text, inserting it if new.  For a
- * domain, relay may teach its provider. */
+ * domain, relay may teach its provider, and *provp is set to it ("" when
+ * not known). */
 static int64_t
 store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
-    enum store_stmt sel, const char *name, const char *relay)
+    enum store_stmt sel, const char *name, const char *relay,
+    const char **provp)
 {
 	struct store_cache	*c = &cache[store_hash(name)];
-	const char		*prov = NULL, *have;
+	const char		*prov = "", *have = NULL;
 	int64_t			 id = 0;
 	char			*copy;
-	int			 rc, isdom = ins == ST_DOMAIN_INS, known = 1;
+	int			 rc, isdom = ins == ST_DOMAIN_INS;
 
 	if (c->name != NULL && strcmp(c->name, name) == 0) {
+		if (provp != NULL)
+			*provp = c->provider;
 		if (!isdom || c->known || relay == NULL || *relay == '\0')
 			return c->id;
 		id = c->id;
@@ -695,14 +741,13 @@ store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
 	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(s->st[sel], 0);
 		have = (const char *)sqlite3_column_text(s->st[sel], 1);
-		known = have != NULL && *have != '\0';
+		prov = have != NULL ? have : "";
 	}
-	sqlite3_reset(s->st[sel]);
 	if (rc == SQLITE_DONE) {
+		sqlite3_reset(s->st[sel]);
 		sqlite3_bind_text(s->st[ins], 1, name, -1, SQLITE_STATIC);
 		if (isdom) {
 			prov = store_provider(s, name, relay);
-			known = *prov != '\0';
 			sqlite3_bind_text(s->st[ins], 2, prov, -1,
 			    SQLITE_STATIC);
 		}
@@ -710,6 +755,7 @@ store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
 			return -1;
 		id = sqlite3_last_insert_rowid(s->db);
 	} else if (rc != SQLITE_ROW) {
+		sqlite3_reset(s->st[sel]);
 		store_cause(s, "select name");
 		return -1;
 	}
@@ -717,12 +763,18 @@ store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
 		free(c->name);
 		c->name = copy;
 		c->id = id;
-		c->known = known;
+		c->known = *prov != '\0';
+		snprintf(c->provider, sizeof(c->provider), "%s", prov);
 	}
-	if (!isdom || known || relay == NULL || *relay == '\0')
+	sqlite3_reset(s->st[sel]);	/* prov pointed into its row */
+	if (provp != NULL)
+		*provp = c->name == copy ? c->provider : "";
+	if (!isdom || (c->name == copy && c->known) || relay == NULL ||
+	    *relay == '\0' || c->name != copy)
 		return id;
 learn:
-	/* A domain whose provider was not known: a next hop may tell. */
+	/* A domain whose provider was not known: a next hop may tell.  Its
+	 * past combinations get their verdicts under the new provider. */
 	prov = store_provider(s, name, relay);
 	if (*prov == '\0')
 		return id;
@@ -730,8 +782,12 @@ learn:
 	sqlite3_bind_text(s->st[ST_DOMAIN_PROV], 2, prov, -1, SQLITE_STATIC);
 	if (store_exec(s, ST_DOMAIN_PROV, "domain provider") == -1)
 		return -1;
-	if (c->name != NULL && c->id == id)
-		c->known = 1;
+	c->known = 1;
+	snprintf(c->provider, sizeof(c->provider), "%s", prov);
+	if (provp != NULL)
+		*provp = c->provider;
+	if (store_verdicts_domain(s, id, c->provider) == -1)
+		return -1;
 	return id;
 }
 
@@ -753,7 +809,7 @@ store_reason_id(struct store *s, const char *text)
 		return -1;
 	if (s->nreasons < s->max_reasons) {
 		if ((id = store_name_id(s, s->reasons, ST_REASON_INS,
-		    ST_REASON_SEL, text, NULL)) == -1)
+		    ST_REASON_SEL, text, NULL, NULL)) == -1)
 			return -1;
 		if (id > s->nreasons)
 			s->nreasons = id;
@@ -833,6 +889,167 @@ store_outcome_id(struct store *s, const struct tally_count *c)
 	e->id = id;
 	e->k = k;
 	return id;
+}
+
+/* Set a classifier: every combination of outcome, reason and provider
+ * the commits meet gets its verdict, computed by fn; those made under
+ * other rules (digest) are recomputed by maintenance. */
+void
+store_set_verdicts(struct store *s, store_verdict_fn fn, void *arg,
+    int64_t digest)
+{
+	s->verdict = fn;
+	s->verdict_arg = arg;
+	if (s->rules != digest)
+		memset(s->vcache, 0, sizeof(s->vcache));
+	s->rules = digest;
+	s->checked = 0;
+}
+
+/* Hash of a provider name for the verdict cache, never 0. */
+static uint64_t
+store_phash(const char *p)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	while (*p != '\0')
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h | 1;
+}
+
+/* Compute and write the verdict of one combination, reading its outcome
+ * and text back from the database. */
+static int
+store_verdict_make(struct store *s, int64_t oc, int64_t rs, const char *prov)
+{
+	struct store_outcome	 o;
+	struct store_verdict	 v;
+	sqlite3_stmt		*st = s->st[ST_VERDICT_OUTCOME];
+	char			 enh[EVENT_ENHANCED_MAX + 1], *text = NULL;
+	const char		*t;
+	int			 rc, i;
+
+	sqlite3_bind_int64(st, 1, oc);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		store_cause(s, "verdict outcome");
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	i = event_mta_from_name((const char *)sqlite3_column_text(st, 0));
+	o.mta = i == -1 ? MTA_UNKNOWN : (enum mta)i;
+	i = event_direction_from_name((const char *)sqlite3_column_text(st,
+	    1));
+	o.direction = i == -1 ? DIR_OUT : (enum direction)i;
+	i = event_kind_from_name((const char *)sqlite3_column_text(st, 2));
+	o.kind = i == -1 ? KIND_ATTEMPT : (enum kind)i;
+	i = event_status_from_name((const char *)sqlite3_column_text(st, 3));
+	o.status = i == -1 ? STATUS_BOUNCED : (enum status)i;
+	i = event_hop_from_name((const char *)sqlite3_column_text(st, 4));
+	o.hop = i == -1 ? HOP_REMOTE : (enum hop)i;
+	o.reply = sqlite3_column_int(st, 5);
+	t = (const char *)sqlite3_column_text(st, 6);
+	snprintf(enh, sizeof(enh), "%s", t != NULL ? t : "");
+	o.enhanced = enh;
+	sqlite3_reset(st);
+	st = s->st[ST_VERDICT_REASON];
+	sqlite3_bind_int64(st, 1, rs);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (t = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+	    (text = strdup(t)) == NULL)
+		rc = SQLITE_NOMEM;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		free(text);
+		store_cause(s, "verdict reason");
+		return -1;
+	}
+	memset(&v, 0, sizeof(v));
+	s->verdict(s->verdict_arg, &o, text, prov, &v);
+	free(text);
+	st = s->st[ST_VERDICT_PUT];
+	sqlite3_bind_int64(st, 1, oc);
+	sqlite3_bind_int64(st, 2, rs);
+	sqlite3_bind_text(st, 3, prov, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, v.category, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, v.blame, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, v.detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, v.rule, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, s->rules);
+	return store_exec(s, ST_VERDICT_PUT, "verdict");
+}
+
+/* Make sure a combination has a verdict (any rules' one: maintenance
+ * brings stale ones up to date). */
+static int
+store_verdict_ensure(struct store *s, int64_t oc, int64_t rs,
+    const char *prov)
+{
+	struct store_vkey	*e;
+	sqlite3_stmt		*st = s->st[ST_VERDICT_HAS];
+	uint64_t		 ph;
+	int			 rc;
+
+	if (s->verdict == NULL)
+		return 0;
+	ph = store_phash(prov);
+	e = &s->vcache[(size_t)((uint64_t)oc * 31 + (uint64_t)rs * 131 + ph) %
+	    STORE_VCACHE];
+	if (e->provider == ph && e->outcome == oc && e->reason == rs)
+		return 0;
+	sqlite3_bind_int64(st, 1, oc);
+	sqlite3_bind_int64(st, 2, rs);
+	sqlite3_bind_text(st, 3, prov, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE && store_verdict_make(s, oc, rs, prov) == -1)
+		return -1;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_cause(s, "verdict lookup");
+		return -1;
+	}
+	e->outcome = oc;
+	e->reason = rs;
+	e->provider = ph;
+	return 0;
+}
+
+/* A domain's provider became known: its past combinations need verdicts
+ * under it. */
+static int
+store_verdicts_domain(struct store *s, int64_t dom, const char *prov)
+{
+	sqlite3_stmt	*st = s->st[ST_DOMAIN_COMBOS];
+	int64_t		 v[256][2];
+	int		 rc, n = 0, i;
+
+	if (s->verdict == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, dom);
+	do {
+		/* Read a batch, then write: the writes change the table. */
+		n = 0;
+		while (n < 256 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			v[n][0] = sqlite3_column_int64(st, 0);
+			v[n][1] = sqlite3_column_int64(st, 1);
+			n++;
+		}
+		if (n == 256)
+			rc = SQLITE_ROW;
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			sqlite3_reset(st);
+			store_cause(s, "domain combinations");
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			if (store_verdict_ensure(s, v[i][0], v[i][1], prov) ==
+			    -1) {
+				sqlite3_reset(st);
+				return -1;
+			}
+	} while (rc == SQLITE_ROW);
+	sqlite3_reset(st);
+	return 0;
 }
 
 /* Hash of a roll-up key. */
@@ -959,17 +1176,19 @@ store_counts(struct store *s, const struct tally *t)
 	sqlite3_stmt		*st;
 	size_t			 it;
 	int64_t			 dom, host, oc, rs;
+	const char		*prov;
 	int			 upserts = 0;
 
 	store_roll_reset(&s->totals);
 	store_roll_reset(&s->months);
 	for (it = 0; tally_next_count(t, &it, &c);) {
 		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
-		    ST_DOMAIN_SEL, c.domain, c.relay)) == -1 ||
+		    ST_DOMAIN_SEL, c.domain, c.relay, &prov)) == -1 ||
 		    (host = store_name_id(s, s->hosts, ST_HOST_INS,
-		    ST_HOST_SEL, c.host, NULL)) == -1 ||
+		    ST_HOST_SEL, c.host, NULL, NULL)) == -1 ||
 		    (oc = store_outcome_id(s, &c)) == -1 ||
-		    (rs = store_reason_id(s, c.reason)) == -1)
+		    (rs = store_reason_id(s, c.reason)) == -1 ||
+		    store_verdict_ensure(s, oc, rs, prov) == -1)
 			return -1;
 		st = s->st[ST_COUNT_UP];
 		sqlite3_bind_int64(st, 1, c.hour);
@@ -1651,6 +1870,68 @@ fail:
 	return -1;
 }
 
+/* Bring verdicts up to the current rules: those made under others, then
+ * (once a run) combinations that have none.  1: a step was done. */
+static int
+store_reclassify(struct store *s, int step)
+{
+	struct vk { int64_t oc, rs; char prov[24]; } *v;
+	sqlite3_stmt	*st;
+	const char	*p;
+	int		 rc, n = 0, i, pass, max = step / 10 + 1;
+
+	if (s->verdict == NULL)
+		return 0;
+	if ((v = calloc((size_t)max, sizeof(*v))) == NULL) {
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		return -1;
+	}
+	for (pass = 0; pass < 2 && n == 0; pass++) {
+		if (pass == 1 && s->checked)
+			break;
+		st = s->st[pass == 0 ? ST_VERDICT_STALE : ST_VERDICT_MISSING];
+		if (pass == 0) {
+			sqlite3_bind_int64(st, 1, s->rules);
+			sqlite3_bind_int(st, 2, max);
+		} else
+			sqlite3_bind_int(st, 1, max);
+		/* Read the keys first: the writes change the table read. */
+		while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			v[n].oc = sqlite3_column_int64(st, 0);
+			v[n].rs = sqlite3_column_int64(st, 1);
+			p = (const char *)sqlite3_column_text(st, 2);
+			snprintf(v[n].prov, sizeof(v[n].prov), "%s",
+			    p != NULL ? p : "");
+			n++;
+		}
+		sqlite3_reset(st);
+		if (n < max && rc != SQLITE_DONE) {
+			store_cause(s, "reclassify");
+			free(v);
+			return -1;
+		}
+		if (pass == 1 && n == 0)
+			s->checked = 1;
+	}
+	if (n == 0) {
+		free(v);
+		return 0;
+	}
+	if (store_exec(s, ST_BEGIN, "begin") == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (store_verdict_make(s, v[i].oc, v[i].rs, v[i].prov) == -1)
+			goto fail;
+	if (store_exec(s, ST_COMMIT, "commit") == -1)
+		goto fail;
+	free(v);
+	return 1;
+fail:
+	free(v);
+	store_abort(s);
+	return -1;
+}
+
 /* One step of maintenance in its own transaction: fold, then drop hours
  * past the retention period, then delete days past keep_days, counted
  * from the newest hour the database holds.  1: a step was done (call
@@ -1666,6 +1947,8 @@ store_maintain(struct store *s, const struct store_policy *p,
 		goto fail;
 	if (newest < 0)
 		return 0;
+	if ((r = store_reclassify(s, step)) != 0)
+		goto done;
 	ref = newest - newest % STORE_DAY;
 	/* Today's and yesterday's hours stay rows. */
 	if ((r = store_fold(s, ref - STORE_DAY, step)) != 0)

@@ -35,6 +35,30 @@ struct store;
  * name ("" = not known); the result must live as long as the store. */
 typedef const char *(*store_provider_fn)(void *, const char *, const char *);
 
+/* An outcome as the classifier sees it. */
+struct store_outcome {
+	enum mta	 mta;
+	enum direction	 direction;
+	enum kind	 kind;
+	enum status	 status;
+	enum hop	 hop;
+	int		 reply;
+	const char	*enhanced;
+};
+
+/* What a combination of outcome, reason text and provider means. */
+struct store_verdict {
+	char		 category[32];
+	char		 blame[32];
+	char		 detail[64];
+	char		 rule[160];	/* file:line, "" if built in */
+};
+
+/* Fills a verdict from an outcome, its normalised text ("" if none) and
+ * the domain's provider ("" if not known). */
+typedef void (*store_verdict_fn)(void *, const struct store_outcome *,
+    const char *, const char *, struct store_verdict *);
+
 /* What maintenance keeps, counted in days back from the newest hour of
  * data (not from the clock, so a backfilled old log keeps its hours). */
 struct store_policy {
@@ -102,6 +126,8 @@ int		 store_maintain(struct store *, const struct store_policy *,
 		     const char **);
 void		 store_set_provider(struct store *, store_provider_fn, void *);
 void		 store_set_max_reasons(struct store *, int64_t);
+void		 store_set_verdicts(struct store *, store_verdict_fn, void *,
+		     int64_t);
 int		 store_is_full(const struct store *);
 
 #endif

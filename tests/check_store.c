@@ -792,6 +792,105 @@ START_TEST(test_reason_cap)
 }
 END_TEST
 
+/* A classifier of the test's own: 5xx replies are "user_unknown", the
+ * rest "other"; the version tells which rules made a verdict. */
+static int	verdict_version;
+static int	verdict_calls;
+
+static void
+verdict_test(void *arg, const struct store_outcome *o, const char *text,
+    const char *provider, struct store_verdict *v)
+{
+	(void)arg;
+	verdict_calls++;
+	snprintf(v->category, sizeof v->category, "%s", o->reply / 100 == 5 ?
+	    "user_unknown" : "other");
+	snprintf(v->blame, sizeof v->blame, "%s", provider);
+	snprintf(v->detail, sizeof v->detail, "%s", text);
+	snprintf(v->rule, sizeof v->rule, "v%d", verdict_version);
+}
+
+/* The provider of a domain is learned from the first next hop that
+ * names one ("google" for *.google.com). */
+static const char *
+provider_test(void *arg, const char *domain, const char *relay)
+{
+	(void)arg;
+	(void)domain;
+	return strstr(relay, "google.com") != NULL ? "google" : "";
+}
+
+/* Every combination committed gets a verdict once; a provider learned
+ * later gives the domain's past combinations theirs; new rules are
+ * applied to every stored verdict by maintenance. */
+START_TEST(test_verdicts)
+{
+	struct store		*s;
+	struct tally		*t = tally_new(100);
+	struct store_delta	 d;
+	struct event		 ev;
+	const char		*cause;
+	sqlite3			*db;
+	int64_t			 id;
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_set_provider(s, provider_test, NULL);
+	verdict_version = 1;
+	store_set_verdicts(s, verdict_test, NULL, 1);
+	id = file_add(s, "/x");
+	ev_make(&ev, 3600, "g.example", 550, "5.1.1 no such user");
+	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+	ev_make(&ev, 3600, "g.example", 250, NULL);
+	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+	delta_make(&d, id, 0, 1, 3);
+	ck_assert_int_eq(store_commit(s, t, &d, 1, 1, &cause), 0);
+	tally_clear(t);
+	ck_assert_int_eq(verdict_calls, 2);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict WHERE "
+	    "provider = ''"), 2);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict WHERE "
+	    "category = 'user_unknown' AND detail = 'no such user'"), 1);
+
+	/* A next hop names the provider: both old combinations get a
+	 * verdict under it, and the new one too. */
+	ev_make(&ev, 7200, "g.example", 451, "4.7.1 try later");
+	ev.relay = "aspmx.l.google.com";
+	ev.relaylen = strlen(ev.relay);
+	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+	delta_make(&d, id, 1, 2, 1);
+	ck_assert_int_eq(store_commit(s, t, &d, 1, 2, &cause), 0);
+	tally_clear(t);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM domain WHERE "
+	    "provider = 'google'"), 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict WHERE "
+	    "provider = 'google'"), 3);
+	ck_assert_int_eq(verdict_calls, 5);
+
+	/* New rules: maintenance recomputes every verdict. */
+	verdict_version = 2;
+	store_set_verdicts(s, verdict_test, NULL, 2);
+	(void)maintain_all(s, 0, 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict WHERE "
+	    "rule = 'v2' AND rules = 2"), 5);
+	ck_assert_int_eq(verdict_calls, 10);
+	store_close(s);
+
+	/* A database filled without a classifier gets verdicts for what
+	 * it holds when one is set. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DELETE FROM verdict",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_set_verdicts(s, verdict_test, NULL, 2);
+	(void)maintain_all(s, 0, 0);
+	store_close(s);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict"), 3);
+	tally_free(t);
+}
+END_TEST
+
 START_TEST(test_lock)
 {
 	struct store	*s, *s2;
@@ -1015,6 +1114,7 @@ main(void)
 	tcase_add_test(tc, test_sources);
 	tcase_add_test(tc, test_migrate_shape);
 	tcase_add_test(tc, test_fold);
+	tcase_add_test(tc, test_verdicts);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
