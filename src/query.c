@@ -51,6 +51,8 @@
 #include "codes.h"
 #include "event.h"
 #include "hours.h"
+#include "classify.h"
+#include "provider.h"
 #include "query.h"
 #include "timespec.h"
 
@@ -76,8 +78,16 @@ enum key_src {
 	KS_TIME,	/* the bucket: u.t */
 	KS_DOMAIN,	/* u.kd, joined to domain d */
 	KS_HOST,	/* u.kh, joined to host h */
-	KS_OUTCOME	/* u.ko, joined to outcome o */
+	KS_OUTCOME,	/* u.ko, joined to outcome o */
+	KS_PROVIDER,	/* the domain's provider: u.kd, joined to domain d */
+	KS_VERDICT	/* u.ko, u.kr and d.provider, joined to verdict v */
 };
+
+/* What the views print for a verdict that is not there yet, and for a
+ * provider not known. */
+#define V_CATEGORY	"coalesce(v.category, 'other')"
+#define V_BLAME		"coalesce(v.blame, 'unknown')"
+#define D_PROVIDER	"(CASE d.provider WHEN '' THEN 'other' ELSE d.provider END)"
 
 struct key_def {
 	const char	*name;
@@ -100,6 +110,9 @@ static const struct key_def keys[QK_COUNT_] = {
 	[QK_HOST] = { "host", KS_HOST, "h.name", 0, 0 },
 	[QK_HOUR] = { "hour", KS_TIME, "u.t", 0, 1 },
 	[QK_DAY] = { "day", KS_TIME, "(u.t - u.t % 86400)", 0, 1 },
+	[QK_CATEGORY] = { "category", KS_VERDICT, V_CATEGORY, 0, 0 },
+	[QK_BLAME] = { "blame", KS_VERDICT, V_BLAME, 0, 0 },
+	[QK_PROVIDER] = { "provider", KS_PROVIDER, D_PROVIDER, 0, 0 },
 };
 
 /* The API name of a grouping key, for callers listing them. */
@@ -208,7 +221,8 @@ parse_by(const char *v, struct query_args *a, char *err, size_t errlen)
 		if (k == QK_COUNT_)
 			return bad(err, errlen, "unknown grouping key "
 			    "(class reply enhanced domain status kind "
-			    "direction mta hop host hour day)", "by");
+			    "direction mta hop host hour day category "
+			    "blame provider)", "by");
 		for (i = 0; i < a->nby; i++)
 			if (a->by[i] == (enum query_key)k)
 				return bad(err, errlen, "key repeated", "by");
@@ -312,6 +326,21 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 				return bad(err, errlen, "not postfix or exim",
 				    k);
 			a->mta = val;
+		} else if ((allow & QA_FILTERS) &&
+		    strcmp(k, "category") == 0) {
+			if (classify_category_from_name(val) == -1)
+				return bad(err, errlen, "unknown category", k);
+			a->category = val;
+		} else if ((allow & QA_FILTERS) && strcmp(k, "blame") == 0) {
+			if (classify_blame_from_name(val) == -1)
+				return bad(err, errlen, "unknown party to blame",
+				    k);
+			a->blame = val;
+		} else if ((allow & QA_FILTERS) &&
+		    strcmp(k, "provider") == 0) {
+			if (provider_from_name(val) == -1)
+				return bad(err, errlen, "unknown provider", k);
+			a->provider = val;
 		} else if ((allow & QA_FILTERS) && strcmp(k, "hop") == 0) {
 			if (event_hop_from_name(val) == -1)
 				return bad(err, errlen, "unknown hop "
@@ -380,6 +409,9 @@ filters_sql(const struct query_args *a, int host, char *buf, size_t len)
 	if (host && a->host != NULL)
 		r |= cat(buf, len, " AND c.host = (SELECT id FROM host"
 		    " WHERE name = :host)");
+	if (a->provider != NULL)
+		r |= cat(buf, len, " AND c.domain IN (SELECT id FROM domain"
+		    " WHERE provider = :provider)");
 	r |= outcome_terms(a, terms, sizeof terms);
 	if (terms[0] != '\0') {
 		r |= cat(buf, len, " AND c.outcome IN (SELECT id FROM outcome"
@@ -390,9 +422,25 @@ filters_sql(const struct query_args *a, int host, char *buf, size_t len)
 	return r;
 }
 
-/* Which columns the groups need from each table. */
+/* The verdict conditions, as "AND ..." terms over v (the outer query
+ * joins it), empty when there are none. */
+static int
+verdict_terms(const struct query_args *a, char *buf, size_t len)
+{
+	int	 r = 0;
+
+	if (a->category != NULL)
+		r |= cat(buf, len, " AND " V_CATEGORY " = :category");
+	if (a->blame != NULL)
+		r |= cat(buf, len, " AND " V_BLAME " = :blame");
+	return r;
+}
+
+/* Which columns the groups need from each table.  domain: group by the
+ * domain (kd); verdict: kd, ko and kr, for the outer query's join. */
 struct need {
-	int	 time, hourly, domain, host, outcome;
+	int	 time, hourly, domain, host, outcome, reason, verdict;
+	int	 join_domain;	/* d is joined (domain, provider, verdict) */
 };
 
 static void
@@ -416,8 +464,19 @@ need_of(const struct query_args *a, struct need *nd)
 		case KS_OUTCOME:
 			nd->outcome = 1;
 			break;
+		case KS_PROVIDER:
+			nd->domain = 1;
+			break;
+		case KS_VERDICT:
+			nd->verdict = 1;
+			break;
 		}
 	}
+	if (a->category != NULL || a->blame != NULL)
+		nd->verdict = 1;
+	if (nd->verdict)
+		nd->domain = nd->outcome = nd->reason = 1;
+	nd->join_domain = nd->domain;
 }
 
 /* The count of a day row inside [:hsince, :until): the whole n when the
@@ -473,6 +532,8 @@ branch_sql(const struct query_args *a, enum table_id tab, char *buf,
 		r |= cat(buf, len, "c.host AS kh, ");
 	if (nd.outcome)
 		r |= cat(buf, len, "c.outcome AS ko, ");
+	if (nd.reason)
+		r |= cat(buf, len, "c.reason AS kr, ");
 	r |= cat(buf, len, "SUM(");
 	if (hourtab)
 		r |= cat(buf, len, "c.n");
@@ -494,14 +555,24 @@ branch_sql(const struct query_args *a, enum table_id tab, char *buf,
 		r |= cat(buf, len, " AND " DAY_T " >= :hsince AND " DAY_T
 		    " < :until");
 	r |= filters_sql(a, 1, buf, len);
-	if (nd.time || nd.domain || nd.host || nd.outcome) {
+	if (nd.time || nd.domain || nd.host || nd.outcome || nd.reason) {
+		const char	*cols[] = { nd.time ? "t" : NULL,
+				    nd.domain ? "kd" : NULL,
+				    nd.host ? "kh" : NULL,
+				    nd.outcome ? "ko" : NULL,
+				    nd.reason ? "kr" : NULL };
+		size_t		 k;
+		int		 first = 1;
+
 		r |= cat(buf, len, " GROUP BY ");
-		r |= cat(buf, len, nd.time ? "t" : "");
-		r |= cat(buf, len, nd.domain ? (nd.time ? ", kd" : "kd") : "");
-		r |= cat(buf, len, nd.host ? (nd.time || nd.domain ? ", kh" :
-		    "kh") : "");
-		r |= cat(buf, len, nd.outcome ? (nd.time || nd.domain ||
-		    nd.host ? ", ko" : "ko") : "");
+		for (k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+			if (cols[k] == NULL)
+				continue;
+			r |= cat(buf, len, first ? cols[k] : ", ");
+			if (!first)
+				r |= cat(buf, len, cols[k]);
+			first = 0;
+		}
 	}
 	return r;
 }
@@ -512,12 +583,34 @@ summary_fast(const struct query_args *a)
 {
 	size_t	 i;
 
-	if (a->domain != NULL)
+	if (a->domain != NULL || a->provider != NULL || a->category != NULL ||
+	    a->blame != NULL)
 		return 0;
 	for (i = 0; i < a->nby; i++)
-		if (a->by[i] == QK_DOMAIN)
+		if (keys[a->by[i]].src == KS_DOMAIN ||
+		    keys[a->by[i]].src == KS_PROVIDER ||
+		    keys[a->by[i]].src == KS_VERDICT)
 			return 0;
 	return 1;
+}
+
+/* The outer query's joins for what the groups need. */
+static int
+summary_joins(const struct need *nd, char *buf, size_t len)
+{
+	int	 r = 0;
+
+	if (nd->outcome)
+		r |= cat(buf, len, " JOIN outcome AS o ON o.id = u.ko");
+	if (nd->join_domain)
+		r |= cat(buf, len, " JOIN domain AS d ON d.id = u.kd");
+	if (nd->host)
+		r |= cat(buf, len, " JOIN host AS h ON h.id = u.kh");
+	if (nd->verdict)
+		r |= cat(buf, len, " LEFT JOIN verdict AS v ON"
+		    " v.outcome = u.ko AND v.reason = u.kr AND"
+		    " v.provider = d.provider");
+	return r;
 }
 
 /* Summary SQL on the count tables (fast = 0) or the roll-ups. */
@@ -545,15 +638,11 @@ summary_sql(const struct query_args *a, int fast, char *buf, size_t len)
 	r |= cat(buf, len, " UNION ALL ");
 	r |= branch_sql(a, fast ? TAB_TDAY : TAB_DAY, buf, len);
 	r |= cat(buf, len, ") AS u");
-	if (nd.outcome)
-		r |= cat(buf, len, " JOIN outcome AS o ON o.id = u.ko");
-	if (nd.domain)
-		r |= cat(buf, len, " JOIN domain AS d ON d.id = u.kd");
-	if (nd.host)
-		r |= cat(buf, len, " JOIN host AS h ON h.id = u.kh");
+	r |= summary_joins(&nd, buf, len);
 	/* Without grouping keys each branch yields one row, maybe NULL;
 	 * a spread day row may give an hour nothing. */
 	r |= cat(buf, len, " WHERE u.n IS NOT NULL AND u.n != 0");
+	r |= verdict_terms(a, buf, len);
 	if (a->nby > 0) {
 		r |= cat(buf, len, " GROUP BY ");
 		for (i = 0; i < a->nby; i++) {
@@ -732,6 +821,12 @@ bind_args(sqlite3_stmt *st, const struct query_args *a, int64_t limit)
 	bind_text(st, ":direction", a->direction);
 	bind_text(st, ":mta", a->mta);
 	bind_text(st, ":hop", a->hop);
+	bind_text(st, ":category", a->category);
+	bind_text(st, ":blame", a->blame);
+	/* A provider not known is stored as "" and shown as "other". */
+	if (a->provider != NULL)
+		bind_text(st, ":provider", strcmp(a->provider, "other") == 0 ?
+		    "" : a->provider);
 	if (a->class != 0)
 		bind_int(st, ":class", a->class);
 	bind_int(st, ":limit", limit);
@@ -793,6 +888,70 @@ end(struct query *q)
 	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
 }
 
+enum domains_plan {
+	DP_COUNTS,	/* the count tables over the range */
+	DP_MONTHS,	/* domain_month inside, counts at the edges */
+	DP_REST		/* domain_total less everything outside */
+};
+
+static enum domains_plan domains_plan(struct query *, const struct query_args *,
+		     int64_t *);
+static int	 range_sql(const struct query_args *, enum domains_plan, int,
+		     char *, size_t);
+static void	 bind_months(sqlite3_stmt *, const int64_t *);
+
+/* A summary whose groups need no hour, day or host (by domain, provider,
+ * category...) reads like /v1/domains: whole months from domain_month. */
+static int
+summary_by_range(const struct query_args *a)
+{
+	struct need	 nd;
+
+	need_of(a, &nd);
+	return !summary_fast(a) && !nd.time && !nd.host && a->host == NULL;
+}
+
+/* That summary's SQL over range_sql's sums. */
+static int
+summary_range_sql(struct query *q, const struct query_args *a, int64_t *m,
+    char *buf, size_t len)
+{
+	struct need	 nd;
+	size_t		 i;
+	int		 r = 0;
+	char		 num[32];
+
+	need_of(a, &nd);
+	buf[0] = '\0';
+	r |= cat(buf, len, "SELECT ");
+	for (i = 0; i < a->nby; i++) {
+		r |= cat(buf, len, keys[a->by[i]].outer);
+		r |= cat(buf, len, ", ");
+	}
+	r |= cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER ()"
+	    " FROM ");
+	r |= range_sql(a, domains_plan(q, a, m), nd.verdict, buf, len);
+	r |= cat(buf, len, " WHERE 1");
+	r |= verdict_terms(a, buf, len);
+	if (a->nby > 0) {
+		r |= cat(buf, len, " GROUP BY ");
+		for (i = 0; i < a->nby; i++) {
+			snprintf(num, sizeof num, "%s%zu", i ? ", " : "",
+			    i + 1);
+			r |= cat(buf, len, num);
+		}
+		r |= cat(buf, len, " HAVING SUM(u.n) != 0");
+		snprintf(num, sizeof num, " ORDER BY %zu DESC", a->nby + 1);
+		r |= cat(buf, len, num);
+		for (i = 0; i < a->nby; i++) {
+			snprintf(num, sizeof num, ", %zu", i + 1);
+			r |= cat(buf, len, num);
+		}
+	}
+	r |= cat(buf, len, " LIMIT :limit");
+	return r ? -1 : 0;
+}
+
 /* GET /v1/summary */
 static void
 ep_summary(struct query *q, const struct query_args *a,
@@ -801,15 +960,16 @@ ep_summary(struct query *q, const struct query_args *a,
 	char		 sql[SQL_MAX];
 	sqlite3_stmt	*st = NULL;
 	json_t		*rows, *row, *o;
-	int64_t		 total = 0, groups = 0, limit;
+	int64_t		 total = 0, groups = 0, limit, m[4] = { 0, 0, 0, 0 };
 	size_t		 i;
 	int		 rc, nrows = 0;
 	enum query_key	 k;
 
 	limit = a->top > 0 && a->top < q->limits.max_rows ? a->top :
 	    q->limits.max_rows;
-	if (summary_sql(a, q->fast && summary_fast(a), sql, sizeof sql) ==
-	    -1) {
+	if ((summary_by_range(a) ? summary_range_sql(q, a, m, sql,
+	    sizeof sql) : summary_sql(a, q->fast && summary_fast(a), sql,
+	    sizeof sql)) == -1) {
 		r->status = 500;
 		r->json = query_error("query too complex");
 		return;
@@ -819,6 +979,7 @@ ep_summary(struct query *q, const struct query_args *a,
 		return;
 	}
 	bind_args(st, a, limit);
+	bind_months(st, m);
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		row = json_object();
@@ -899,7 +1060,8 @@ domains_branch(const struct query_args *a, enum table_id tab, const char *lo,
 		snprintf(n, sizeof n, "(CASE WHEN c.day >= %s AND c.day + "
 		    "86400 <= %s THEN c.n ELSE st_hours_in(c.hours, c.day, "
 		    "c.n, %s, %s, %s, %s) END)", lo, hi, lo, hi, dlo, dhi);
-	rc |= cat(sql, len, "SELECT c.domain AS dom, c.outcome AS oc, ");
+	rc |= cat(sql, len, "SELECT c.domain AS dom, c.outcome AS oc,"
+	    " c.reason AS kr, ");
 	rc |= cat(sql, len, neg ? "-SUM(" : "SUM(");
 	rc |= cat(sql, len, n);
 	rc |= cat(sql, len, ") AS n FROM ");
@@ -910,7 +1072,7 @@ domains_branch(const struct query_args *a, enum table_id tab, const char *lo,
 	    " AND c.day < ");
 	rc |= cat(sql, len, hi);
 	rc |= filters_sql(a, 1, sql, len);
-	rc |= cat(sql, len, " GROUP BY 1, 2");
+	rc |= cat(sql, len, " GROUP BY 1, 2, 3");
 	return rc;
 }
 
@@ -936,39 +1098,30 @@ domains_roll(const struct query_args *a, const char *tab, const char *when,
 	int	 rc = 0;
 
 	rc |= cat(sql, len, neg ? "SELECT c.domain AS dom, c.outcome AS oc,"
-	    " -SUM(c.n) AS n FROM " : "SELECT c.domain AS dom,"
-	    " c.outcome AS oc, SUM(c.n) AS n FROM ");
+	    " c.reason AS kr, -SUM(c.n) AS n FROM " : "SELECT c.domain AS dom,"
+	    " c.outcome AS oc, c.reason AS kr, SUM(c.n) AS n FROM ");
 	rc |= cat(sql, len, tab);
 	rc |= cat(sql, len, " AS c WHERE ");
 	rc |= cat(sql, len, when);
 	rc |= filters_sql(a, 0, sql, len);
-	rc |= cat(sql, len, " GROUP BY 1, 2");
+	rc |= cat(sql, len, " GROUP BY 1, 2, 3");
 	return rc;
 }
 
-enum domains_plan {
-	DP_COUNTS,	/* the count tables over the range */
-	DP_MONTHS,	/* domain_month inside, counts at the edges */
-	DP_REST		/* domain_total less everything outside */
-};
 
-/* /v1/domains SQL for a plan; values stay bound parameters.  DP_REST
- * subtracts the buckets outside the range (months before :c0 and from :c1
- * on, the count tables between them and the range) from the all-time
- * totals; a domain is listed when its range total is not zero, as the
- * count tables list only domains with rows (every stored n is > 0).  The
- * sent/deferred/bounced columns come from each outcome's split. */
+/* The sums per (domain, outcome, reason) over a request's range and
+ * filters, as "(...) AS u" with columns dom, oc, kr, n, by a plan; values
+ * stay bound parameters.  DP_REST subtracts the buckets outside the range
+ * (months before :c0 and from :c1 on, the count tables between them and
+ * the range) from the all-time totals, so a key's sum may be 0: the
+ * caller drops those (every stored n is > 0). */
 static int
-domains_sql(const struct query_args *a, enum domains_plan plan, char *sql,
-    size_t len)
+range_sql(const struct query_args *a, enum domains_plan plan, int verdict,
+    char *sql, size_t len)
 {
 	int	 rc;
 
-	sql[0] = '\0';
-	rc = cat(sql, len, "SELECT d.name, SUM(u.n),"
-	    " SUM(CASE o.split WHEN 0 THEN u.n ELSE 0 END),"
-	    " SUM(CASE o.split WHEN 1 THEN u.n ELSE 0 END),"
-	    " SUM(CASE o.split WHEN 2 THEN u.n ELSE 0 END) FROM (");
+	rc = cat(sql, len, "(");
 	switch (plan) {
 	case DP_COUNTS:
 		rc |= domains_counts(a, ":hsince", ":until", ":dsince",
@@ -1002,11 +1155,43 @@ domains_sql(const struct query_args *a, enum domains_plan plan, char *sql,
 		break;
 	}
 	rc |= cat(sql, len, ") AS u JOIN domain AS d ON d.id = u.dom"
-	    " JOIN outcome AS o ON o.id = u.oc GROUP BY u.dom");
-	if (plan == DP_REST)
-		rc |= cat(sql, len, " HAVING SUM(u.n) != 0");
-	rc |= cat(sql, len, " ORDER BY 2 DESC, 1");
+	    " JOIN outcome AS o ON o.id = u.oc");
+	if (verdict || a->category != NULL || a->blame != NULL)
+		rc |= cat(sql, len, " LEFT JOIN verdict AS v ON"
+		    " v.outcome = u.oc AND v.reason = u.kr AND"
+		    " v.provider = d.provider");
+	return rc;
+}
+
+/* /v1/domains SQL: per domain its attempts and their sent, deferred and
+ * bounced parts (each outcome's split). */
+static int
+domains_sql(const struct query_args *a, enum domains_plan plan, char *sql,
+    size_t len)
+{
+	int	 rc;
+
+	sql[0] = '\0';
+	rc = cat(sql, len, "SELECT d.name, SUM(u.n),"
+	    " SUM(CASE o.split WHEN 0 THEN u.n ELSE 0 END),"
+	    " SUM(CASE o.split WHEN 1 THEN u.n ELSE 0 END),"
+	    " SUM(CASE o.split WHEN 2 THEN u.n ELSE 0 END) FROM ");
+	rc |= range_sql(a, plan, 0, sql, len);
+	rc |= cat(sql, len, " WHERE 1");
+	rc |= verdict_terms(a, sql, len);
+	rc |= cat(sql, len, " GROUP BY u.dom HAVING SUM(u.n) != 0"
+	    " ORDER BY 2 DESC, 1");
 	return rc ? -1 : 0;
+}
+
+/* The month bounds a plan reads by (domains_plan). */
+static void
+bind_months(sqlite3_stmt *st, const int64_t *m)
+{
+	bind_int(st, ":m0", m[0]);
+	bind_int(st, ":m1", m[1]);
+	bind_int(st, ":c0", m[2]);
+	bind_int(st, ":c1", m[3]);
 }
 
 /* Seconds of [lo, hi) that lie inside [from, to). */
@@ -1106,10 +1291,7 @@ ep_domains(struct query *q, const struct query_args *a,
 		return;
 	}
 	bind_args(st, a, 0);
-	bind_int(st, ":m0", m[0]);
-	bind_int(st, ":m1", m[1]);
-	bind_int(st, ":c0", m[2]);
-	bind_int(st, ":c1", m[3]);
+	bind_months(st, m);
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (i = 0; i < 4; i++)
@@ -1156,8 +1338,10 @@ ep_domains(struct query *q, const struct query_args *a,
 	json_object_set_new(r->json, "domains", json_integer(n + nother));
 }
 
-/* GET /v1/reasons: failures' normalised texts by (reply, enhanced, text),
- * with every filter of the counts: they are the counts' own reason key. */
+/* GET /v1/reasons: failures' normalised texts by (reply, enhanced, text)
+ * with their category, party to blame and finer reason, with every filter
+ * of the counts: the text is the counts' own reason key.  Read like
+ * /v1/domains (whole months from domain_month), so a long range is cheap. */
 static void
 ep_reasons(struct query *q, const struct query_args *a,
     struct query_result *r)
@@ -1165,51 +1349,42 @@ ep_reasons(struct query *q, const struct query_args *a,
 	char		 sql[SQL_MAX];
 	sqlite3_stmt	*st = NULL;
 	json_t		*rows;
-	int64_t		 total = 0, groups = 0;
-	int		 rc, top, n = 0, fast, tab;
+	int64_t		 total = 0, groups = 0, m[4] = { 0, 0, 0, 0 };
+	int		 rc, top, n = 0;
 
 	top = a->top > 0 ? a->top : 20;
 	if (top > q->limits.max_rows)
 		top = q->limits.max_rows;
-	fast = q->fast && a->domain == NULL;
 	sql[0] = '\0';
-	rc = cat(sql, sizeof sql, "SELECT o.reply, o.enhanced, x.text,"
-	    " SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER () FROM (");
-	for (tab = 0; tab < 2; tab++) {
-		if (tab == 1)
-			rc |= cat(sql, sizeof sql, " UNION ALL ");
-		rc |= cat(sql, sizeof sql, "SELECT c.outcome AS ko, c.reason"
-		    " AS kr, SUM(");
-		rc |= cat(sql, sizeof sql, tab == 0 ? "c.n" : fast ?
-		    DAY_N("NULL") : DAY_N("c.hours"));
-		rc |= cat(sql, sizeof sql, ") AS n FROM ");
-		rc |= cat(sql, sizeof sql, tab == 0 ? (fast ? "total_hour" :
-		    "count_hour") : (fast ? "total_day" : "count_day"));
-		rc |= cat(sql, sizeof sql, tab == 0 ?
-		    " AS c WHERE c.hour >= :hsince AND c.hour < :until" :
-		    " AS c WHERE c.day > :hsince - 86400 AND c.day < :until");
-		rc |= cat(sql, sizeof sql, " AND c.reason != 1");
-		rc |= filters_sql(a, 1, sql, sizeof sql);
-		rc |= cat(sql, sizeof sql, " GROUP BY 1, 2");
-	}
-	rc |= cat(sql, sizeof sql, ") AS u JOIN outcome AS o ON o.id = u.ko"
-	    " JOIN reason AS x ON x.id = u.kr WHERE u.n != 0"
-	    " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT :limit");
+	rc = cat(sql, sizeof sql, "SELECT o.reply, o.enhanced, x.text, "
+	    V_CATEGORY ", " V_BLAME ", coalesce(v.detail, ''), SUM(u.n),"
+	    " SUM(SUM(u.n)) OVER (), COUNT(*) OVER () FROM ");
+	rc |= range_sql(a, domains_plan(q, a, m), 1, sql, sizeof sql);
+	rc |= cat(sql, sizeof sql, " JOIN reason AS x ON x.id = u.kr"
+	    " WHERE u.kr != 1");
+	rc |= verdict_terms(a, sql, sizeof sql);
+	rc |= cat(sql, sizeof sql, " GROUP BY 1, 2, 3, 4, 5, 6"
+	    " HAVING SUM(u.n) != 0 ORDER BY 7 DESC, 1, 2, 3, 4 LIMIT :limit");
 	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
 	    NULL)) != SQLITE_OK) {
 		fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
 		return;
 	}
 	bind_args(st, a, top);
+	bind_months(st, m);
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_array_append_new(rows, json_pack("{s:I s:o s:o s:I}",
+		json_array_append_new(rows, json_pack("{s:I s:o s:o s:o s:o"
+		    " s:o s:I}",
 		    "reply", (json_int_t)sqlite3_column_int64(st, 0),
 		    "enhanced", jstr((const char *)sqlite3_column_text(st, 1)),
 		    "text", jstr((const char *)sqlite3_column_text(st, 2)),
-		    "count", (json_int_t)sqlite3_column_int64(st, 3)));
-		total = sqlite3_column_int64(st, 4);
-		groups = sqlite3_column_int64(st, 5);
+		    "category", jstr((const char *)sqlite3_column_text(st, 3)),
+		    "blame", jstr((const char *)sqlite3_column_text(st, 4)),
+		    "reason", jstr((const char *)sqlite3_column_text(st, 5)),
+		    "count", (json_int_t)sqlite3_column_int64(st, 6)));
+		total = sqlite3_column_int64(st, 7);
+		groups = sqlite3_column_int64(st, 8);
 		n++;
 	}
 	sqlite3_finalize(st);

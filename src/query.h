@@ -41,6 +41,7 @@ struct query_param {
 enum query_key {
 	QK_CLASS, QK_REPLY, QK_ENHANCED, QK_DOMAIN, QK_STATUS, QK_KIND,
 	QK_DIRECTION, QK_MTA, QK_HOP, QK_HOST, QK_HOUR, QK_DAY,
+	QK_CATEGORY, QK_BLAME, QK_PROVIDER,
 	QK_COUNT_
 };
 
@@ -52,7 +53,8 @@ struct query_args {
 	enum query_key	 by[QUERY_BY_MAX];
 	size_t		 nby;
 	const char	*domain, *host, *enhanced, *status, *kind,
-			*direction, *mta, *hop;
+			*direction, *mta, *hop, *category, *blame,
+			*provider;
 	int		 reply;		/* -1 = any */
 	int		 class;		/* 0 = any, else 2, 4, 5 */
 	int		 top;		/* 0 = default */

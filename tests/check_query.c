@@ -98,6 +98,38 @@ struct fixture {
 	int64_t		 now;
 };
 
+/* The fixture's classifier: the category by class, as the test can
+ * count it; gmail.com is Google's. */
+static void
+fx_verdict(void *arg, const struct store_outcome *o, const char *text,
+    const char *provider, struct store_verdict *v)
+{
+	(void)arg;
+	(void)text;
+	switch (event_class(o->reply, o->enhanced, o->status)) {
+	case 2:
+		snprintf(v->category, sizeof v->category, "delivered");
+		break;
+	case 4:
+		snprintf(v->category, sizeof v->category, "greylisted");
+		break;
+	default:
+		snprintf(v->category, sizeof v->category, "user_unknown");
+		break;
+	}
+	snprintf(v->blame, sizeof v->blame, "%s", *provider != '\0' ?
+	    "remote" : "recipient");
+	snprintf(v->detail, sizeof v->detail, "test");
+}
+
+static const char *
+fx_provider(void *arg, const char *domain, const char *relay)
+{
+	(void)arg;
+	(void)relay;
+	return strcmp(domain, "gmail.com") == 0 ? "google" : "";
+}
+
 /* Open the store; the first commit inserts the one source row. */
 static void
 fx_open(struct fixture *fx, const char *path)
@@ -109,6 +141,8 @@ fx_open(struct fixture *fx, const char *path)
 
 	ck_assert_ptr_nonnull(fx->s = store_open(path, &cause));
 	ck_assert_ptr_nonnull(fx->t = tally_new(50000));
+	store_set_provider(fx->s, fx_provider, NULL);
+	store_set_verdicts(fx->s, fx_verdict, NULL, 1);
 	memset(&row, 0, sizeof row);
 	memset(&d, 0, sizeof d);
 	row.id = store_next_id(fx->s);
@@ -583,6 +617,75 @@ START_TEST(reasons)
 }
 END_TEST
 
+/* Categories, blame and providers: by and filters, against the test's
+ * own sums (its classifier names the class; gmail.com is Google's). */
+START_TEST(verdicts)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "by=category", NULL };
+	const char		*kv2[] = { "by=provider,blame", NULL };
+	const char		*kv3[] = { "category=greylisted",
+				    "domain=example.org", NULL };
+	const char		*kv4[] = { "provider=google", "by=class",
+				    NULL };
+	const char		*kv5[] = { "category=user_unknown", "top=5",
+				    NULL };
+	const char		*kv6[] = { "category=user_unknown", NULL };
+	int64_t			 sum;
+	size_t			 i;
+	json_t			*row;
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(count_where(r.json, "category", "delivered", NULL,
+	    NULL), expect(0, QUERY_UNTIL_MAX, 0, 2));
+	ck_assert_int_eq(count_where(r.json, "category", "greylisted", NULL,
+	    NULL), expect(0, QUERY_UNTIL_MAX, 0, 4));
+	ck_assert_int_eq(count_where(r.json, "category", "user_unknown", NULL,
+	    NULL), expect(0, QUERY_UNTIL_MAX, 0, 5));
+	query_result_clear(&r);
+
+	run("/v1/summary", kv2, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(count_where(r.json, "provider", "google", "blame",
+	    "remote"), expect(0, QUERY_UNTIL_MAX, 1, 0));
+	ck_assert_int_eq(count_where(r.json, "provider", "other", "blame",
+	    "recipient"), expect(0, QUERY_UNTIL_MAX, 2, 0) +
+	    expect(0, QUERY_UNTIL_MAX, 3, 0));
+	query_result_clear(&r);
+
+	run("/v1/summary", kv3, &r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(0, QUERY_UNTIL_MAX, 2, 4));
+	query_result_clear(&r);
+
+	run("/v1/summary", kv4, &r);
+	ck_assert_int_eq(count_where(r.json, "class", "5xx", NULL, NULL),
+	    expect(0, QUERY_UNTIL_MAX, 1, 5));
+	query_result_clear(&r);
+
+	run("/v1/domains", kv5, &r);
+	ck_assert_int_eq(r.status, 200);
+	sum = 0;
+	json_array_foreach(json_object_get(r.json, "rows"), i, row)
+		sum += json_integer_value(json_object_get(row, "attempts"));
+	ck_assert_int_eq(sum, expect(0, QUERY_UNTIL_MAX, 0, 5));
+	query_result_clear(&r);
+
+	/* The reasons of one category carry it. */
+	run("/v1/reasons", kv6, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect_text(0, 550));
+	row = json_array_get(json_object_get(r.json, "rows"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "category")),
+	    "user_unknown");
+	ck_assert_str_eq(json_string_value(json_object_get(row, "blame")),
+	    "recipient");
+	query_result_clear(&r);
+}
+END_TEST
+
 START_TEST(status)
 {
 	struct query_result	 r;
@@ -819,6 +922,11 @@ START_TEST(fast_equals_slow)
 		{ "/v1/summary", "by=hour,reply", "domain=d02.example" },
 		{ "/v1/reasons", "top=5", NULL },
 		{ "/v1/reasons", "reply=421", "host=mx2" },
+		{ "/v1/summary", "by=category,blame", NULL },
+		{ "/v1/summary", "by=provider", "category=greylisted" },
+		{ "/v1/summary", "by=day,category", "kind=final" },
+		{ "/v1/domains", "top=5", "category=user_unknown" },
+		{ "/v1/reasons", "blame=recipient", NULL },
 		{ "/v1/metrics", NULL, NULL },
 	};
 	struct query		*qf, *qs;
@@ -946,6 +1054,7 @@ suite(void)
 	tcase_add_test(tc, summary_top);
 	tcase_add_test(tc, domains_other);
 	tcase_add_test(tc, reasons);
+	tcase_add_test(tc, verdicts);
 	tcase_add_test(tc, status);
 	tcase_add_test(tc, lines);
 	tcase_add_test(tc, metrics);
