@@ -5,7 +5,7 @@
 SMTPTALLY_BUILD_DEPS="build-essential autoconf automake libtool pkgconf
 libevent-dev libsqlite3-dev libjansson-dev zlib1g-dev check"
 SMTPTALLY_TEST_DEPS="sqlite3 logrotate curl clang libclang-rt-14-dev
-prometheus systemd man-db groff-base procps psmisc util-linux gzip python3"
+prometheus jq systemd man-db groff-base procps psmisc util-linux gzip python3"
 
 deps_install() {
 	missing=
