@@ -198,6 +198,16 @@ d_commit(struct daemon *d)
 	    &cause)) != 0) {
 		if (rc == STORE_STALE)
 			fatalx("store: %s", cause);
+		/* An fsync or write that failed may have lost pages the
+		 * connection believes written: never retry on it.  A restart
+		 * reads the database afresh and goes on from the offsets
+		 * committed with the counts (the service manager restarts
+		 * us; --oneshot reports it in its exit status). */
+		if (store_is_io_error(d->store))
+			fatalx("store: commit failed: %s; the file system "
+			    "failed to write the database, exiting so that a "
+			    "restart goes on from the last commit (check the "
+			    "disk and the kernel log)", cause);
 		d->commit_failures++;
 		tally_clear(d->tally);
 		tail_rewind(d->tail);
@@ -722,7 +732,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((d.store = store_open(d.conf->database, &cause)) == NULL)
-		fatalx("%s: %s", d.conf->database, cause);
+		fatalx("%s", cause);	/* the cause names the file */
 	store_set_provider(d.store, d_provider, &d);
 	store_set_verdicts(d.store, d_verdict, &d, (int64_t)d.rules->digest);
 	if ((d.tally = tally_new(d.conf->max_keys)) == NULL)

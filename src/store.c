@@ -45,7 +45,9 @@
 #include "tally.h"
 
 #define STORE_APPID		1397577817	/* "SMTY", as in schema.sql */
-#define STORE_CACHE		16384		/* name -> id slots */
+#define STORE_DCACHE		65536		/* domain -> id slots */
+#define STORE_HCACHE		1024		/* host -> id slots */
+#define STORE_RCACHE		32768		/* reason text -> id slots */
 #define STORE_OCACHE		1024		/* outcome -> id slots */
 #define STORE_WAL_LIMIT		67108864	/* journal_size_limit */
 #define STORE_REASON_NONE	1		/* reason ids fixed by schema */
@@ -79,6 +81,12 @@ struct store_roll {
 struct store_rolls {
 	struct store_roll	*slot;
 	size_t			 cap, len;
+};
+
+/* A count row of a commit, its names turned into ids. */
+struct store_row {
+	int64_t		 k[5];		/* hour, domain, host, outcome, reason */
+	int64_t		 n;
 };
 
 enum store_stmt {
@@ -299,7 +307,7 @@ struct store_vkey {
 	int64_t		 outcome, reason;
 	uint64_t	 provider;	/* hash of the name; 0 = empty slot */
 };
-#define STORE_VCACHE	4096
+#define STORE_VCACHE	32768
 
 /* An outcome's fields, packed so that a cache slot compares with memcmp. */
 struct store_okey {
@@ -321,14 +329,16 @@ struct store {
 	char			*lockpath;
 	char			 cause[512];
 	int			 lasterr;
-	struct store_cache	 domains[STORE_CACHE];
-	struct store_cache	 hosts[STORE_CACHE];
-	struct store_cache	 reasons[STORE_CACHE];
+	struct store_cache	 domains[STORE_DCACHE];
+	struct store_cache	 hosts[STORE_HCACHE];
+	struct store_cache	 reasons[STORE_RCACHE];
 	struct store_ocache	 outcomes[STORE_OCACHE];
 	int64_t			 nreasons;	/* highest reason id */
 	int64_t			 max_reasons;
 	struct store_rolls	 totals;	/* per commit */
 	struct store_rolls	 months;	/* per commit */
+	struct store_row	*rows;		/* per commit */
+	size_t			 rowcap;
 	int64_t			 lastid;	/* highest source id handed out */
 	int64_t			 width;		/* domain ids per step */
 	int64_t			 hours_day;	/* dropping this day's hours */
@@ -551,6 +561,14 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	/* SQLite opens a file it may not write read-only, and every commit
+	 * would then fail: refuse it now. */
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		snprintf(s->cause, sizeof(s->cause), "the database is "
+		    "read-only; make the file and its directory writable by "
+		    "the daemon's user, on a file system mounted read-write");
+		goto fail;
+	}
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, "PRAGMA trusted_schema = OFF; "
 	    "PRAGMA mmap_size = 0; PRAGMA temp_store = MEMORY; "
@@ -612,13 +630,13 @@ store_exec(struct store *s, enum store_stmt i, const char *what)
 
 /* String hash for the id caches. */
 static size_t
-store_hash(const char *p)
+store_hash(const char *p, size_t slots)
 {
 	size_t	h = 5381;
 
 	while (*p != '\0')
 		h = h * 33 + (unsigned char)*p++;
-	return h % STORE_CACHE;
+	return h % slots;
 }
 
 /* Forget cached ids: after a rollback some may not exist any more. */
@@ -627,11 +645,15 @@ store_cache_clear(struct store *s)
 {
 	size_t	i;
 
-	for (i = 0; i < STORE_CACHE; i++) {
+	for (i = 0; i < STORE_DCACHE; i++) {
 		free(s->domains[i].name);
 		s->domains[i].name = NULL;
+	}
+	for (i = 0; i < STORE_HCACHE; i++) {
 		free(s->hosts[i].name);
 		s->hosts[i].name = NULL;
+	}
+	for (i = 0; i < STORE_RCACHE; i++) {
 		free(s->reasons[i].name);
 		s->reasons[i].name = NULL;
 	}
@@ -655,6 +677,7 @@ store_close(struct store *s)
 	store_cache_clear(s);
 	free(s->totals.slot);
 	free(s->months.slot);
+	free(s->rows);
 	if (s->lockfd != -1)
 		close(s->lockfd);
 	free(s->lockpath);
@@ -716,11 +739,11 @@ static int	store_verdicts_domain(struct store *, int64_t, const char *);
  * domain, relay may teach its provider, and *provp is set to it ("" when
  * not known). */
 static int64_t
-store_name_id(struct store *s, struct store_cache *cache, enum store_stmt ins,
-    enum store_stmt sel, const char *name, const char *relay,
-    const char **provp)
+store_name_id(struct store *s, struct store_cache *cache, size_t slots,
+    enum store_stmt ins, enum store_stmt sel, const char *name,
+    const char *relay, const char **provp)
 {
-	struct store_cache	*c = &cache[store_hash(name)];
+	struct store_cache	*c = &cache[store_hash(name, slots)];
 	const char		*prov = "", *have = NULL;
 	int64_t			 id = 0;
 	char			*copy;
@@ -802,14 +825,14 @@ store_reason_id(struct store *s, const char *text)
 
 	if (*text == '\0')
 		return STORE_REASON_NONE;
-	c = &s->reasons[store_hash(text)];
+	c = &s->reasons[store_hash(text, STORE_RCACHE)];
 	if (c->name != NULL && strcmp(c->name, text) == 0)
 		return c->id;
 	if (s->nreasons < 0 && store_one(s, ST_REASON_MAX, &s->nreasons) == -1)
 		return -1;
 	if (s->nreasons < s->max_reasons) {
-		if ((id = store_name_id(s, s->reasons, ST_REASON_INS,
-		    ST_REASON_SEL, text, NULL, NULL)) == -1)
+		if ((id = store_name_id(s, s->reasons, STORE_RCACHE,
+		    ST_REASON_INS, ST_REASON_SEL, text, NULL, NULL)) == -1)
 			return -1;
 		if (id > s->nreasons)
 			s->nreasons = id;
@@ -847,7 +870,9 @@ store_outcome_id(struct store *s, const struct tally_count *c)
 	k.status = (uint8_t)c->status;
 	k.hop = (uint8_t)c->hop;
 	k.reply = (uint16_t)c->reply;
-	snprintf(k.enh, sizeof(k.enh), "%s", c->enhanced);
+	if ((i = strlen(c->enhanced)) >= sizeof(k.enh))
+		i = sizeof(k.enh) - 1;
+	memcpy(k.enh, c->enhanced, i);
 	for (i = 0; i < sizeof(k); i++)
 		h = (h ^ ((const unsigned char *)&k)[i]) * 1099511628211ULL;
 	j = (size_t)(h ^ h >> 29) % STORE_OCACHE;
@@ -1120,7 +1145,67 @@ store_roll_reset(struct store_rolls *r)
 	r->len = 0;
 }
 
-/* One upsert per roll-up key summed in this commit. */
+/* Order of roll-up keys and count rows: the tables' primary keys, so
+ * upserts walk each B-tree forward. */
+static int
+store_roll_cmp(const void *a, const void *b)
+{
+	const struct store_roll	*x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	if (x->outcome != y->outcome)
+		return x->outcome < y->outcome ? -1 : 1;
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
+	return 0;
+}
+
+/* A domain roll-up key ordered by domain first (domain_month's key). */
+static int
+store_month_cmp(const void *a, const void *b)
+{
+	const struct store_roll	*x = a, *y = b;
+
+	if (x->a != y->a)
+		return x->a < y->a ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->outcome != y->outcome)
+		return x->outcome < y->outcome ? -1 : 1;
+	if (x->reason != y->reason)
+		return x->reason < y->reason ? -1 : 1;
+	return 0;
+}
+
+static int
+store_row_cmp(const void *a, const void *b)
+{
+	const struct store_row	*x = a, *y = b;
+	int			 i;
+
+	for (i = 0; i < 5; i++)
+		if (x->k[i] != y->k[i])
+			return x->k[i] < y->k[i] ? -1 : 1;
+	return 0;
+}
+
+/* Move a roll-up table's keys to its front, sorted by cmp: the table
+ * is no longer a hash table until it is reset. */
+static void
+store_roll_sort(struct store_rolls *r, int (*cmp)(const void *, const void *))
+{
+	size_t	i, j;
+
+	for (i = j = 0; i < r->cap; i++)
+		if (r->slot[i].used)
+			r->slot[j++] = r->slot[i];
+	qsort(r->slot, j, sizeof(*r->slot), cmp);
+}
+
+/* One upsert per roll-up key summed in this commit, in key order. */
 static int
 store_roll_flush(struct store *s)
 {
@@ -1128,10 +1213,9 @@ store_roll_flush(struct store *s)
 	sqlite3_stmt		*st;
 	size_t			 i;
 
-	for (i = 0; i < s->totals.cap; i++) {
+	store_roll_sort(&s->totals, store_roll_cmp);
+	for (i = 0; i < s->totals.len; i++) {
 		k = &s->totals.slot[i];
-		if (!k->used)
-			continue;
 		st = s->st[ST_TOTAL_UP];
 		sqlite3_bind_int64(st, 1, k->t);
 		sqlite3_bind_int64(st, 2, k->a);
@@ -1141,10 +1225,9 @@ store_roll_flush(struct store *s)
 		if (store_exec(s, ST_TOTAL_UP, "total upsert") == -1)
 			return -1;
 	}
-	for (i = 0; i < s->months.cap; i++) {
+	store_roll_sort(&s->months, store_month_cmp);
+	for (i = 0; i < s->months.len; i++) {
 		k = &s->months.slot[i];
-		if (!k->used)
-			continue;
 		st = s->st[ST_DM_UP];
 		sqlite3_bind_int64(st, 1, k->a);
 		sqlite3_bind_int64(st, 2, k->t);
@@ -1165,42 +1248,64 @@ store_roll_flush(struct store *s)
 	return 0;
 }
 
+/* Room for n count rows in the commit's row array. */
+static int
+store_rows_grow(struct store *s, size_t n)
+{
+	struct store_row	*r;
+	size_t			 cap;
+
+	if (n <= s->rowcap)
+		return 0;
+	cap = s->rowcap ? s->rowcap : 1024;
+	while (cap < n)
+		cap *= 2;
+	if ((r = reallocarray(s->rows, cap, sizeof(*r))) == NULL)
+		return -1;
+	s->rows = r;
+	s->rowcap = cap;
+	return 0;
+}
+
 /* Write a tally's count and line deltas, and the roll-ups they change,
- * inside the open transaction; -1 with a cause on failure. */
+ * inside the open transaction; -1 with a cause on failure.  The names
+ * become ids first, then the rows go in in key order. */
 static int
 store_counts(struct store *s, const struct tally *t)
 {
 	struct tally_count	 c;
 	struct tally_lines	 l;
 	struct store_roll	 k;
+	struct store_row	*r;
 	sqlite3_stmt		*st;
-	size_t			 it;
+	size_t			 it, nrows = 0, i;
 	int64_t			 dom, host, oc, rs;
 	const char		*prov;
 	int			 upserts = 0;
 
 	store_roll_reset(&s->totals);
 	store_roll_reset(&s->months);
+	if (store_rows_grow(s, tally_keys(t)) == -1)
+		goto nomem;
 	for (it = 0; tally_next_count(t, &it, &c);) {
-		if ((dom = store_name_id(s, s->domains, ST_DOMAIN_INS,
-		    ST_DOMAIN_SEL, c.domain, c.relay, &prov)) == -1 ||
-		    (host = store_name_id(s, s->hosts, ST_HOST_INS,
-		    ST_HOST_SEL, c.host, NULL, NULL)) == -1 ||
+		if ((dom = store_name_id(s, s->domains, STORE_DCACHE,
+		    ST_DOMAIN_INS, ST_DOMAIN_SEL, c.domain, c.relay,
+		    &prov)) == -1 ||
+		    (host = store_name_id(s, s->hosts, STORE_HCACHE,
+		    ST_HOST_INS, ST_HOST_SEL, c.host, NULL, NULL)) == -1 ||
 		    (oc = store_outcome_id(s, &c)) == -1 ||
 		    (rs = store_reason_id(s, c.reason)) == -1 ||
 		    store_verdict_ensure(s, oc, rs, prov) == -1)
 			return -1;
-		st = s->st[ST_COUNT_UP];
-		sqlite3_bind_int64(st, 1, c.hour);
-		sqlite3_bind_int64(st, 2, dom);
-		sqlite3_bind_int64(st, 3, host);
-		sqlite3_bind_int64(st, 4, oc);
-		sqlite3_bind_int64(st, 5, rs);
-		sqlite3_bind_int64(st, 6, (int64_t)c.n);
-		if (store_exec(s, ST_COUNT_UP, "count upsert") == -1)
-			return -1;
-		if (++upserts == 1)
-			HOOK("mid_flush");
+		if (store_rows_grow(s, nrows + 1) == -1)
+			goto nomem;
+		r = &s->rows[nrows++];
+		r->k[0] = c.hour;
+		r->k[1] = dom;
+		r->k[2] = host;
+		r->k[3] = oc;
+		r->k[4] = rs;
+		r->n = (int64_t)c.n;
 		memset(&k, 0, sizeof(k));
 		k.t = c.hour;
 		k.a = host;
@@ -1213,6 +1318,26 @@ store_counts(struct store *s, const struct tally *t)
 		k.a = dom;
 		if (store_roll_add(&s->months, &k) == -1)
 			goto nomem;
+	}
+	qsort(s->rows, nrows, sizeof(*s->rows), store_row_cmp);
+	for (i = 0; i < nrows; i++) {
+		r = &s->rows[i];
+		st = s->st[ST_COUNT_UP];
+		sqlite3_bind_int64(st, 1, r->k[0]);
+		sqlite3_bind_int64(st, 2, r->k[1]);
+		sqlite3_bind_int64(st, 3, r->k[2]);
+		sqlite3_bind_int64(st, 4, r->k[3]);
+		sqlite3_bind_int64(st, 5, r->k[4]);
+		sqlite3_bind_int64(st, 6, r->n);
+		if (store_exec(s, ST_COUNT_UP, "count upsert") == -1)
+			return -1;
+		if (++upserts == 1)
+			HOOK("mid_flush");
+	}
+	if (s->rowcap > 65536) {	/* a big commit: give the memory back */
+		free(s->rows);
+		s->rows = NULL;
+		s->rowcap = 0;
 	}
 	if (store_roll_flush(s) == -1)
 		return -1;
@@ -1411,6 +1536,16 @@ int
 store_is_full(const struct store *s)
 {
 	return (s->lasterr & 0xff) == SQLITE_FULL;
+}
+
+/* Did the last failure come from the file system reading or writing
+ * (SQLite's I/O error family, not a full disk)?  After a failed fsync
+ * the kernel may have dropped the dirty pages and the connection's view
+ * cannot be trusted: the daemon does not retry on it. */
+int
+store_is_io_error(const struct store *s)
+{
+	return (s->lasterr & 0xff) == SQLITE_IOERR;
 }
 
 /* Load every row of the file table for one followed path. */

@@ -129,5 +129,6 @@ void		 store_set_max_reasons(struct store *, int64_t);
 void		 store_set_verdicts(struct store *, store_verdict_fn, void *,
 		     int64_t);
 int		 store_is_full(const struct store *);
+int		 store_is_io_error(const struct store *);
 
 #endif
