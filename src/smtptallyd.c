@@ -179,12 +179,37 @@ d_line(struct tail_line *l, void *arg)
 	    TAIL_LINE_OK;
 }
 
+/* What tail needs to remember files, from the store. */
+static int
+d_src_rows(void *arg, const char *path, struct source_row **rows, size_t *n,
+    const char **cause)
+{
+	struct daemon	*d = arg;
+
+	return store_sources(d->store, path, rows, n, cause);
+}
+
+static void
+d_src_free(void *arg, struct source_row *rows, size_t n)
+{
+	(void)arg;
+	store_sources_free(rows, n);
+}
+
+static int64_t
+d_src_id(void *arg)
+{
+	struct daemon	*d = arg;
+
+	return store_next_id(d->store);
+}
+
 /* Commit the tally and the offsets; on failure throw both away, rewind
  * the files and pause reading until the back-off timer fires. */
 static int
 d_commit(struct daemon *d)
 {
-	const struct store_delta	*deltas;
+	const struct source_delta	*deltas;
 	const char			*cause;
 	struct timeval			 tv;
 	size_t				 n;
@@ -194,7 +219,7 @@ d_commit(struct daemon *d)
 	if (n == 0 && tally_keys(d->tally) == 0)
 		return 0;
 	d_clock(d);
-	if ((rc = store_commit(d->store, d->tally, deltas, n, d->now,
+	if ((rc = store_commit_sources(d->store, d->tally, deltas, n, d->now,
 	    &cause)) != 0) {
 		if (rc == STORE_STALE)
 			fatalx("store: %s", cause);
@@ -237,6 +262,16 @@ d_commit(struct daemon *d)
 	d->failing = 0;
 	d->backoff = 0;
 	return 0;
+}
+
+/* The generations a new tail found get their rows before a line is read,
+ * so that a crash before the first counted line still knows them (the
+ * rotated files it chose not to read, the offset it started at). */
+static void
+d_commit_found(struct daemon *d)
+{
+	if (tail_pending(d->tail))
+		(void)d_commit(d);
 }
 
 /* A read pass: lines into the tally, commit when full or due. */
@@ -407,10 +442,11 @@ d_oneshot(struct daemon *d)
 static struct tail *
 d_tail(struct daemon *d, const struct conf *c, const char **cause)
 {
-	struct tail	*t;
-	size_t		 i;
+	struct tail_sources	 src = { d_src_rows, d_src_free, d_src_id, d };
+	struct tail		*t;
+	size_t			 i;
 
-	if ((t = tail_new(d->oneshot ? NULL : d->base, d->store, &d->o,
+	if ((t = tail_new(d->oneshot ? NULL : d->base, &src, &d->o,
 	    d_line, d_wake, d)) == NULL) {
 		*cause = "out of memory";
 		return NULL;
@@ -573,6 +609,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 		}
 		tail_free(d->tail);
 		d->tail = t;
+		d_commit_found(d);
 		for (i = 0; i < diff.nremoved; i++)
 			log_info("reload: released %s",
 			    d->conf->follow[diff.removed[i]].path);
@@ -745,6 +782,7 @@ main(int argc, char *argv[])
 		fatalx("tail: %s", cause);
 
 	if (d.oneshot) {
+		d_commit_found(&d);
 		rc = d_oneshot(&d);
 		goto done;
 	}
@@ -793,6 +831,7 @@ main(int argc, char *argv[])
 	 * what depends on us. */
 	(void)notify_ready();
 	(void)notify_status("following %zu file(s)", d.conf->nfollow);
+	d_commit_found(&d);
 	event_active(d.read_ev, EV_TIMEOUT, 0);
 	event_base_dispatch(d.base);
 	rc = 0;

@@ -11,7 +11,7 @@
  * the callback may say "full" and the line is offered again later.
  *
  * Identity: (dev, ino) and the first bytes of the file (the head, up to
- * STORE_HEAD_MAX, compared as a prefix because it grows with the file).
+ * SOURCE_HEAD_MAX, compared as a prefix because it grows with the file).
  * At start-up every open generation row is looked for under the live name
  * and the rotated siblings (mail.log.1, mail.log.2.gz, mail.log-2026...),
  * first by (dev, ino) and head, then by head alone, then inside .gz files.
@@ -20,7 +20,11 @@
  * events or a queue overflow) stats the paths and descriptors and decides
  * rotations, truncations and closes.
  *
- * Not here: parsing, counting, SQL beyond creating a generation's row.
+ * The committed rows come from the caller (struct tail_sources); a new
+ * generation gets an id at once and its row is written by the commit that
+ * first carries it, so nothing here writes to the database.
+ *
+ * Not here: parsing, counting, SQL.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -44,22 +48,21 @@
 #include "hook.h"
 #include "log.h"
 #include "parse.h"
-#include "store.h"
+#include "source.h"
 #include "tail.h"
 
 #define TAIL_READSZ	(256 * 1024)
 #define TAIL_DIRMASK	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | \
 			 IN_DELETE | IN_ATTRIB)
 
+/* The states are the source table's (source.h), one to one. */
 enum gen_state {
-	GEN_ACTIVE,		/* the inode under the path */
-	GEN_ROTATED,		/* renamed or deleted: drain, then close */
-	GEN_CLOSED,		/* drained and quiet: free after commit */
-	GEN_LOST		/* content gone (truncated): free after commit */
-};
-
-static const char *gen_state_names[] = {
-	"active", "rotated", "closed", "lost"
+	GEN_ACTIVE = SOURCE_ACTIVE,	/* the inode under the path */
+	GEN_ROTATED = SOURCE_ROTATED,	/* renamed or deleted: drain, close */
+	GEN_CLOSED = SOURCE_CLOSED,	/* drained and quiet: free after
+					 * commit */
+	GEN_LOST = SOURCE_LOST		/* content gone (truncated): free
+					 * after commit */
 };
 
 struct tail_path;
@@ -67,14 +70,16 @@ struct tail_path;
 struct tail_gen {
 	struct tail_gen		*next;
 	struct tail_path	*tp;
-	int64_t			 id;		/* file row, 0 = none yet */
+	int64_t			 id;		/* source row */
+	int			 inserted;	/* the row is committed */
+	int64_t			 first_seen;
 	int			 fd;
 	gzFile			 gz;		/* instead of fd for .gz */
 	int			 wd;
 	char			*name;		/* opened under this name */
 	int64_t			 dev;
 	int64_t			 ino;
-	unsigned char		 head[STORE_HEAD_MAX];
+	unsigned char		 head[SOURCE_HEAD_MAX];
 	size_t			 headlen;
 	size_t			 headlen_c;	/* as committed */
 	int64_t			 committed;
@@ -83,7 +88,7 @@ struct tail_gen {
 	int64_t			 lines;		/* deltas since commit */
 	int64_t			 unrec;
 	int64_t			 longl;
-	int64_t			 lost_c;	/* bytes_lost as committed */
+	int64_t			 lost_c;	/* lost as committed */
 	int64_t			 lost_end;	/* content end when lost */
 	enum gen_state		 state;
 	enum gen_state		 state_c;
@@ -119,7 +124,7 @@ struct tail_path {
 
 struct tail {
 	struct event_base	*base;
-	struct store		*store;
+	struct tail_sources	 src;
 	struct tail_opts	 o;
 	tail_line_cb		 cb;
 	tail_wake_cb		 wake;
@@ -130,7 +135,8 @@ struct tail {
 	int			 ifd;
 	struct event		*iev;
 	struct event		*timer;
-	struct store_delta	*deltas;
+	struct source_delta	*deltas;
+	struct source_row	*drows;
 	struct tail_gen		**dgens;
 	size_t			 ndeltas;
 	size_t			 dcap;
@@ -147,18 +153,11 @@ struct tail_cand {
 	int64_t			 ino;
 	int64_t			 size;
 	int64_t			 mtime;
-	unsigned char		 head[STORE_HEAD_MAX];
+	unsigned char		 head[SOURCE_HEAD_MAX];
 	size_t			 headlen;
 };
 
 static void	gen_free(struct tail *, struct tail_gen *);
-
-/* The format name stored in file.format. */
-static const char *
-tail_fmt_name(enum mta m)
-{
-	return m == MTA_UNKNOWN ? "auto" : event_mta_name(m);
-}
 
 /* Does name end in suffix? */
 static int
@@ -171,7 +170,7 @@ tail_endswith(const char *name, const char *suffix)
 
 /* Make a follower; nothing is opened until tail_start. */
 struct tail *
-tail_new(struct event_base *base, struct store *store,
+tail_new(struct event_base *base, const struct tail_sources *src,
     const struct tail_opts *o, tail_line_cb cb, tail_wake_cb wake, void *arg)
 {
 	struct tail	*t;
@@ -179,7 +178,7 @@ tail_new(struct event_base *base, struct store *store,
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->base = base;
-	t->store = store;
+	t->src = *src;
 	if (o != NULL)
 		t->o = *o;
 	if (t->o.maxline == 0)
@@ -258,6 +257,7 @@ tail_free(struct tail *t)
 	if (t->ifd != -1)
 		close(t->ifd);
 	free(t->deltas);
+	free(t->drows);
 	free(t->dgens);
 	free(t);
 }
@@ -343,61 +343,25 @@ tail_readhead(int fd, int isgz, unsigned char *head, size_t n)
 	return r > 0 ? (size_t)r : 0;
 }
 
-/* Grow the in-memory head while the file is shorter than STORE_HEAD_MAX. */
+/* Grow the in-memory head while the file is shorter than SOURCE_HEAD_MAX. */
 static void
 gen_head_refresh(struct tail_gen *g)
 {
 	ssize_t	r;
 
-	if (g->fd == -1 || g->headlen >= STORE_HEAD_MAX)
+	if (g->fd == -1 || g->headlen >= SOURCE_HEAD_MAX)
 		return;
-	r = pread(g->fd, g->head + g->headlen, STORE_HEAD_MAX - g->headlen,
+	r = pread(g->fd, g->head + g->headlen, SOURCE_HEAD_MAX - g->headlen,
 	    (off_t)g->headlen);
 	if (r > 0)
 		g->headlen += (size_t)r;
-}
-
-/* Give a generation its row in the file table (its own transaction). */
-static int
-gen_insert(struct tail *t, struct tail_gen *g)
-{
-	struct store_file	 f;
-	const char		*cause;
-	int64_t			 id;
-
-	memset(&f, 0, sizeof(f));
-	f.path = g->tp->path;
-	snprintf(f.format, sizeof(f.format), "%s", tail_fmt_name(g->tp->fmt));
-	f.dev = g->dev;
-	f.ino = g->ino;
-	memcpy(f.head, g->head, g->headlen);
-	f.headlen = g->headlen;
-	f.offset = g->committed;
-	snprintf(f.state, sizeof(f.state), "%s", gen_state_names[g->state]);
-	f.first_seen = (int64_t)time(NULL);
-	f.bytes_lost = g->lost_c;
-	if ((id = store_file_add(t->store, &f, &cause)) == -1) {
-		if (!g->readerr)
-			log_warnx("tail %s: cannot record %s: %s",
-			    g->tp->path, g->name, cause);
-		g->readerr = 1;
-		return -1;
-	}
-	g->readerr = 0;
-	g->id = id;
-	g->headlen_c = g->headlen;
-	g->state_c = g->state;
-	log_debug("tail %s: generation %lld is %s (dev %lld ino %lld) from "
-	    "offset %lld", g->tp->path, (long long)id, g->name,
-	    (long long)g->dev, (long long)g->ino, (long long)g->committed);
-	return 0;
 }
 
 /* Start following an open file: fd is taken over (for .gz, wrapped). */
 static struct tail_gen *
 gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
     const char *name, const struct stat *st, int64_t offset,
-    enum gen_state state, int64_t ref_time, const struct store_file *row)
+    enum gen_state state, int64_t ref_time, const struct source_row *row)
 {
 	struct tail_gen	*g, **pp;
 
@@ -418,7 +382,7 @@ gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
 	g->state = g->state_c = state;
 	g->grown = time(NULL);
 	g->size_seen = isgz ? 0 : (int64_t)st->st_size;
-	g->headlen = tail_readhead(fd, isgz, g->head, STORE_HEAD_MAX);
+	g->headlen = tail_readhead(fd, isgz, g->head, SOURCE_HEAD_MAX);
 	if (isgz) {
 		if ((g->gz = gzdopen(fd, "rb")) == NULL) {
 			close(fd);
@@ -431,15 +395,22 @@ gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
 	}
 	if (row != NULL) {
 		g->id = row->id;
+		g->inserted = 1;
+		g->first_seen = row->first_seen;
 		g->committed = row->offset;
-		g->lost_c = row->bytes_lost;
+		g->lost_c = row->lost;
 		g->headlen_c = row->headlen;
-		if (strcmp(row->state, "active") == 0)
-			g->state_c = GEN_ACTIVE;
-		else
-			g->state_c = GEN_ROTATED;
-	} else
+		g->last_time = row->last_time;
+		g->state_c = row->state == SOURCE_ACTIVE ? GEN_ACTIVE :
+		    GEN_ROTATED;
+	} else {
+		g->id = t->src.next_id(t->src.arg);
+		g->first_seen = (int64_t)time(NULL);
 		g->committed = offset;
+		log_debug("tail %s: generation %lld is %s (dev %lld ino %lld) "
+		    "from offset %lld", tp->path, (long long)g->id, name,
+		    (long long)g->dev, (long long)g->ino, (long long)offset);
+	}
 	gen_seek(g, offset);
 	g->start_off = offset;
 	g->start_size = g->size_seen;
@@ -448,8 +419,6 @@ gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
 	for (pp = &tp->gens; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = g;
-	if (row == NULL)
-		(void)gen_insert(t, g);
 	return g;
 }
 
@@ -532,11 +501,9 @@ gen_read(struct tail *t, struct tail_gen *g, size_t budget)
 	char		*p, *nl;
 	ssize_t		 n;
 
-	if (g->id == 0 && gen_insert(t, g) == -1)
-		return TAIL_IDLE;
 	if (g->buf == NULL && (g->buf = malloc(t->bufsz)) == NULL)
 		return TAIL_IDLE;
-	if (g->headlen < STORE_HEAD_MAX)
+	if (g->headlen < SOURCE_HEAD_MAX)
 		gen_head_refresh(g);
 	if (g->long_pending) {
 		if (gen_deliver(t, g, NULL, g->long_len, 1) == -1)
@@ -677,7 +644,7 @@ tail_siblings(struct tail_path *tp, struct tail_cand **out)
 		c[n].size = (int64_t)st.st_size;
 		c[n].mtime = (int64_t)st.st_mtime;
 		c[n].headlen = tail_readhead(fd, c[n].isgz, c[n].head,
-		    STORE_HEAD_MAX);
+		    SOURCE_HEAD_MAX);
 		n++;
 	}
 	closedir(d);
@@ -861,7 +828,7 @@ static void
 path_check_live(struct tail *t, struct tail_path *tp, struct tail_gen *g,
     time_t now)
 {
-	unsigned char	head[STORE_HEAD_MAX];
+	unsigned char	head[SOURCE_HEAD_MAX];
 	struct stat	st;
 	ssize_t		r;
 
@@ -925,14 +892,14 @@ static void
 path_scan_new(struct tail *t, struct tail_path *tp, time_t since)
 {
 	struct tail_cand	*c;
-	struct store_file	*rows = NULL;
+	struct source_row	*rows = NULL;
 	struct tail_gen		*g;
 	struct stat		 st;
 	const char		*cause;
 	size_t			 n, nrows = 0, i, j;
 	int			 known;
 
-	if (store_files(t->store, tp->path, &rows, &nrows, &cause) == -1) {
+	if (t->src.rows(t->src.arg, tp->path, &rows, &nrows, &cause) == -1) {
 		log_warnx("tail %s: %s", tp->path, cause);
 		return;
 	}
@@ -957,7 +924,7 @@ path_scan_new(struct tail *t, struct tail_path *tp, time_t since)
 		c[i].fd = -1;
 	}
 	tail_cands_free(c, n);
-	store_files_free(rows, nrows);
+	t->src.rows_free(t->src.arg, rows, nrows);
 }
 
 /* Compare each path and descriptor with the filesystem: rotations,
@@ -1051,31 +1018,67 @@ tail_tick(evutil_socket_t fd, short what, void *arg)
 		t->wake(t->arg);
 }
 
+/* A generation known only by its row, no file open: a rotated file we
+ * chose not to read, or a stored generation whose file is gone.  Its row
+ * goes with the next commit, then it is freed. */
+static struct tail_gen *
+gen_stub(struct tail *t, struct tail_path *tp, const char *name,
+    const struct source_row *row)
+{
+	struct tail_gen	*g, **pp;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->name = strdup(name)) == NULL) {
+		free(g);
+		log_warnx("tail %s: out of memory", tp->path);
+		return NULL;
+	}
+	g->tp = tp;
+	g->fd = -1;
+	g->wd = -1;
+	g->mta = tp->fmt;
+	g->dev = row->dev;
+	g->ino = row->ino;
+	memcpy(g->head, row->head, row->headlen);
+	g->headlen = row->headlen;
+	g->committed = g->pos = g->rdoff = row->offset;
+	g->start_off = g->start_size = row->offset;
+	g->state = g->state_c = (enum gen_state)row->state;
+	if (row->id != 0) {
+		g->id = row->id;
+		g->inserted = 1;
+		g->first_seen = row->first_seen;
+		g->lost_c = row->lost;
+		g->headlen_c = row->headlen;
+		g->last_time = row->last_time;
+	} else {
+		g->id = t->src.next_id(t->src.arg);
+		g->first_seen = (int64_t)time(NULL);
+	}
+	for (pp = &tp->gens; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = g;
+	return g;
+}
+
 /* Record a rotated file we chose not to read (first start without
  * --backfill) as a closed generation, so that later starts and rotations
  * know its head and never take it for a generation that rotated past us. */
 static void
 path_skip(struct tail *t, struct tail_path *tp, const struct tail_cand *c)
 {
-	struct store_file	 f;
-	const char		*cause;
+	struct source_row	r;
 
 	if (c->headlen == 0)
 		return;
-	memset(&f, 0, sizeof(f));
-	f.path = tp->path;
-	snprintf(f.format, sizeof(f.format), "%s", tail_fmt_name(tp->fmt));
-	f.dev = c->dev;
-	f.ino = c->ino;
-	memcpy(f.head, c->head, c->headlen);
-	f.headlen = c->headlen;
-	f.offset = c->isgz ? 0 : c->size;
-	snprintf(f.state, sizeof(f.state), "closed");
-	f.first_seen = (int64_t)time(NULL);
-	if (store_file_add(t->store, &f, &cause) == -1)
-		log_warnx("tail %s: cannot record %s: %s", tp->path, c->name,
-		    cause);
-	else
+	memset(&r, 0, sizeof(r));
+	r.dev = c->dev;
+	r.ino = c->ino;
+	memcpy(r.head, c->head, c->headlen);
+	r.headlen = c->headlen;
+	r.offset = c->isgz ? 0 : c->size;
+	r.state = SOURCE_CLOSED;
+	if (gen_stub(t, tp, c->name, &r) != NULL)
 		log_debug("tail %s: not reading %s (no --backfill)", tp->path,
 		    c->name);
 }
@@ -1123,7 +1126,7 @@ path_first(struct tail *t, struct tail_path *tp)
 
 /* Pick the candidate holding a stored generation, or NULL. */
 static struct tail_cand *
-path_match(const struct store_file *r, struct tail_cand *c, size_t n)
+path_match(const struct source_row *r, struct tail_cand *c, size_t n)
 {
 	size_t	i;
 	int	pass;
@@ -1157,13 +1160,12 @@ path_match(const struct store_file *r, struct tail_cand *c, size_t n)
 /* Restart: find each open generation again and resume it at its
  * committed offset; pick up files that appeared while we were down. */
 static void
-path_resume(struct tail *t, struct tail_path *tp, struct store_file *rows,
+path_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
     size_t nrows)
 {
 	struct tail_cand	*c, *nc, *m;
 	struct tail_gen		*g;
 	struct stat		 st;
-	const char		*cause;
 	size_t			 n, i, j;
 	int64_t			 last = 0, off;
 	int			 fd, known;
@@ -1184,7 +1186,7 @@ path_resume(struct tail *t, struct tail_path *tp, struct store_file *rows,
 			c[n].size = (int64_t)st.st_size;
 			c[n].mtime = (int64_t)st.st_mtime;
 			c[n].headlen = tail_readhead(fd, 0, c[n].head,
-			    STORE_HEAD_MAX);
+			    SOURCE_HEAD_MAX);
 			/* The live file first, so pass 0 prefers it. */
 			if (n > 0) {
 				struct tail_cand tmp = c[0];
@@ -1201,16 +1203,16 @@ path_resume(struct tail *t, struct tail_path *tp, struct store_file *rows,
 			last = rows[i].first_seen;
 	}
 	for (i = 0; i < nrows; i++) {
-		if (strcmp(rows[i].state, "active") != 0 &&
-		    strcmp(rows[i].state, "rotated") != 0)
+		if (rows[i].state != SOURCE_ACTIVE &&
+		    rows[i].state != SOURCE_ROTATED)
 			continue;
 		if ((m = path_match(&rows[i], c, n)) == NULL) {
 			log_warnx("tail %s: generation %lld (offset %lld) is "
 			    "gone, marking it lost", tp->path,
 			    (long long)rows[i].id, (long long)rows[i].offset);
-			if (store_file_set(t->store, rows[i].id, "lost",
-			    rows[i].bytes_lost, &cause) == -1)
-				log_warnx("tail %s: %s", tp->path, cause);
+			if ((g = gen_stub(t, tp, rows[i].name != NULL ?
+			    rows[i].name : tp->path, &rows[i])) != NULL)
+				g->state = GEN_LOST;
 			continue;
 		}
 		m->claimed = 1;
@@ -1268,7 +1270,7 @@ path_resume(struct tail *t, struct tail_path *tp, struct store_file *rows,
 int
 tail_start(struct tail *t, const char **cause)
 {
-	struct store_file	*rows;
+	struct source_row	*rows;
 	struct timeval		 tv = { 1, 0 };
 	size_t			 i, n;
 
@@ -1288,20 +1290,20 @@ tail_start(struct tail *t, const char **cause)
 		}
 	}
 	for (i = 0; i < t->npaths; i++) {
-		if (store_files(t->store, t->paths[i].path, &rows, &n,
+		if (t->src.rows(t->src.arg, t->paths[i].path, &rows, &n,
 		    cause) == -1)
 			return -1;
 		if (n == 0)
 			path_first(t, &t->paths[i]);
 		else
 			path_resume(t, &t->paths[i], rows, n);
-		store_files_free(rows, n);
+		t->src.rows_free(t->src.arg, rows, n);
 	}
 	tail_reconcile(t);
 	return 0;
 }
 
-/* The bytes_lost a generation's row should hold now. */
+/* The loss a generation's row should hold now (bytes). */
 static int64_t
 gen_lost(const struct tail_gen *g)
 {
@@ -1315,7 +1317,7 @@ gen_lost(const struct tail_gen *g)
 static int
 gen_dirty(const struct tail_gen *g)
 {
-	return g->id != 0 && (g->pos != g->committed || g->lines != 0 ||
+	return !g->inserted || (g->pos != g->committed || g->lines != 0 ||
 	    g->state != g->state_c || g->headlen != g->headlen_c ||
 	    gen_lost(g) != g->lost_c);
 }
@@ -1337,9 +1339,10 @@ tail_pending(const struct tail *t)
 /* The per-generation part of the next commit; valid until the next call
  * of tail_deltas, tail_committed or tail_rewind. */
 size_t
-tail_deltas(struct tail *t, const struct store_delta **out)
+tail_deltas(struct tail *t, const struct source_delta **out)
 {
-	struct store_delta	*d, *nd;
+	struct source_delta	*d, *nd;
+	struct source_row	*r, *nr;
 	struct tail_gen		*g, **ng;
 	size_t			 i, cap;
 
@@ -1354,26 +1357,44 @@ tail_deltas(struct tail *t, const struct store_delta **out)
 				    sizeof(*nd))) == NULL)
 					break;
 				t->deltas = nd;
+				if ((nr = reallocarray(t->drows, cap,
+				    sizeof(*nr))) == NULL)
+					break;
+				t->drows = nr;
 				if ((ng = reallocarray(t->dgens, cap,
 				    sizeof(*ng))) == NULL)
 					break;
 				t->dgens = ng;
 				t->dcap = cap;
 			}
+			r = &t->drows[t->ndeltas];
+			memset(r, 0, sizeof(*r));
+			r->id = g->id;
+			r->kind = SOURCE_FILE;
+			r->path = g->tp->path;
+			r->name = g->name;
+			r->format = g->tp->fmt;
+			r->dev = g->dev;
+			r->ino = g->ino;
+			memcpy(r->head, g->head, g->headlen);
+			r->headlen = g->headlen;
+			r->offset = g->pos;
+			r->lost = gen_lost(g);
+			r->state = (enum source_state)g->state;
+			r->first_seen = g->first_seen;
+			r->last_time = g->last_time;
 			d = &t->deltas[t->ndeltas];
-			d->id = g->id;
+			memset(d, 0, sizeof(*d));
+			d->insert = !g->inserted;
 			d->old_offset = g->committed;
-			d->new_offset = g->pos;
 			d->lines = g->lines;
 			d->unrecognised = g->unrec;
 			d->long_lines = g->longl;
-			d->bytes_lost = gen_lost(g);
-			d->state = gen_state_names[g->state];
-			d->head = g->head;
-			d->headlen = g->headlen;
 			t->dgens[t->ndeltas++] = g;
 		}
 	}
+	for (i = 0; i < t->ndeltas; i++)
+		t->deltas[i].row = &t->drows[i];
 	*out = t->deltas;
 	return t->ndeltas;
 }
@@ -1388,11 +1409,12 @@ tail_committed(struct tail *t)
 
 	for (i = 0; i < t->ndeltas; i++) {
 		g = t->dgens[i];
-		g->committed = t->deltas[i].new_offset;
+		g->inserted = 1;
+		g->committed = t->drows[i].offset;
 		g->lines = g->unrec = g->longl = 0;
-		g->lost_c = t->deltas[i].bytes_lost;
+		g->lost_c = t->drows[i].lost;
 		g->lost_end = 0;
-		g->headlen_c = t->deltas[i].headlen;
+		g->headlen_c = t->drows[i].headlen;
 		g->state_c = g->state;
 		if (g->state == GEN_CLOSED || g->state == GEN_LOST) {
 			log_debug("tail %s: generation %lld done", g->tp->path,
@@ -1415,7 +1437,8 @@ tail_rewind(struct tail *t)
 	for (i = 0; i < t->npaths; i++) {
 		for (g = t->paths[i].gens; g != NULL; g = g->next) {
 			g->lines = g->unrec = g->longl = 0;
-			if (g->state == GEN_CLOSED)
+			if (g->state == GEN_CLOSED && (g->fd != -1 ||
+			    g->gz != NULL))
 				g->state = GEN_ROTATED;
 			if (g->fd != -1 || g->gz != NULL)
 				gen_seek(g, g->committed);

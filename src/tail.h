@@ -6,8 +6,11 @@
  * complete lines to a callback, never moves an offset past a line end,
  * skips over-long lines with bounded memory, and reports per generation how
  * far it has read so the caller can commit those offsets together with the
- * counts (tail_deltas), then confirm (tail_committed) or throw everything
- * back (tail_rewind: seek to the committed offsets).
+ * counts (tail_deltas: source rows, see source.h), then confirm
+ * (tail_committed) or throw everything back (tail_rewind: seek to the
+ * committed offsets).  tail never writes to the database: what it needs
+ * to remember a file (the committed rows of a path, fresh row ids) comes
+ * through struct tail_sources, which the daemon wires to the store.
  *
  * Identity is (dev, ino) plus the file's first bytes (up to 1 KiB), so a
  * restart finds a generation again under its live or rotated name, also
@@ -23,7 +26,7 @@
 #include <stdint.h>
 
 #include "parse.h"
-#include "store.h"
+#include "source.h"
 
 #define TAIL_MAXLINE_DEFAULT	65536
 #define TAIL_QUIET_DEFAULT	60	/* seconds before a drained rotated
@@ -43,6 +46,17 @@ enum tail_status {
 
 struct event_base;
 struct tail;
+
+/* What tail asks of whoever keeps the committed source rows: the rows of
+ * one followed path (oldest first, freed with rows_free) and an id no row
+ * has had.  The rows come back through tail_deltas in the next commit. */
+struct tail_sources {
+	int		(*rows)(void *, const char *, struct source_row **,
+			    size_t *, const char **);
+	void		(*rows_free)(void *, struct source_row *, size_t);
+	int64_t		(*next_id)(void *);
+	void		 *arg;
+};
 
 struct tail_opts {
 	size_t		 maxline;	/* 0 = TAIL_MAXLINE_DEFAULT */
@@ -70,7 +84,7 @@ struct tail_line {
 typedef int	(*tail_line_cb)(struct tail_line *, void *);
 typedef void	(*tail_wake_cb)(void *);
 
-struct tail	*tail_new(struct event_base *, struct store *,
+struct tail	*tail_new(struct event_base *, const struct tail_sources *,
 		     const struct tail_opts *, tail_line_cb, tail_wake_cb,
 		     void *);
 void		 tail_free(struct tail *);
@@ -80,7 +94,7 @@ int		 tail_start(struct tail *, const char **);
 void		 tail_reconcile(struct tail *);
 enum tail_status tail_read(struct tail *, size_t);
 int		 tail_pending(const struct tail *);
-size_t		 tail_deltas(struct tail *, const struct store_delta **);
+size_t		 tail_deltas(struct tail *, const struct source_delta **);
 void		 tail_committed(struct tail *);
 void		 tail_rewind(struct tail *);
 void		 tail_progress(const struct tail *, uint64_t *, uint64_t *);
