@@ -115,10 +115,6 @@ enum store_stmt {
 	ST_DM_UP,
 	ST_DT_UP,
 	ST_LINES_UP,
-	ST_FILE_CAS,
-	ST_FILE_ADD,
-	ST_FILE_SET,
-	ST_FILE_LIST,
 	ST_SRC_INS,
 	ST_SRC_CAS,
 	ST_SRC_LIST,
@@ -207,18 +203,6 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, source, result, n) "
 	    "VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-	[ST_FILE_CAS] = "UPDATE source SET offset = ?1, lines = lines + ?2, "
-	    "unrecognised = unrecognised + ?3, long_lines = long_lines + ?4, "
-	    "lost = ?5, state = ?6, head = ?7, last_commit = ?8 "
-	    "WHERE id = ?9 AND offset = ?10",
-	[ST_FILE_ADD] = "INSERT INTO source(path, format, dev, ino, head, "
-	    "offset, state, first_seen, lost) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[ST_FILE_SET] = "UPDATE source SET state = ?1, lost = ?2 "
-	    "WHERE id = ?3",
-	[ST_FILE_LIST] = "SELECT id, path, format, dev, ino, head, offset, "
-	    "lines, unrecognised, long_lines, lost, state, first_seen, "
-	    "coalesce(last_commit, 0) FROM source WHERE path = ?1 ORDER BY id",
 	[ST_SRC_INS] = "INSERT INTO source(id, kind, path, name, format, dev, "
 	    "ino, head, mark, offset, cursor, lines, unrecognised, long_lines, "
 	    "lost, lost_from, lost_until, state, first_seen, last_commit, "
@@ -1392,50 +1376,6 @@ store_stale(struct store *s, int64_t id, int64_t offset)
 	return STORE_STALE;
 }
 
-/* Write all deltas of a tally and the files' new offsets in one
- * transaction; on any failure nothing is written.  Returns 0, -1 (retry
- * later) or STORE_STALE (a stored offset is not where we left it).
- * The form of the file reader before sources; store_commit_sources is
- * the one to use. */
-int
-store_commit(struct store *s, const struct tally *t,
-    const struct store_delta *d, size_t nd, int64_t now, const char **cause)
-{
-	sqlite3_stmt	*st;
-	size_t		 i;
-	int		 rc = -1;
-
-	if (store_exec(s, ST_BEGIN, "begin") == -1 || store_counts(s, t) == -1)
-		goto fail;
-	for (i = 0; i < nd; i++) {
-		st = s->st[ST_FILE_CAS];
-		sqlite3_bind_int64(st, 1, d[i].new_offset);
-		sqlite3_bind_int64(st, 2, d[i].lines);
-		sqlite3_bind_int64(st, 3, d[i].unrecognised);
-		sqlite3_bind_int64(st, 4, d[i].long_lines);
-		sqlite3_bind_int64(st, 5, d[i].bytes_lost);
-		sqlite3_bind_text(st, 6, d[i].state, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 7, d[i].head, (int)d[i].headlen,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(st, 8, now);
-		sqlite3_bind_int64(st, 9, d[i].id);
-		sqlite3_bind_int64(st, 10, d[i].old_offset);
-		if (store_exec(s, ST_FILE_CAS, "file offset") == -1)
-			goto fail;
-		if (sqlite3_changes(s->db) != 1) {
-			rc = store_stale(s, d[i].id, d[i].old_offset);
-			goto fail;
-		}
-	}
-	if (store_finish(s) == -1)
-		goto fail;
-	return 0;
-fail:
-	store_abort(s);
-	*cause = s->cause;
-	return rc;
-}
-
 /* Bind a source row's columns to an insert or an update (the same
  * parameter numbers in both statements). */
 static void
@@ -1546,82 +1486,6 @@ int
 store_is_io_error(const struct store *s)
 {
 	return (s->lasterr & 0xff) == SQLITE_IOERR;
-}
-
-/* Load every row of the file table for one followed path. */
-int
-store_files(struct store *s, const char *path, struct store_file **rowsp,
-    size_t *np, const char **cause)
-{
-	sqlite3_stmt		*st = s->st[ST_FILE_LIST];
-	struct store_file	*rows = NULL, *nr, *f;
-	size_t			 n = 0, len;
-	const char		*txt;
-	const void		*blob;
-	int			 rc;
-
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((nr = reallocarray(rows, n + 1, sizeof(*rows))) == NULL)
-			goto nomem;
-		rows = nr;
-		f = &rows[n];
-		memset(f, 0, sizeof(*f));
-		f->id = sqlite3_column_int64(st, 0);
-		txt = (const char *)sqlite3_column_text(st, 1);
-		if ((f->path = strdup(txt != NULL ? txt : "")) == NULL)
-			goto nomem;
-		n++;
-		txt = (const char *)sqlite3_column_text(st, 2);
-		snprintf(f->format, sizeof(f->format), "%s",
-		    txt != NULL ? txt : "auto");
-		f->dev = sqlite3_column_int64(st, 3);
-		f->ino = sqlite3_column_int64(st, 4);
-		blob = sqlite3_column_blob(st, 5);
-		len = (size_t)sqlite3_column_bytes(st, 5);
-		if (len > STORE_HEAD_MAX)
-			len = STORE_HEAD_MAX;
-		if (blob != NULL)
-			memcpy(f->head, blob, len);
-		f->headlen = blob != NULL ? len : 0;
-		f->offset = sqlite3_column_int64(st, 6);
-		f->lines = sqlite3_column_int64(st, 7);
-		f->unrecognised = sqlite3_column_int64(st, 8);
-		f->long_lines = sqlite3_column_int64(st, 9);
-		f->bytes_lost = sqlite3_column_int64(st, 10);
-		txt = (const char *)sqlite3_column_text(st, 11);
-		snprintf(f->state, sizeof(f->state), "%s",
-		    txt != NULL ? txt : "lost");
-		f->first_seen = sqlite3_column_int64(st, 12);
-		f->last_commit = sqlite3_column_int64(st, 13);
-	}
-	if (rc != SQLITE_DONE) {
-		store_cause(s, "file list");
-		sqlite3_reset(st);
-		store_files_free(rows, n);
-		*cause = s->cause;
-		return -1;
-	}
-	sqlite3_reset(st);
-	*rowsp = rows;
-	*np = n;
-	return 0;
-nomem:
-	sqlite3_reset(st);
-	store_files_free(rows, n);
-	*cause = "out of memory";
-	return -1;
-}
-
-/* Free rows from store_files. */
-void
-store_files_free(struct store_file *rows, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(rows[i].path);
-	free(rows);
 }
 
 /* A source state stored by its name; an unknown name reads as lost. */
@@ -1748,49 +1612,6 @@ int64_t
 store_next_id(struct store *s)
 {
 	return ++s->lastid;
-}
-
-/* Insert a new generation row (its own transaction); returns its id. */
-int64_t
-store_file_add(struct store *s, const struct store_file *f,
-    const char **cause)
-{
-	sqlite3_stmt	*st = s->st[ST_FILE_ADD];
-
-	sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, f->format, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, f->dev);
-	sqlite3_bind_int64(st, 4, f->ino);
-	sqlite3_bind_blob(st, 5, f->head, (int)f->headlen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, f->offset);
-	sqlite3_bind_text(st, 7, f->state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, f->first_seen);
-	sqlite3_bind_int64(st, 9, f->bytes_lost);
-	if (store_exec(s, ST_FILE_ADD, "file insert") == -1) {
-		*cause = s->cause;
-		return -1;
-	}
-	if (sqlite3_last_insert_rowid(s->db) > s->lastid)
-		s->lastid = sqlite3_last_insert_rowid(s->db);
-	return sqlite3_last_insert_rowid(s->db);
-}
-
-/* Set a generation's state and loss outside a commit (at start-up, for
- * rows whose file is gone: they have no pending deltas). */
-int
-store_file_set(struct store *s, int64_t id, const char *state,
-    int64_t bytes_lost, const char **cause)
-{
-	sqlite3_stmt	*st = s->st[ST_FILE_SET];
-
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, bytes_lost);
-	sqlite3_bind_int64(st, 3, id);
-	if (store_exec(s, ST_FILE_SET, "file state") == -1) {
-		*cause = s->cause;
-		return -1;
-	}
-	return 0;
 }
 
 /* Bind ?1 day, ?2 and ?3 a domain id range, ?4 the day's month. */

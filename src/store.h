@@ -22,12 +22,12 @@
 #include "source.h"
 #include "tally.h"
 
-#define STORE_HEAD_MAX		SOURCE_HEAD_MAX
 #define STORE_REASONS_DEFAULT	100000	/* distinct reason texts kept */
 #define STORE_REASON_OTHER	"(other)"
 #define STORE_STEP_DEFAULT	20000	/* rows per maintenance step */
-#define STORE_STALE		(-2)	/* store_commit: an offset moved under
-					 * us, an invariant broke; not retried */
+#define STORE_STALE		(-2)	/* store_commit_sources: a position
+					 * moved under us, an invariant broke;
+					 * not retried */
 
 struct store;
 
@@ -67,54 +67,10 @@ struct store_policy {
 	int		 step;		/* rows a step, 0 = STORE_STEP_DEFAULT */
 };
 
-/* One row of the file table: one generation of a followed file. */
-struct store_file {
-	int64_t		 id;
-	char		*path;		/* owned by the row */
-	char		 format[16];	/* postfix | exim | auto */
-	int64_t		 dev;
-	int64_t		 ino;
-	unsigned char	 head[STORE_HEAD_MAX];
-	size_t		 headlen;
-	int64_t		 offset;
-	int64_t		 lines;
-	int64_t		 unrecognised;
-	int64_t		 long_lines;
-	int64_t		 bytes_lost;
-	char		 state[16];	/* active | rotated | closed | lost */
-	int64_t		 first_seen;
-	int64_t		 last_commit;
-};
-
-/* One generation's progress in a commit: counters are deltas, others new
- * values; the row must still be at old_offset or the commit fails. */
-struct store_delta {
-	int64_t			 id;
-	int64_t			 old_offset;
-	int64_t			 new_offset;
-	int64_t			 lines;
-	int64_t			 unrecognised;
-	int64_t			 long_lines;
-	int64_t			 bytes_lost;	/* new total */
-	const char		*state;
-	const unsigned char	*head;
-	size_t			 headlen;
-};
-
 struct store	*store_open(const char *, const char **);
 struct store	*store_open_steps(const char *, const char *const *, int,
 		     const char **);
 void		 store_close(struct store *);
-int		 store_files(struct store *, const char *, struct store_file **,
-		     size_t *, const char **);
-void		 store_files_free(struct store_file *, size_t);
-int64_t		 store_file_add(struct store *, const struct store_file *,
-		     const char **);
-int		 store_file_set(struct store *, int64_t, const char *, int64_t,
-		     const char **);
-int		 store_commit(struct store *, const struct tally *,
-		     const struct store_delta *, size_t, int64_t,
-		     const char **);
 int		 store_commit_sources(struct store *, const struct tally *,
 		     const struct source_delta *, size_t, int64_t,
 		     const char **);

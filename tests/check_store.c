@@ -98,39 +98,61 @@ ev_make(struct event *ev, int64_t t, const char *dom, int reply,
 	ev->textlen = text != NULL ? strlen(text) : 0;
 }
 
-/* A file row at offset 0; returns its id. */
+/* A file row of path at offset 0, inserted by a commit of its own (as a
+ * reader's first commit does); returns its id. */
 static int64_t
 file_add(struct store *s, const char *path)
 {
-	struct store_file	 f;
+	struct tally		*t = tally_new(0);
+	struct source_row	 r;
+	struct source_delta	 d;
 	const char		*cause;
-	int64_t			 id;
 
-	memset(&f, 0, sizeof(f));
-	f.path = (char *)(uintptr_t)path;
-	snprintf(f.format, sizeof(f.format), "postfix");
-	f.dev = 1;
-	f.ino = 2;
-	memcpy(f.head, "head", 4);
-	f.headlen = 4;
-	snprintf(f.state, sizeof(f.state), "active");
-	id = store_file_add(s, &f, &cause);
-	ck_assert_int_gt(id, 0);
-	return id;
+	memset(&r, 0, sizeof(r));
+	r.id = store_next_id(s);
+	r.kind = SOURCE_FILE;
+	r.path = (char *)(uintptr_t)path;
+	r.format = MTA_POSTFIX;
+	r.dev = 1;
+	r.ino = 2;
+	memcpy(r.head, "head", 4);
+	r.headlen = 4;
+	r.state = SOURCE_ACTIVE;
+	memset(&d, 0, sizeof(d));
+	d.row = &r;
+	d.insert = 1;
+	ck_assert_msg(store_commit_sources(s, t, &d, 1, 1, &cause) == 0, "%s",
+	    cause);
+	tally_free(t);
+	return r.id;
 }
 
+/* A delta moving source id from one offset to another with lines; its
+ * row lives until eight more deltas have been made. */
 static void
-delta_make(struct store_delta *d, int64_t id, int64_t from, int64_t to,
+delta_make(struct source_delta *d, int64_t id, int64_t from, int64_t to,
     int64_t lines)
 {
+	static struct source_row	 ring[8];
+	static unsigned			 next;
+	static char			 path[] = "/x";
+	struct source_row		*r = &ring[next++ % 8];
+
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->kind = SOURCE_FILE;
+	r->path = path;
+	r->format = MTA_POSTFIX;
+	r->dev = 1;
+	r->ino = 2;
+	memcpy(r->head, "head", 4);
+	r->headlen = 4;
+	r->offset = to;
+	r->state = SOURCE_ACTIVE;
 	memset(d, 0, sizeof(*d));
-	d->id = id;
+	d->row = r;
 	d->old_offset = from;
-	d->new_offset = to;
 	d->lines = lines;
-	d->state = "active";
-	d->head = (const unsigned char *)"head";
-	d->headlen = 4;
 }
 
 START_TEST(test_schema)
@@ -162,7 +184,7 @@ START_TEST(test_upsert)
 {
 	struct store		*s;
 	struct tally		*t = tally_new(100);
-	struct store_delta	 d;
+	struct source_delta	 d;
 	struct event		 ev;
 	const char		*cause;
 	int64_t			 id;
@@ -178,7 +200,7 @@ START_TEST(test_upsert)
 			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 		}
 		delta_make(&d, id, (i - 2) * 100, (i - 1) * 100, i);
-		ck_assert_msg(store_commit(s, t, &d, 1, 1000, &cause) == 0,
+		ck_assert_msg(store_commit_sources(s, t, &d, 1, 1000, &cause) == 0,
 		    "%s", cause);
 		tally_clear(t);
 	}
@@ -199,7 +221,7 @@ START_TEST(test_cas)
 {
 	struct store		*s;
 	struct tally		*t = tally_new(100);
-	struct store_delta	 d[2];
+	struct source_delta	 d[2];
 	struct event		 ev;
 	const char		*cause = NULL;
 	int64_t			 id, id2;
@@ -210,7 +232,7 @@ START_TEST(test_cas)
 	ev_make(&ev, 3600, "a.example", 250, NULL);
 	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 	delta_make(&d[0], id, 0, 100, 1);
-	ck_assert_int_eq(store_commit(s, t, d, 1, 1, &cause), 0);
+	ck_assert_int_eq(store_commit_sources(s, t, d, 1, 1, &cause), 0);
 	tally_clear(t);
 
 	/* The same batch again: the stored offset is 100, not 0. */
@@ -218,14 +240,14 @@ START_TEST(test_cas)
 	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 	delta_make(&d[0], id2, 0, 50, 1);	/* fine on its own */
 	delta_make(&d[1], id, 0, 100, 1);	/* stale */
-	ck_assert_int_eq(store_commit(s, t, d, 2, 2, &cause), STORE_STALE);
+	ck_assert_int_eq(store_commit_sources(s, t, d, 2, 2, &cause), STORE_STALE);
 	ck_assert_ptr_nonnull(strstr(cause, "stale"));
 	/* A row that does not exist is refused the same way. */
 	delta_make(&d[0], 999, 0, 10, 1);
-	ck_assert_int_eq(store_commit(s, t, d, 1, 2, &cause), STORE_STALE);
+	ck_assert_int_eq(store_commit_sources(s, t, d, 1, 2, &cause), STORE_STALE);
 	/* After failures the connection still commits (id cache dropped). */
 	delta_make(&d[0], id, 100, 200, 1);
-	ck_assert_msg(store_commit(s, t, d, 1, 3, &cause) == 0, "%s", cause);
+	ck_assert_msg(store_commit_sources(s, t, d, 1, 3, &cause) == 0, "%s", cause);
 	store_close(s);
 	tally_free(t);
 	ck_assert_int_eq(q_int("SELECT offset FROM source WHERE id = 1"), 200);
@@ -239,7 +261,7 @@ START_TEST(test_rollback)
 {
 	struct store		*s;
 	struct tally		*t = tally_new(1000);
-	struct store_delta	 d;
+	struct source_delta	 d;
 	struct event		 ev;
 	const char		*cause;
 	int64_t			 id;
@@ -254,7 +276,7 @@ START_TEST(test_rollback)
 		ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 	}
 	delta_make(&d, id, 7, 100, 50);	/* stale: the row is at 0 */
-	ck_assert_int_eq(store_commit(s, t, &d, 1, 1, &cause), STORE_STALE);
+	ck_assert_int_eq(store_commit_sources(s, t, &d, 1, 1, &cause), STORE_STALE);
 	store_close(s);
 	tally_free(t);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM count_hour"), 0);
@@ -315,7 +337,7 @@ static int64_t
 hundred_days(struct store *s, int64_t id)
 {
 	struct tally		*t = tally_new(10000);
-	struct store_delta	 d;
+	struct source_delta	 d;
 	struct event		 ev;
 	const char		*cause;
 	int64_t			 k, j, total = 0;
@@ -329,7 +351,7 @@ hundred_days(struct store *s, int64_t id)
 		}
 	}
 	delta_make(&d, id, 0, 1, total);
-	ck_assert_int_eq(store_commit(s, t, &d, 1, 1, &cause), 0);
+	ck_assert_int_eq(store_commit_sources(s, t, &d, 1, 1, &cause), 0);
 	tally_free(t);
 	return total;
 }
@@ -397,13 +419,13 @@ START_TEST(test_fold)
 	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
 	{
 		struct tally		*t = tally_new(100);
-		struct store_delta	 d;
+		struct source_delta	 d;
 		struct event		 ev;
 
 		ev_make(&ev, 3 * 86400 + 5 * 3600, "b.example", 250, NULL);
 		ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 		delta_make(&d, id, 1, 2, 1);
-		ck_assert_int_eq(store_commit(s, t, &d, 1, 2, &cause), 0);
+		ck_assert_int_eq(store_commit_sources(s, t, &d, 1, 2, &cause), 0);
 		tally_free(t);
 	}
 	ck_assert_int_eq(q_int("SELECT count(*) FROM count_hour WHERE "
@@ -476,7 +498,7 @@ rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t sums[5])
 	static const char *const enh[] = { "", "2.0.0", "4.7.1", "5.1.1" };
 	static const int replies[] = { 0, 250, 421, 451, 550, 554 };
 	struct tally		*t;
-	struct store_delta	 d;
+	struct source_delta	 d;
 	struct event		 ev;
 	const char		*cause;
 	uint32_t		 x = 12345;
@@ -518,7 +540,7 @@ rollup_fill(struct store *s, int64_t id, int64_t *off, int64_t sums[5])
 				sums[4]++;
 		}
 		delta_make(&d, id, *off, *off + 1, n);
-		ck_assert_msg(store_commit(s, t, &d, 1, 1, &cause) == 0, "%s",
+		ck_assert_msg(store_commit_sources(s, t, &d, 1, 1, &cause) == 0, "%s",
 		    cause);
 		(*off)++;
 		tally_free(t);
@@ -751,7 +773,7 @@ START_TEST(test_reason_cap)
 {
 	struct store		*s;
 	struct tally		*t = tally_new(1000);
-	struct store_delta	 d;
+	struct source_delta	 d;
 	struct event		 ev;
 	const char		*cause;
 	char			 text[64];
@@ -776,7 +798,7 @@ START_TEST(test_reason_cap)
 			ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 		}
 		delta_make(&d, id, batch, batch + 1, 1);
-		ck_assert_msg(store_commit(s, t, &d, 1, 1, &cause) == 0, "%s",
+		ck_assert_msg(store_commit_sources(s, t, &d, 1, 1, &cause) == 0, "%s",
 		    cause);
 		tally_clear(t);
 	}
@@ -827,7 +849,7 @@ START_TEST(test_verdicts)
 {
 	struct store		*s;
 	struct tally		*t = tally_new(100);
-	struct store_delta	 d;
+	struct source_delta	 d;
 	struct event		 ev;
 	const char		*cause;
 	sqlite3			*db;
@@ -844,7 +866,7 @@ START_TEST(test_verdicts)
 	ev_make(&ev, 3600, "g.example", 250, NULL);
 	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 	delta_make(&d, id, 0, 1, 3);
-	ck_assert_int_eq(store_commit(s, t, &d, 1, 1, &cause), 0);
+	ck_assert_int_eq(store_commit_sources(s, t, &d, 1, 1, &cause), 0);
 	tally_clear(t);
 	ck_assert_int_eq(verdict_calls, 2);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict WHERE "
@@ -859,7 +881,7 @@ START_TEST(test_verdicts)
 	ev.relaylen = strlen(ev.relay);
 	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
 	delta_make(&d, id, 1, 2, 1);
-	ck_assert_int_eq(store_commit(s, t, &d, 1, 2, &cause), 0);
+	ck_assert_int_eq(store_commit_sources(s, t, &d, 1, 2, &cause), 0);
 	tally_clear(t);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM domain WHERE "
 	    "provider = 'google'"), 1);
@@ -993,7 +1015,7 @@ START_TEST(test_sources)
 
 	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
 	ck_assert_ptr_nonnull(t = tally_new(0));
-	(void)file_add(s, "/old");		/* id 1, the old way */
+	(void)file_add(s, "/old");		/* id 1 */
 	ck_assert_int_eq(store_next_id(s), 2);
 	memset(&r, 0, sizeof(r));
 	r.id = store_next_id(s);
