@@ -72,20 +72,11 @@ static const char *const store_steps[] = {
 
 /* A roll-up key and its summed delta: total_hour uses t = hour, a = host;
  * domain_month uses t = month, a = domain. */
-struct store_roll {
-	int		 used;
-	int64_t		 t, a, outcome, reason;
-	int64_t		 n;
-};
-
-struct store_rolls {
-	struct store_roll	*slot;
-	size_t			 cap, len;
-};
-
-/* A count row of a commit, its names turned into ids. */
+/* A count row of a commit, its names turned into ids.  The roll-ups'
+ * deltas are sums over these rows in other orders. */
 struct store_row {
 	int64_t		 k[5];		/* hour, domain, host, outcome, reason */
+	int64_t		 month;		/* civil_month_start(hour) */
 	int64_t		 n;
 };
 
@@ -319,8 +310,6 @@ struct store {
 	struct store_ocache	 outcomes[STORE_OCACHE];
 	int64_t			 nreasons;	/* highest reason id */
 	int64_t			 max_reasons;
-	struct store_rolls	 totals;	/* per commit */
-	struct store_rolls	 months;	/* per commit */
 	struct store_row	*rows;		/* per commit */
 	size_t			 rowcap;
 	int64_t			 lastid;	/* highest source id handed out */
@@ -659,8 +648,6 @@ store_close(struct store *s)
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	store_cache_clear(s);
-	free(s->totals.slot);
-	free(s->months.slot);
 	free(s->rows);
 	if (s->lockfd != -1)
 		close(s->lockfd);
@@ -1061,109 +1048,10 @@ store_verdicts_domain(struct store *s, int64_t dom, const char *prov)
 	return 0;
 }
 
-/* Hash of a roll-up key. */
-static size_t
-store_roll_hash(const struct store_roll *k)
-{
-	uint64_t	 h = 1469598103934665603ULL;
-
-	h = (h ^ (uint64_t)k->t) * 1099511628211ULL;
-	h = (h ^ (uint64_t)k->a) * 1099511628211ULL;
-	h = (h ^ (uint64_t)k->outcome) * 1099511628211ULL;
-	h = (h ^ (uint64_t)k->reason) * 1099511628211ULL;
-	return (size_t)(h ^ h >> 29);
-}
-
-/* Add a delta under its key (open addressing, grown at half full). */
-static int
-store_roll_add(struct store_rolls *r, const struct store_roll *k)
-{
-	struct store_roll	*old, *e;
-	size_t			 oldcap, i, j;
-
-	if ((r->len + 1) * 2 > r->cap) {
-		old = r->slot;
-		oldcap = r->cap;
-		r->cap = oldcap ? oldcap * 2 : 256;
-		if ((r->slot = calloc(r->cap, sizeof(*r->slot))) == NULL) {
-			r->slot = old;
-			r->cap = oldcap;
-			return -1;
-		}
-		for (i = 0; i < oldcap; i++) {
-			if (!old[i].used)
-				continue;
-			j = store_roll_hash(&old[i]) & (r->cap - 1);
-			while (r->slot[j].used)
-				j = (j + 1) & (r->cap - 1);
-			r->slot[j] = old[i];
-		}
-		free(old);
-	}
-	j = store_roll_hash(k) & (r->cap - 1);
-	for (e = &r->slot[j]; e->used; e = &r->slot[j]) {
-		if (e->t == k->t && e->a == k->a && e->outcome == k->outcome &&
-		    e->reason == k->reason) {
-			e->n += k->n;
-			return 0;
-		}
-		j = (j + 1) & (r->cap - 1);
-	}
-	*e = *k;
-	e->used = 1;
-	r->len++;
-	return 0;
-}
-
-/* Empty a roll-up table for the next commit, keeping its memory (and
- * giving it back when a big commit grew it). */
-static void
-store_roll_reset(struct store_rolls *r)
-{
-	if (r->cap > 65536) {
-		free(r->slot);
-		r->slot = NULL;
-		r->cap = 0;
-	} else if (r->len > 0)
-		memset(r->slot, 0, r->cap * sizeof(*r->slot));
-	r->len = 0;
-}
-
-/* Order of roll-up keys and count rows: the tables' primary keys, so
- * upserts walk each B-tree forward. */
-static int
-store_roll_cmp(const void *a, const void *b)
-{
-	const struct store_roll	*x = a, *y = b;
-
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	if (x->a != y->a)
-		return x->a < y->a ? -1 : 1;
-	if (x->outcome != y->outcome)
-		return x->outcome < y->outcome ? -1 : 1;
-	if (x->reason != y->reason)
-		return x->reason < y->reason ? -1 : 1;
-	return 0;
-}
-
-/* A domain roll-up key ordered by domain first (domain_month's key). */
-static int
-store_month_cmp(const void *a, const void *b)
-{
-	const struct store_roll	*x = a, *y = b;
-
-	if (x->a != y->a)
-		return x->a < y->a ? -1 : 1;
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	if (x->outcome != y->outcome)
-		return x->outcome < y->outcome ? -1 : 1;
-	if (x->reason != y->reason)
-		return x->reason < y->reason ? -1 : 1;
-	return 0;
-}
-
+/* The orders of a commit's rows: count_hour's primary key, total_hour's
+ * (hour, host, outcome, reason) and domain_month's (domain, month,
+ * outcome, reason), so each table's upserts walk its B-tree forward and
+ * equal roll-up keys are adjacent. */
 static int
 store_row_cmp(const void *a, const void *b)
 {
@@ -1176,56 +1064,77 @@ store_row_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* Move a roll-up table's keys to its front, sorted by cmp: the table
- * is no longer a hash table until it is reset. */
-static void
-store_roll_sort(struct store_rolls *r, int (*cmp)(const void *, const void *))
-{
-	size_t	i, j;
-
-	for (i = j = 0; i < r->cap; i++)
-		if (r->slot[i].used)
-			r->slot[j++] = r->slot[i];
-	qsort(r->slot, j, sizeof(*r->slot), cmp);
-}
-
-/* One upsert per roll-up key summed in this commit, in key order. */
 static int
-store_roll_flush(struct store *s)
+store_total_cmp(const void *a, const void *b)
 {
-	struct store_roll	*k;
-	sqlite3_stmt		*st;
+	static const int	 f[] = { 0, 2, 3, 4 };
+	const struct store_row	*x = a, *y = b;
 	size_t			 i;
 
-	store_roll_sort(&s->totals, store_roll_cmp);
-	for (i = 0; i < s->totals.len; i++) {
-		k = &s->totals.slot[i];
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (x->k[f[i]] != y->k[f[i]])
+			return x->k[f[i]] < y->k[f[i]] ? -1 : 1;
+	return 0;
+}
+
+static int
+store_month_cmp(const void *a, const void *b)
+{
+	const struct store_row	*x = a, *y = b;
+
+	if (x->k[1] != y->k[1])
+		return x->k[1] < y->k[1] ? -1 : 1;
+	if (x->month != y->month)
+		return x->month < y->month ? -1 : 1;
+	if (x->k[3] != y->k[3])
+		return x->k[3] < y->k[3] ? -1 : 1;
+	if (x->k[4] != y->k[4])
+		return x->k[4] < y->k[4] ? -1 : 1;
+	return 0;
+}
+
+/* The roll-ups of a commit's rows: sort them by each roll-up's key and
+ * upsert one sum per run of equal keys. */
+static int
+store_roll_flush(struct store *s, struct store_row *rows, size_t nrows)
+{
+	sqlite3_stmt	*st;
+	size_t		 i, j;
+	int64_t		 n;
+
+	qsort(rows, nrows, sizeof(*rows), store_total_cmp);
+	for (i = 0; i < nrows; i = j) {
+		for (n = 0, j = i; j < nrows &&
+		    store_total_cmp(&rows[i], &rows[j]) == 0; j++)
+			n += rows[j].n;
 		st = s->st[ST_TOTAL_UP];
-		sqlite3_bind_int64(st, 1, k->t);
-		sqlite3_bind_int64(st, 2, k->a);
-		sqlite3_bind_int64(st, 3, k->outcome);
-		sqlite3_bind_int64(st, 4, k->reason);
-		sqlite3_bind_int64(st, 5, k->n);
+		sqlite3_bind_int64(st, 1, rows[i].k[0]);
+		sqlite3_bind_int64(st, 2, rows[i].k[2]);
+		sqlite3_bind_int64(st, 3, rows[i].k[3]);
+		sqlite3_bind_int64(st, 4, rows[i].k[4]);
+		sqlite3_bind_int64(st, 5, n);
 		if (store_exec(s, ST_TOTAL_UP, "total upsert") == -1)
 			return -1;
 	}
-	store_roll_sort(&s->months, store_month_cmp);
-	for (i = 0; i < s->months.len; i++) {
-		k = &s->months.slot[i];
+	qsort(rows, nrows, sizeof(*rows), store_month_cmp);
+	for (i = 0; i < nrows; i = j) {
+		for (n = 0, j = i; j < nrows &&
+		    store_month_cmp(&rows[i], &rows[j]) == 0; j++)
+			n += rows[j].n;
 		st = s->st[ST_DM_UP];
-		sqlite3_bind_int64(st, 1, k->a);
-		sqlite3_bind_int64(st, 2, k->t);
-		sqlite3_bind_int64(st, 3, k->outcome);
-		sqlite3_bind_int64(st, 4, k->reason);
-		sqlite3_bind_int64(st, 5, k->n);
+		sqlite3_bind_int64(st, 1, rows[i].k[1]);
+		sqlite3_bind_int64(st, 2, rows[i].month);
+		sqlite3_bind_int64(st, 3, rows[i].k[3]);
+		sqlite3_bind_int64(st, 4, rows[i].k[4]);
+		sqlite3_bind_int64(st, 5, n);
 		if (store_exec(s, ST_DM_UP, "domain month upsert") == -1)
 			return -1;
 		/* The all-time row takes the same delta. */
 		st = s->st[ST_DT_UP];
-		sqlite3_bind_int64(st, 1, k->a);
-		sqlite3_bind_int64(st, 2, k->outcome);
-		sqlite3_bind_int64(st, 3, k->reason);
-		sqlite3_bind_int64(st, 4, k->n);
+		sqlite3_bind_int64(st, 1, rows[i].k[1]);
+		sqlite3_bind_int64(st, 2, rows[i].k[3]);
+		sqlite3_bind_int64(st, 3, rows[i].k[4]);
+		sqlite3_bind_int64(st, 4, n);
 		if (store_exec(s, ST_DT_UP, "domain total upsert") == -1)
 			return -1;
 	}
@@ -1259,7 +1168,6 @@ store_counts(struct store *s, const struct tally *t)
 {
 	struct tally_count	 c;
 	struct tally_lines	 l;
-	struct store_roll	 k;
 	struct store_row	*r;
 	sqlite3_stmt		*st;
 	size_t			 it, nrows = 0, i;
@@ -1267,8 +1175,6 @@ store_counts(struct store *s, const struct tally *t)
 	const char		*prov;
 	int			 upserts = 0;
 
-	store_roll_reset(&s->totals);
-	store_roll_reset(&s->months);
 	if (store_rows_grow(s, tally_keys(t)) == -1)
 		goto nomem;
 	for (it = 0; tally_next_count(t, &it, &c);) {
@@ -1289,19 +1195,8 @@ store_counts(struct store *s, const struct tally *t)
 		r->k[2] = host;
 		r->k[3] = oc;
 		r->k[4] = rs;
+		r->month = civil_month_start(c.hour);
 		r->n = (int64_t)c.n;
-		memset(&k, 0, sizeof(k));
-		k.t = c.hour;
-		k.a = host;
-		k.outcome = oc;
-		k.reason = rs;
-		k.n = (int64_t)c.n;
-		if (store_roll_add(&s->totals, &k) == -1)
-			goto nomem;
-		k.t = civil_month_start(c.hour);
-		k.a = dom;
-		if (store_roll_add(&s->months, &k) == -1)
-			goto nomem;
 	}
 	qsort(s->rows, nrows, sizeof(*s->rows), store_row_cmp);
 	for (i = 0; i < nrows; i++) {
@@ -1318,13 +1213,13 @@ store_counts(struct store *s, const struct tally *t)
 		if (++upserts == 1)
 			HOOK("mid_flush");
 	}
+	if (store_roll_flush(s, s->rows, nrows) == -1)
+		return -1;
 	if (s->rowcap > 65536) {	/* a big commit: give the memory back */
 		free(s->rows);
 		s->rows = NULL;
 		s->rowcap = 0;
 	}
-	if (store_roll_flush(s) == -1)
-		return -1;
 	for (it = 0; tally_next_lines(t, &it, &l);) {
 		st = s->st[ST_LINES_UP];
 		sqlite3_bind_int64(st, 1, l.hour);
