@@ -1,0 +1,324 @@
+/*
+ * query_json: the counting endpoints' answers, rows read from prepared
+ * SQL (query_sql.c) into JSON with jansson.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "query.h"
+#include "query_int.h"
+#include "timespec.h"
+
+/* Error bodies are fixed texts plus, at most, a parameter's name. */
+json_t *
+query_error(const char *msg)
+{
+	return json_pack("{s:s}", "error", msg);
+}
+
+/* Strings from strangers may not be UTF-8: replace bad bytes with '?'. */
+json_t *
+query_json_str(const char *s)
+{
+	json_t	*j;
+	char	*copy;
+	size_t	 i, len;
+
+	if (s == NULL)
+		return json_null();
+	if ((j = json_string(s)) != NULL)
+		return j;
+	len = strlen(s);
+	if ((copy = strdup(s)) == NULL)
+		return json_null();
+	for (i = 0; i < len; i++)
+		if ((unsigned char)copy[i] >= 0x80)
+			copy[i] = '?';
+	j = json_string(copy);
+	free(copy);
+	return j != NULL ? j : json_null();
+}
+
+/* RFC 3339 for a UTC second count, or null. */
+json_t *
+query_json_time(int64_t t)
+{
+	char	 buf[40];
+
+	if (timespec_format(t, buf, sizeof buf) == -1)
+		return json_null();
+	return json_string(buf);
+}
+
+/* Class digit as the API spells it. */
+json_t *
+query_json_class(int c)
+{
+	char	 buf[8];
+
+	if (c < 1 || c > 9)
+		return json_string("unknown");
+	snprintf(buf, sizeof buf, "%dxx", c);
+	return json_string(buf);
+}
+
+/* since/until as the answer echoes them: null when unbounded. */
+static void
+put_range(json_t *o, const struct query_args *a)
+{
+	json_object_set_new(o, "since", a->has_since ? query_json_time(a->since) :
+	    json_null());
+	json_object_set_new(o, "until", a->has_until ? query_json_time(a->until) :
+	    json_null());
+}
+
+/* The answer every counting endpoint gives: its range, the total, the
+ * rows, and whether the rows were cut at the row limit. */
+static void
+put_answer(struct query_result *r, const struct query_args *a,
+    int64_t total, json_t *rows, int truncated)
+{
+	r->json = json_object();
+	put_range(r->json, a);
+	json_object_set_new(r->json, "total", json_integer(total));
+	json_object_set_new(r->json, "rows", rows);
+	if (truncated)
+		json_object_set_new(r->json, "truncated", json_true());
+	r->status = 200;
+}
+
+/* GET /v1/summary */
+void
+query_json_summary(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	char		 sql[SQL_MAX];
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows, *row, *o;
+	int64_t		 total = 0, groups = 0, limit, m[4] = { 0, 0, 0, 0 };
+	size_t		 i;
+	int		 rc, nrows = 0;
+	enum query_key	 k;
+
+	limit = a->top > 0 && a->top < q->limits.max_rows ? a->top :
+	    q->limits.max_rows;
+	if ((query_sql_by_range(a) ? query_sql_summary_range(q, a, m, sql,
+	    sizeof sql) : query_sql_summary(a, q->fast && query_sql_summary_fast(a), sql,
+	    sizeof sql)) == -1) {
+		r->status = 500;
+		r->json = query_error("query too complex");
+		return;
+	}
+	if ((rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL)) != SQLITE_OK) {
+		query_fail(q, r, rc);
+		return;
+	}
+	query_sql_bind(st, a, limit);
+	query_sql_bind_months(st, m);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row = json_object();
+		for (i = 0; i < a->nby; i++) {
+			k = a->by[i];
+			if (k == QK_CLASS)
+				o = query_json_class(sqlite3_column_int(st, (int)i));
+			else if (query_keys[k].is_time)
+				o = query_json_time(sqlite3_column_int64(st, (int)i));
+			else if (query_keys[k].is_int)
+				o = json_integer(sqlite3_column_int64(st,
+				    (int)i));
+			else
+				o = query_json_str((const char *)sqlite3_column_text(st,
+				    (int)i));
+			json_object_set_new(row, query_keys[k].name, o);
+		}
+		json_object_set_new(row, "count",
+		    json_integer(sqlite3_column_int64(st, (int)a->nby)));
+		total = sqlite3_column_int64(st, (int)a->nby + 1);
+		groups = sqlite3_column_int64(st, (int)a->nby + 2);
+		json_array_append_new(rows, row);
+		nrows++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		query_fail(q, r, rc);
+		return;
+	}
+	if (a->nby == 0 && nrows == 1 && total == 0) {
+		/* SUM over nothing is NULL: say zero rows plainly. */
+		json_array_clear(rows);
+		json_array_append_new(rows, json_pack("{s:I}", "count",
+		    (json_int_t)0));
+	}
+	put_answer(r, a, total, rows, groups > nrows);
+}
+
+/* GET /v1/domains: top N by attempts and the rest as one row. */
+void
+query_json_domains(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	char		 sql[SQL_MAX];
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows, *row;
+	int64_t		 v[4], other[4] = { 0, 0, 0, 0 }, total = 0;
+	int64_t		 m[4] = { 0, 0, 0, 0 };
+	enum domains_plan plan;
+	int		 rc, i, top, n = 0, nother = 0;
+
+	top = a->top > 0 ? a->top : 10;
+	if (top > q->limits.max_rows)
+		top = q->limits.max_rows;
+	plan = query_sql_plan(q, a, m);
+	rc = query_sql_domains(a, plan, sql, sizeof sql);
+	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
+	    NULL)) != SQLITE_OK) {
+		query_fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
+		return;
+	}
+	query_sql_bind(st, a, 0);
+	query_sql_bind_months(st, m);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < 4; i++)
+			v[i] = sqlite3_column_int64(st, i + 1);
+		total += v[0];
+		if (n < top) {
+			row = json_pack("{s:o s:I s:I s:I s:I s:f s:f}",
+			    "domain", query_json_str((const char *)
+			    sqlite3_column_text(st, 0)),
+			    "attempts", (json_int_t)v[0],
+			    "sent", (json_int_t)v[1],
+			    "deferred", (json_int_t)v[2],
+			    "bounced", (json_int_t)v[3],
+			    "deferred_share", v[0] ? (double)v[2] / v[0] : 0.0,
+			    "bounced_share", v[0] ? (double)v[3] / v[0] : 0.0);
+			json_array_append_new(rows, row);
+			n++;
+		} else {
+			for (i = 0; i < 4; i++)
+				other[i] += v[i];
+			nother++;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		query_fail(q, r, rc);
+		return;
+	}
+	if (nother > 0) {
+		row = json_pack("{s:s s:b s:i s:I s:I s:I s:I s:f s:f}",
+		    "domain", "(other)", "other", 1, "domains", nother,
+		    "attempts", (json_int_t)other[0],
+		    "sent", (json_int_t)other[1],
+		    "deferred", (json_int_t)other[2],
+		    "bounced", (json_int_t)other[3],
+		    "deferred_share", other[0] ? (double)other[2] / other[0] :
+		    0.0,
+		    "bounced_share", other[0] ? (double)other[3] / other[0] :
+		    0.0);
+		json_array_append_new(rows, row);
+	}
+	put_answer(r, a, total, rows, 0);
+	json_object_set_new(r->json, "domains", json_integer(n + nother));
+}
+
+/* GET /v1/reasons: failures' normalised texts by (reply, enhanced, text)
+ * with their category, party to blame and finer reason, with every filter
+ * of the counts: the text is the counts' own reason key.  Read like
+ * /v1/domains (whole months from domain_month), so a long range is cheap. */
+void
+query_json_reasons(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	char		 sql[SQL_MAX];
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows;
+	int64_t		 total = 0, groups = 0, m[4] = { 0, 0, 0, 0 };
+	int		 rc, top, n = 0;
+
+	top = a->top > 0 ? a->top : 20;
+	if (top > q->limits.max_rows)
+		top = q->limits.max_rows;
+	sql[0] = '\0';
+	rc = query_sql_cat(sql, sizeof sql, "SELECT o.reply, o.enhanced, x.text, "
+	    V_CATEGORY ", " V_BLAME ", coalesce(v.detail, ''), SUM(u.n),"
+	    " SUM(SUM(u.n)) OVER (), COUNT(*) OVER () FROM ");
+	rc |= query_sql_range(a, query_sql_plan(q, a, m), 1, sql, sizeof sql);
+	rc |= query_sql_cat(sql, sizeof sql, " JOIN reason AS x ON x.id = u.kr"
+	    " WHERE u.kr != 1");
+	rc |= query_sql_verdict(a, sql, sizeof sql);
+	rc |= query_sql_cat(sql, sizeof sql, " GROUP BY 1, 2, 3, 4, 5, 6"
+	    " HAVING SUM(u.n) != 0 ORDER BY 7 DESC, 1, 2, 3, 4 LIMIT :limit");
+	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
+	    NULL)) != SQLITE_OK) {
+		query_fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
+		return;
+	}
+	query_sql_bind(st, a, top);
+	query_sql_bind_months(st, m);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(rows, json_pack("{s:I s:o s:o s:o s:o"
+		    " s:o s:I}",
+		    "reply", (json_int_t)sqlite3_column_int64(st, 0),
+		    "enhanced", query_json_str((const char *)sqlite3_column_text(st, 1)),
+		    "text", query_json_str((const char *)sqlite3_column_text(st, 2)),
+		    "category", query_json_str((const char *)sqlite3_column_text(st, 3)),
+		    "blame", query_json_str((const char *)sqlite3_column_text(st, 4)),
+		    "reason", query_json_str((const char *)sqlite3_column_text(st, 5)),
+		    "count", (json_int_t)sqlite3_column_int64(st, 6)));
+		total = sqlite3_column_int64(st, 7);
+		groups = sqlite3_column_int64(st, 8);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		query_fail(q, r, rc);
+		return;
+	}
+	put_answer(r, a, total, rows, groups > n);
+}
+
+/* GET /v1/lines: lines read by outcome, for the unrecognised share. */
+void
+query_json_lines(struct query *q, const struct query_args *a,
+    struct query_result *r)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows;
+	int64_t		 total = 0;
+	int		 rc;
+
+	if ((rc = sqlite3_prepare_v2(q->db, "SELECT result, SUM(n) FROM"
+	    " lines_hour WHERE hour >= :hsince AND hour < :until"
+	    " GROUP BY 1 ORDER BY 2 DESC, 1", -1, &st, NULL)) != SQLITE_OK) {
+		query_fail(q, r, rc);
+		return;
+	}
+	query_sql_bind(st, a, 0);
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(rows, json_pack("{s:o s:I}",
+		    "result", query_json_str((const char *)sqlite3_column_text(st, 0)),
+		    "count", (json_int_t)sqlite3_column_int64(st, 1)));
+		total += sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(rows);
+		query_fail(q, r, rc);
+		return;
+	}
+	put_answer(r, a, total, rows, 0);
+}

@@ -1,0 +1,162 @@
+/*
+ * query_status: GET /v1/status, and the ingest totals (the source
+ * table, meta, the database's size) that /metrics shares.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "query.h"
+#include "query_int.h"
+
+/* A meta value as a number, or -1. */
+int64_t
+query_status_meta(struct query *q, const char *key)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT value FROM meta WHERE key = ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The daemon's own count when it gave one, else what meta says. */
+int64_t
+query_status_commit_failures(struct query *q)
+{
+	int64_t	 n;
+
+	if (q->commit_failures >= 0)
+		return q->commit_failures;
+	n = query_status_meta(q, "commit_failures");
+	return n > 0 ? n : 0;
+}
+
+/* Bytes the database uses on disk, WAL included. */
+int64_t
+query_status_db_bytes(const char *path)
+{
+	struct stat	 sb;
+	char		 wal[PATH_MAX];
+	int64_t		 n = 0;
+
+	if (stat(path, &sb) == 0)
+		n += sb.st_size;
+	if (snprintf(wal, sizeof wal, "%s-wal", path) < (int)sizeof wal &&
+	    stat(wal, &sb) == 0)
+		n += sb.st_size;
+	return n;
+}
+
+/* Walk the file table; fill the totals and, if asked, a JSON list. */
+int
+query_status_files(struct query *q, struct query_ingest *in, json_t *list, int max)
+{
+	sqlite3_stmt	*st;
+	struct stat	 sb;
+	const char	*path, *state;
+	int64_t		 offset, size, dev, ino;
+	int		 rc, current;
+	json_t		*f;
+
+	memset(in, 0, sizeof *in);
+	in->last_commit = -1;
+	if ((rc = sqlite3_prepare_v2(q->db, "SELECT path, format, dev, ino,"
+	    " offset, lines, unrecognised, long_lines, lost, state,"
+	    " last_commit FROM source ORDER BY id DESC", -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(st, 0);
+		dev = sqlite3_column_int64(st, 2);
+		ino = sqlite3_column_int64(st, 3);
+		offset = sqlite3_column_int64(st, 4);
+		state = (const char *)sqlite3_column_text(st, 9);
+		in->lines += sqlite3_column_int64(st, 5);
+		in->unrecognised += sqlite3_column_int64(st, 6);
+		in->long_lines += sqlite3_column_int64(st, 7);
+		in->bytes_lost += sqlite3_column_int64(st, 8);
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 10) > in->last_commit)
+			in->last_commit = sqlite3_column_int64(st, 10);
+		/* The path may now name a newer file: only trust its size
+		 * when the identity still matches. */
+		current = path != NULL && stat(path, &sb) == 0 &&
+		    (int64_t)sb.st_dev == dev && (int64_t)sb.st_ino == ino;
+		size = current ? (int64_t)sb.st_size : -1;
+		if (current && state != NULL && strcmp(state, "active") == 0 &&
+		    size > offset) {
+			in->lag += size - offset;
+			in->behind++;
+		}
+		in->files++;
+		if (list == NULL || (int)json_array_size(list) >= max)
+			continue;
+		f = json_pack("{s:o s:o s:o s:I s:I s:I s:I s:I s:o s:b}",
+		    "path", query_json_str(path),
+		    "format", query_json_str((const char *)sqlite3_column_text(st, 1)),
+		    "size", current ? json_integer(size) : json_null(),
+		    "offset", (json_int_t)offset,
+		    "lines", (json_int_t)sqlite3_column_int64(st, 5),
+		    "unrecognised", (json_int_t)sqlite3_column_int64(st, 6),
+		    "long_lines", (json_int_t)sqlite3_column_int64(st, 7),
+		    "bytes_lost", (json_int_t)sqlite3_column_int64(st, 8),
+		    "state", query_json_str(state),
+		    "current", current);
+		json_array_append_new(list, f);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* GET /v1/status */
+void
+query_status_json(struct query *q, struct query_result *r)
+{
+	struct query_ingest	 in;
+	json_t		*files;
+	int64_t		 last;
+	int		 rc;
+
+	files = json_array();
+	if ((rc = query_status_files(q, &in, files, q->limits.max_rows)) !=
+	    SQLITE_OK) {
+		json_decref(files);
+		query_fail(q, r, rc);
+		return;
+	}
+	if ((last = query_status_meta(q, "last_commit")) < in.last_commit)
+		last = in.last_commit;
+	r->json = json_pack("{s:s s:i s:i s:o s:i s:I s:I s:I s:I s:I s:b"
+	    " s:o s:I s:I}",
+	    "version", PACKAGE_VERSION,
+	    "api", QUERY_API,
+	    "schema", 4,
+	    "files", files,
+	    "files_total", in.files,
+	    "lines_total", (json_int_t)in.lines,
+	    "unrecognised_total", (json_int_t)in.unrecognised,
+	    "long_lines_total", (json_int_t)in.long_lines,
+	    "bytes_lost_total", (json_int_t)in.bytes_lost,
+	    "lag_bytes", (json_int_t)in.lag,
+	    "caught_up", in.behind == 0,
+	    "last_commit", last >= 0 ? query_json_time(last) : json_null(),
+	    "commit_failures", (json_int_t)query_status_commit_failures(q),
+	    "db_bytes", (json_int_t)query_status_db_bytes(q->path));
+	r->status = r->json != NULL ? 200 : 500;
+}
