@@ -155,7 +155,7 @@ d_line(struct tail_line *l, void *arg)
 	ctx.ref_time = d->conf->year == CONF_YEAR_MTIME && l->ref_time != 0 ?
 	    l->ref_time : d->now;
 	ctx.utc_offset = d->utc_offset;
-	ctx.cache = NULL;
+	ctx.cache = l->cache;
 	pr = parse_line(&ctx, l->mta, l->buf, l->len, &ev);
 	switch (pr) {
 	case PARSE_EVENT:

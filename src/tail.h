@@ -73,6 +73,7 @@ struct tail_opts {
 struct tail_line {
 	int64_t		 file_id;
 	const char	*path;
+	struct parse_cache *cache;	/* the generation's stamp cache */
 	enum mta	 mta;
 	int64_t		 ref_time;	/* 0 = now; else the file's mtime */
 	int64_t		 last_time;

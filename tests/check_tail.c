@@ -43,6 +43,7 @@ static struct {
 /* What the callback saw. */
 static struct {
 	char	**lines;
+	void	**caches;	/* the parse cache each line came with */
 	size_t	  n;
 	size_t	  nlong;
 	size_t	  longlen;
@@ -204,8 +205,11 @@ cb_line(struct tail_line *l, void *arg)
 		seen.longlen = l->len;
 		return TAIL_LINE_OK;
 	}
+	ck_assert_ptr_nonnull(l->cache);
 	seen.lines = realloc(seen.lines, (seen.n + 1) * sizeof(char *));
+	seen.caches = realloc(seen.caches, (seen.n + 1) * sizeof(void *));
 	seen.lines[seen.n] = strndup(l->buf, l->len);
+	seen.caches[seen.n] = l->cache;
 	seen.n++;
 	return TAIL_LINE_OK;
 }
@@ -228,6 +232,7 @@ seen_reset(void)
 	for (i = 0; i < seen.n; i++)
 		free(seen.lines[i]);
 	free(seen.lines);
+	free(seen.caches);
 	memset(&seen, 0, sizeof(seen));
 	seen.full_after = -1;
 }
@@ -458,6 +463,10 @@ START_TEST(test_rename)
 	seen_seq("a", 0, 131);
 	seen_seq("b", 0, 60);
 	ck_assert_uint_eq(seen.n, 191);
+	/* Each generation parses with a stamp cache of its own. */
+	ck_assert_str_eq(seen.lines[0], "a 0");
+	ck_assert_str_eq(seen.lines[190], "b 59");
+	ck_assert_ptr_ne(seen.caches[0], seen.caches[190]);
 	ck_assert_uint_eq(db_count(-1), 2);
 	ck_assert_int_eq(db_sum_lines(), 191);
 	tail_free(t);

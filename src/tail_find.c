@@ -1,0 +1,572 @@
+/*
+ * tail_find: which file holds which generation.
+ *
+ * Identity: (dev, ino) and the first bytes of the file (the head, up to
+ * SOURCE_HEAD_MAX, compared as a prefix because it grows with the file).
+ * At start-up every open generation row is looked for under the live name
+ * and the rotated siblings (mail.log.1, mail.log.2.gz, mail.log-2026...),
+ * first by (dev, ino) and head, then by head alone, then inside .gz files.
+ * A reconcile decides rotations (the path names another inode),
+ * truncations (shorter than read, or another head), copies left by
+ * copytruncate and generations that rotated past us.
+ *
+ * Not here: reading (tail_gen.c), inotify and timers (tail.c).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hook.h"
+#include "log.h"
+#include "tail_int.h"
+
+/* Does name end in suffix? */
+static int
+find_endswith(const char *name, const char *suffix)
+{
+	size_t	n = strlen(name), k = strlen(suffix);
+
+	return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* List the rotated siblings of a path (name.*, name-*, name_*) as open
+ * candidates; the caller frees them with find_cands_free. */
+static size_t
+find_siblings(struct tail_path *tp, struct tail_cand **out)
+{
+	static const char *const skip[] = { ".lock", "-wal", "-shm", ".db",
+	    ".tmp" };
+	struct tail_cand	*c = NULL, *nc;
+	struct dirent		*de;
+	struct stat		 st;
+	DIR			*d;
+	size_t			 n = 0, blen = strlen(tp->base), i;
+	char			 full[4096];
+	int			 fd, bad;
+
+	*out = NULL;
+	if ((d = opendir(tp->dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, tp->base, blen) != 0 ||
+		    strchr(".-_", de->d_name[blen]) == NULL ||
+		    de->d_name[blen] == '\0' || de->d_name[blen + 1] == '\0')
+			continue;
+		for (bad = 0, i = 0; i < sizeof(skip) / sizeof(*skip); i++)
+			bad |= find_endswith(de->d_name, skip[i]);
+		if (bad)
+			continue;
+		if ((size_t)snprintf(full, sizeof(full), "%s/%s", tp->dir,
+		    de->d_name) >= sizeof(full))
+			continue;
+		if ((fd = open(full, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    (nc = reallocarray(c, n + 1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c = nc;
+		memset(&c[n], 0, sizeof(c[n]));
+		if ((c[n].name = strdup(full)) == NULL) {
+			close(fd);
+			continue;
+		}
+		c[n].fd = fd;
+		c[n].isgz = find_endswith(full, ".gz");
+		c[n].dev = (int64_t)st.st_dev;
+		c[n].ino = (int64_t)st.st_ino;
+		c[n].size = (int64_t)st.st_size;
+		c[n].mtime = (int64_t)st.st_mtime;
+		c[n].headlen = gen_readhead(fd, c[n].isgz, c[n].head,
+		    SOURCE_HEAD_MAX);
+		n++;
+	}
+	closedir(d);
+	*out = c;
+	return n;
+}
+
+/* Close the candidates nobody took. */
+static void
+find_cands_free(struct tail_cand *c, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].fd != -1)
+			close(c[i].fd);
+		free(c[i].name);
+	}
+	free(c);
+}
+
+/* Is the stored head h a prefix of the candidate's head? */
+static int
+find_headmatch(const unsigned char *h, size_t hl, const unsigned char *c,
+    size_t cl)
+{
+	return hl > 0 && cl >= hl && memcmp(h, c, hl) == 0;
+}
+
+/* Is one head a prefix of the other?  For "have we seen this file": a
+ * .gz still being written has a shorter head than the generation in it. */
+static int
+find_headsame(const unsigned char *a, size_t al, const unsigned char *b,
+    size_t bl)
+{
+	size_t	m = al < bl ? al : bl;
+
+	return m > 0 && memcmp(a, b, m) == 0;
+}
+
+/* Is candidate i a .gz whose uncompressed original is still there (gzip
+ * at work)?  Then the original is the file to read. */
+static int
+find_twin(const struct tail_cand *c, size_t n, size_t i)
+{
+	size_t	len = strlen(c[i].name), j;
+
+	if (!c[i].isgz)
+		return 0;
+	for (j = 0; j < n; j++)
+		if (j != i && !c[j].isgz && strlen(c[j].name) == len - 3 &&
+		    strncmp(c[j].name, c[i].name, len - 3) == 0)
+			return 1;
+	return 0;
+}
+
+/* The end of the last complete line at or before size (for --from-end). */
+static int64_t
+find_lastline(int fd, int64_t size)
+{
+	char	buf[8192];
+	int64_t	end = size, start;
+	ssize_t	r, i;
+
+	while (end > 0) {
+		start = end > (int64_t)sizeof(buf) ? end - (int64_t)sizeof(buf)
+		    : 0;
+		r = pread(fd, buf, (size_t)(end - start), (off_t)start);
+		if (r <= 0)
+			return 0;
+		for (i = r - 1; i >= 0; i--)
+			if (buf[i] == '\n')
+				return start + i + 1;
+		end = start;
+	}
+	return 0;
+}
+
+/* Open the file now under the path as the live generation. */
+static void
+find_live(struct tail *t, struct tail_path *tp, int from_end)
+{
+	struct tail_gen	*g;
+	struct stat	 st;
+	int64_t		 off = 0;
+	int		 fd;
+
+	if ((fd = open(tp->path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != tp->openerr && errno != ENOENT)
+			log_warn("tail %s: open", tp->path);
+		tp->openerr = errno;
+		return;
+	}
+	if (tp->openerr != 0)
+		log_info("tail %s: opened", tp->path);
+	tp->openerr = 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	/* The same inode we already hold (renamed back): live again. */
+	for (g = tp->gens; g != NULL; g = g->next) {
+		if (gen_open(g) && g->dev == (int64_t)st.st_dev &&
+		    g->ino == (int64_t)st.st_ino &&
+		    (g->state == GEN_ROTATED || g->state == GEN_ACTIVE)) {
+			close(fd);
+			gen_set(g, GEN_ACTIVE);
+			return;
+		}
+	}
+	if (from_end)
+		off = find_lastline(fd, (int64_t)st.st_size);
+	tp->live = gen_new(t, tp, fd, 0, tp->path, &st, off, GEN_ACTIVE, 0,
+	    NULL);
+}
+
+/* Look for a copy of g (copytruncate) among the siblings: same head, at
+ * least as long as what was committed; returns an open fd or -1. */
+static int
+find_copy(struct tail_path *tp, struct tail_gen *g, struct stat *st)
+{
+	struct tail_cand	*c;
+	size_t			 n, i;
+	int			 fd = -1;
+
+	n = find_siblings(tp, &c);
+	for (i = 0; i < n && fd == -1; i++) {
+		if (c[i].isgz || (c[i].dev == g->dev && c[i].ino == g->ino) ||
+		    c[i].size < g->pos ||
+		    !find_headmatch(g->head, g->headlen, c[i].head,
+		    c[i].headlen))
+			continue;
+		if (fstat(c[i].fd, st) == -1)
+			continue;
+		fd = c[i].fd;
+		c[i].fd = -1;
+		log_info("tail %s: continuing from the copy %s", tp->path,
+		    c[i].name);
+	}
+	find_cands_free(c, n);
+	return fd;
+}
+
+/* The live file got shorter or its head changed: copytruncate. */
+static void
+find_truncated(struct tail *t, struct tail_path *tp, struct tail_gen *g,
+    int64_t size)
+{
+	struct stat	st;
+	int		fd;
+
+	log_warnx("tail %s: truncated (%lld bytes, had read %lld)", tp->path,
+	    (long long)size, (long long)g->rdoff);
+	if ((fd = find_copy(tp, g, &st)) != -1) {
+		close(g->fd);
+		g->fd = fd;
+		g->dev = (int64_t)st.st_dev;
+		g->ino = (int64_t)st.st_ino;
+		g->size_seen = (int64_t)st.st_size;
+		gen_set(g, GEN_ROTATED);
+		gen_seek(g, g->pos);
+	} else {
+		g->lost_end = g->size_seen > g->rdoff ? g->size_seen : g->rdoff;
+		log_warnx("tail %s: %lld bytes lost to the truncation",
+		    tp->path, (long long)(g->lost_end - g->pos));
+		gen_set(g, GEN_LOST);
+	}
+	find_live(t, tp, 0);
+}
+
+/* Has the live file been truncated, or rewritten with another head? */
+static void
+find_check_live(struct tail *t, struct tail_path *tp, struct tail_gen *g,
+    time_t now)
+{
+	unsigned char	head[SOURCE_HEAD_MAX];
+	struct stat	st;
+	ssize_t		r;
+
+	if (fstat(g->fd, &st) == -1)
+		return;
+	/* Checked before size_seen moves: a refilled file's size says
+	 * nothing about how much of the old content we missed. */
+	if ((int64_t)st.st_size < g->rdoff ||
+	    (int64_t)st.st_size < (int64_t)g->headlen) {
+		find_truncated(t, tp, g, (int64_t)st.st_size);
+		return;
+	}
+	if (g->headlen > 0) {
+		r = pread(g->fd, head, g->headlen, 0);
+		if (r == (ssize_t)g->headlen &&
+		    memcmp(head, g->head, g->headlen) != 0) {
+			find_truncated(t, tp, g, (int64_t)st.st_size);
+			return;
+		}
+	}
+	if ((int64_t)st.st_size > g->size_seen) {
+		g->size_seen = (int64_t)st.st_size;
+		g->grown = now;
+	}
+}
+
+/* After a rotation: siblings we have never seen that were written since
+ * the previous reconcile are generations that rotated past us (two
+ * rotations between two looks, or while we were stopped): read them. */
+static void
+find_new(struct tail *t, struct tail_path *tp, time_t since)
+{
+	struct tail_cand	*c;
+	struct source_row	*rows = NULL;
+	struct tail_gen		*g;
+	struct stat		 st;
+	const char		*cause;
+	size_t			 n, nrows = 0, i, j;
+	int			 known;
+
+	if (t->src.rows(t->src.arg, tp->path, &rows, &nrows, &cause) == -1) {
+		log_warnx("tail %s: %s", tp->path, cause);
+		return;
+	}
+	n = find_siblings(tp, &c);
+	for (i = 0; i < n; i++) {
+		if (c[i].headlen == 0 || c[i].mtime < (int64_t)since - 1)
+			continue;
+		known = find_twin(c, n, i);
+		for (g = tp->gens; g != NULL && !known; g = g->next)
+			known = (!c[i].isgz && g->dev == c[i].dev &&
+			    g->ino == c[i].ino) || find_headsame(g->head,
+			    g->headlen, c[i].head, c[i].headlen);
+		for (j = 0; j < nrows && !known; j++)
+			known = find_headsame(rows[j].head, rows[j].headlen,
+			    c[i].head, c[i].headlen);
+		if (known || fstat(c[i].fd, &st) == -1)
+			continue;
+		log_info("tail %s: reading %s, rotated past us", tp->path,
+		    c[i].name);
+		(void)gen_new(t, tp, c[i].fd, c[i].isgz, c[i].name, &st, 0,
+		    GEN_ROTATED, c[i].mtime, NULL);
+		c[i].fd = -1;
+	}
+	find_cands_free(c, n);
+	t->src.rows_free(t->src.arg, rows, nrows);
+}
+
+/* Record a rotated file we chose not to read (first start without
+ * --backfill) as a closed generation, so that later starts and rotations
+ * know its head and never take it for a generation that rotated past us. */
+static void
+find_skip(struct tail *t, struct tail_path *tp, const struct tail_cand *c)
+{
+	struct source_row	r;
+
+	if (c->headlen == 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.dev = c->dev;
+	r.ino = c->ino;
+	memcpy(r.head, c->head, c->headlen);
+	r.headlen = c->headlen;
+	r.offset = c->isgz ? 0 : c->size;
+	r.state = SOURCE_CLOSED;
+	if (gen_stub(t, tp, c->name, &r) != NULL)
+		log_debug("tail %s: not reading %s (no --backfill)", tp->path,
+		    c->name);
+}
+
+/* First sight of a path: backfill or skip the rotated siblings, then the
+ * live file. */
+void
+find_first(struct tail *t, struct tail_path *tp)
+{
+	struct tail_cand	*c;
+	struct stat		 st;
+	size_t			 n, i, j, best;
+
+	if (!t->o.backfill) {
+		n = find_siblings(tp, &c);
+		for (i = 0; i < n; i++)
+			if (!find_twin(c, n, i))
+				find_skip(t, tp, &c[i]);
+		find_cands_free(c, n);
+	} else {
+		n = find_siblings(tp, &c);
+		for (i = 0; i < n; i++) {
+			/* Oldest first, by mtime. */
+			for (best = i, j = i + 1; j < n; j++)
+				if (c[j].mtime < c[best].mtime)
+					best = j;
+			if (best != i) {
+				struct tail_cand tmp = c[i];
+				c[i] = c[best];
+				c[best] = tmp;
+			}
+			if (find_twin(c, n, i) ||
+			    fstat(c[i].fd, &st) == -1)
+				continue;
+			log_info("tail %s: backfilling %s", tp->path,
+			    c[i].name);
+			(void)gen_new(t, tp, c[i].fd, c[i].isgz, c[i].name, &st,
+			    0, GEN_ROTATED, c[i].mtime, NULL);
+			c[i].fd = -1;
+		}
+		find_cands_free(c, n);
+	}
+	find_live(t, tp, t->o.from_end);
+}
+
+/* Pick the candidate holding a stored generation, or NULL. */
+static struct tail_cand *
+find_match(const struct source_row *r, struct tail_cand *c, size_t n)
+{
+	size_t	i;
+	int	pass;
+
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < n; i++) {
+			if (c[i].claimed)
+				continue;
+			if (pass < 2 && c[i].isgz)
+				continue;
+			if (pass == 2 && (!c[i].isgz ||
+			    find_twin(c, n, i)))
+				continue;
+			if (pass == 0 && (c[i].dev != r->dev ||
+			    c[i].ino != r->ino))
+				continue;
+			if (r->headlen == 0) {
+				/* Nothing read yet: only its own inode. */
+				if (pass == 0 && c[i].live && r->offset == 0)
+					return &c[i];
+				continue;
+			}
+			if (find_headmatch(r->head, r->headlen, c[i].head,
+			    c[i].headlen))
+				return &c[i];
+		}
+	}
+	return NULL;
+}
+
+/* Restart: find each open generation again and resume it at its
+ * committed offset; pick up files that appeared while we were down. */
+void
+find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
+    size_t nrows)
+{
+	struct tail_cand	*c, *nc, *m;
+	struct tail_gen		*g;
+	struct stat		 st;
+	size_t			 n, i, j;
+	int64_t			 last = 0, off;
+	int			 fd, known;
+
+	n = find_siblings(tp, &c);
+	if ((fd = open(tp->path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    (nc = reallocarray(c, n + 1, sizeof(*c))) == NULL)
+			close(fd);
+		else {
+			c = nc;
+			memset(&c[n], 0, sizeof(c[n]));
+			c[n].name = strdup(tp->path);
+			c[n].fd = fd;
+			c[n].live = 1;
+			c[n].dev = (int64_t)st.st_dev;
+			c[n].ino = (int64_t)st.st_ino;
+			c[n].size = (int64_t)st.st_size;
+			c[n].mtime = (int64_t)st.st_mtime;
+			c[n].headlen = gen_readhead(fd, 0, c[n].head,
+			    SOURCE_HEAD_MAX);
+			/* The live file first, so pass 0 prefers it. */
+			if (n > 0) {
+				struct tail_cand tmp = c[0];
+				c[0] = c[n];
+				c[n] = tmp;
+			}
+			n++;
+		}
+	}
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].last_commit > last)
+			last = rows[i].last_commit;
+		if (rows[i].first_seen > last)
+			last = rows[i].first_seen;
+	}
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].state != SOURCE_ACTIVE &&
+		    rows[i].state != SOURCE_ROTATED)
+			continue;
+		if ((m = find_match(&rows[i], c, n)) == NULL) {
+			log_warnx("tail %s: generation %lld (offset %lld) is "
+			    "gone, marking it lost", tp->path,
+			    (long long)rows[i].id, (long long)rows[i].offset);
+			if ((g = gen_stub(t, tp, rows[i].name != NULL ?
+			    rows[i].name : tp->path, &rows[i])) != NULL)
+				gen_set(g, GEN_LOST);
+			continue;
+		}
+		m->claimed = 1;
+		off = rows[i].offset;
+		if (!m->isgz && m->size < off) {
+			log_warnx("tail %s: %s is shorter (%lld) than its "
+			    "committed offset (%lld), resuming at its end",
+			    tp->path, m->name, (long long)m->size,
+			    (long long)off);
+			off = m->size;
+		}
+		st.st_dev = (dev_t)m->dev;
+		st.st_ino = (ino_t)m->ino;
+		st.st_size = (off_t)(m->isgz ? 0 : m->size);
+		g = gen_new(t, tp, m->fd, m->isgz, m->name, &st, off,
+		    m->live ? GEN_ACTIVE : GEN_ROTATED, m->live ? 0 : m->mtime,
+		    &rows[i]);
+		m->fd = -1;
+		if (g != NULL && m->live)
+			tp->live = g;
+		if (g != NULL)
+			log_info("tail %s: resuming %s at %lld", tp->path,
+			    m->name, (long long)off);
+	}
+	for (i = 0; i < n; i++) {
+		if (c[i].claimed)
+			continue;
+		for (known = find_twin(c, n, i), j = 0; j < nrows &&
+		    !known; j++)
+			known = find_headsame(rows[j].head, rows[j].headlen,
+			    c[i].head, c[i].headlen);
+		if (c[i].live) {
+			if (fstat(c[i].fd, &st) == -1)
+				continue;
+			tp->live = gen_new(t, tp, c[i].fd, 0, c[i].name, &st,
+			    0, GEN_ACTIVE, 0, NULL);
+			c[i].fd = -1;
+			continue;
+		}
+		if (known || (c[i].mtime < last && !t->o.backfill))
+			continue;
+		if (fstat(c[i].fd, &st) == -1)
+			continue;
+		log_info("tail %s: reading %s, new since the last run",
+		    tp->path, c[i].name);
+		(void)gen_new(t, tp, c[i].fd, c[i].isgz, c[i].name, &st, 0,
+		    GEN_ROTATED, c[i].mtime, NULL);
+		c[i].fd = -1;
+	}
+	find_cands_free(c, n);
+}
+
+/* Compare a path and its descriptors with the filesystem: rotations,
+ * truncations, a new live file, drained generations. */
+void
+find_reconcile(struct tail *t, struct tail_path *tp, time_t now)
+{
+	struct tail_gen		*g, *next;
+	struct stat		 st;
+	int			 exists;
+
+	exists = stat(tp->path, &st) == 0 && S_ISREG(st.st_mode);
+	if ((g = tp->live) != NULL) {
+		if (!exists || (int64_t)st.st_dev != g->dev ||
+		    (int64_t)st.st_ino != g->ino) {
+			log_info("tail %s: %s", tp->path, exists ? "rotated" :
+			    "gone");
+			gen_set(g, GEN_ROTATED);
+			HOOK("mid_rotation");
+			find_new(t, tp, tp->checked);
+		} else
+			find_check_live(t, tp, g, now);
+	}
+	if (tp->live == NULL && exists)
+		find_live(t, tp, 0);
+	for (g = tp->gens; g != NULL; g = next) {
+		next = g->next;
+		if (g->state == GEN_ROTATED && gen_open(g))
+			gen_check(t, g, now);
+	}
+	tp->checked = now;
+}

@@ -1,0 +1,483 @@
+/*
+ * tail_gen: one generation of a followed file (one inode's stream of
+ * bytes): its state, its descriptor, and reading it into lines.
+ *
+ * A generation has a committed offset (in the database), a read position
+ * (a line start, the offset the next commit will write) and the bytes
+ * read beyond it (a partial line, or the part of an over-long line
+ * already skipped).  Lines go to the caller's callback with the
+ * generation's own parse cache; the callback may say "full" and the line
+ * is offered again later.  The state changes in gen_set only.
+ *
+ * Not here: which file is which generation (tail_find.c), when to read
+ * (tail.c).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "log.h"
+#include "tail_int.h"
+
+/* Close a generation's file and unlink it from its path. */
+void
+gen_free(struct tail *t, struct tail_gen *g)
+{
+	struct tail_gen	**pp, *o;
+	int		  shared = 0;
+
+	for (pp = &g->tp->gens; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	if (g->tp->live == g)
+		g->tp->live = NULL;
+	if (g->wd != -1 && t->ifd != -1) {
+		for (o = g->tp->gens; o != NULL; o = o->next)
+			shared |= o->wd == g->wd;
+		if (!shared)
+			inotify_rm_watch(t->ifd, g->wd);
+	}
+	if (g->gz != NULL)
+		gzclose(g->gz);
+	if (g->fd != -1)
+		close(g->fd);
+	free(g->buf);
+	free(g->name);
+	free(g);
+}
+
+/* Is the generation's file open? */
+int
+gen_open(const struct tail_gen *g)
+{
+	return g->fd != -1 || g->gz != NULL;
+}
+
+/* The one place a generation's state changes.  ACTIVE: the inode under
+ * its path (the path's live generation).  ROTATED: renamed or deleted,
+ * drained through the descriptor until quiet.  CLOSED: drained; freed
+ * after the commit that records it (a failed commit turns it back into
+ * ROTATED, to be read again from the committed offset).  LOST: content
+ * gone; the file is let go at once, the row waits for the commit. */
+void
+gen_set(struct tail_gen *g, enum gen_state to)
+{
+	struct tail_path	*tp = g->tp;
+
+	if (tp->live == g && to != GEN_ACTIVE)
+		tp->live = NULL;
+	switch (to) {
+	case GEN_ACTIVE:
+		tp->live = g;
+		break;
+	case GEN_ROTATED:
+		g->grown = time(NULL);
+		break;
+	case GEN_CLOSED:
+		break;
+	case GEN_LOST:
+		if (g->gz != NULL)
+			gzclose(g->gz);
+		else if (g->fd != -1)
+			close(g->fd);
+		g->gz = NULL;
+		g->fd = -1;
+		free(g->buf);
+		g->buf = NULL;
+		g->boff = g->bend = 0;
+		break;
+	}
+	if (g->state != to)
+		log_debug("tail %s: %s %s -> %s", tp->path, g->name,
+		    source_state_name((enum source_state)g->state),
+		    source_state_name((enum source_state)to));
+	g->state = to;
+}
+
+/* Move the read position to off (a line start), dropping the buffer. */
+void
+gen_seek(struct tail_gen *g, int64_t off)
+{
+	g->boff = g->bend = 0;
+	g->skipping = 0;
+	g->long_pending = 0;
+	g->long_len = 0;
+	g->eof = 0;
+	g->pos = g->rdoff = off;
+	if (g->gz != NULL) {
+		if (gzseek(g->gz, (z_off_t)off, SEEK_SET) == -1)
+			log_warnx("tail %s: cannot seek to %lld in %s",
+			    g->tp->path, (long long)off, g->name);
+	} else if (g->fd != -1) {
+		if (lseek(g->fd, (off_t)off, SEEK_SET) == -1)
+			log_warn("tail %s: lseek %s", g->tp->path, g->name);
+	}
+}
+
+/* Read up to n bytes of a file's head; for .gz the decompressed head. */
+size_t
+gen_readhead(int fd, int isgz, unsigned char *head, size_t n)
+{
+	gzFile	gz;
+	ssize_t	r;
+	int	dfd;
+	size_t	got = 0;
+
+	if (!isgz) {
+		while (got < n) {
+			r = pread(fd, head + got, n - got, (off_t)got);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		return got;
+	}
+	if ((dfd = dup(fd)) == -1)
+		return 0;
+	if (lseek(dfd, 0, SEEK_SET) == -1 || (gz = gzdopen(dfd, "rb")) ==
+	    NULL) {
+		close(dfd);
+		return 0;
+	}
+	r = gzread(gz, head, (unsigned)n);
+	gzclose(gz);
+	lseek(fd, 0, SEEK_SET);
+	return r > 0 ? (size_t)r : 0;
+}
+
+/* Grow the in-memory head while the file is shorter than SOURCE_HEAD_MAX. */
+static void
+gen_head_refresh(struct tail_gen *g)
+{
+	ssize_t	r;
+
+	if (g->fd == -1 || g->headlen >= SOURCE_HEAD_MAX)
+		return;
+	r = pread(g->fd, g->head + g->headlen, SOURCE_HEAD_MAX - g->headlen,
+	    (off_t)g->headlen);
+	if (r > 0)
+		g->headlen += (size_t)r;
+}
+
+/* Start following an open file: fd is taken over (for .gz, wrapped). */
+struct tail_gen *
+gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
+    const char *name, const struct stat *st, int64_t offset,
+    enum gen_state state, int64_t ref_time, const struct source_row *row)
+{
+	struct tail_gen	*g, **pp;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->name = strdup(name)) == NULL) {
+		free(g);
+		close(fd);
+		log_warnx("tail %s: out of memory", tp->path);
+		return NULL;
+	}
+	g->tp = tp;
+	g->fd = fd;
+	g->wd = -1;
+	g->dev = (int64_t)st->st_dev;
+	g->ino = (int64_t)st->st_ino;
+	g->mta = tp->fmt;
+	g->ref_time = ref_time;
+	g->state = g->state_c = state;
+	g->grown = time(NULL);
+	g->size_seen = isgz ? 0 : (int64_t)st->st_size;
+	g->headlen = gen_readhead(fd, isgz, g->head, SOURCE_HEAD_MAX);
+	if (isgz) {
+		if ((g->gz = gzdopen(fd, "rb")) == NULL) {
+			close(fd);
+			free(g->name);
+			free(g);
+			return NULL;
+		}
+		gzbuffer(g->gz, 128 * 1024);
+		g->fd = -1;
+	}
+	if (row != NULL) {
+		g->id = row->id;
+		g->inserted = 1;
+		g->first_seen = row->first_seen;
+		g->committed = row->offset;
+		g->lost_c = row->lost;
+		g->headlen_c = row->headlen;
+		g->last_time = row->last_time;
+		g->state_c = row->state == SOURCE_ACTIVE ? GEN_ACTIVE :
+		    GEN_ROTATED;
+	} else {
+		g->id = t->src.next_id(t->src.arg);
+		g->first_seen = (int64_t)time(NULL);
+		g->committed = offset;
+		log_debug("tail %s: generation %lld is %s (dev %lld ino %lld) "
+		    "from offset %lld", tp->path, (long long)g->id, name,
+		    (long long)g->dev, (long long)g->ino, (long long)offset);
+	}
+	gen_seek(g, offset);
+	g->start_off = offset;
+	g->start_size = g->size_seen;
+	if (t->ifd != -1 && !isgz)
+		g->wd = inotify_add_watch(t->ifd, name, IN_MODIFY);
+	for (pp = &tp->gens; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = g;
+	return g;
+}
+
+/* A generation known only by its row, no file open: a rotated file we
+ * chose not to read, or a stored generation whose file is gone.  Its row
+ * goes with the next commit, then it is freed. */
+struct tail_gen *
+gen_stub(struct tail *t, struct tail_path *tp, const char *name,
+    const struct source_row *row)
+{
+	struct tail_gen	*g, **pp;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL ||
+	    (g->name = strdup(name)) == NULL) {
+		free(g);
+		log_warnx("tail %s: out of memory", tp->path);
+		return NULL;
+	}
+	g->tp = tp;
+	g->fd = -1;
+	g->wd = -1;
+	g->mta = tp->fmt;
+	g->dev = row->dev;
+	g->ino = row->ino;
+	memcpy(g->head, row->head, row->headlen);
+	g->headlen = row->headlen;
+	g->committed = g->pos = g->rdoff = row->offset;
+	g->start_off = g->start_size = row->offset;
+	g->state = g->state_c = (enum gen_state)row->state;
+	if (row->id != 0) {
+		g->id = row->id;
+		g->inserted = 1;
+		g->first_seen = row->first_seen;
+		g->lost_c = row->lost;
+		g->headlen_c = row->headlen;
+		g->last_time = row->last_time;
+	} else {
+		g->id = t->src.next_id(t->src.arg);
+		g->first_seen = (int64_t)time(NULL);
+	}
+	for (pp = &tp->gens; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = g;
+	return g;
+}
+
+/* Hand one line (or a skipped long one) to the callback. */
+static int
+gen_deliver(struct tail *t, struct tail_gen *g, const char *buf, size_t len,
+    int islong)
+{
+	struct tail_line	l;
+	int			r;
+
+	/* A run of NULs before a line is a hole left by copytruncate and a
+	 * writer without O_APPEND, not part of the line. */
+	while (buf != NULL && len > 0 && *buf == '\0') {
+		buf++;
+		len--;
+	}
+	l.file_id = g->id;
+	l.cache = &g->cache;
+	l.path = g->tp->path;
+	l.mta = g->mta;
+	l.ref_time = g->ref_time;
+	l.last_time = g->last_time;
+	l.is_long = islong;
+	l.buf = buf;
+	l.len = len;
+	r = t->cb(&l, t->arg);
+	if (r == TAIL_LINE_FULL)
+		return -1;
+	g->mta = l.mta;
+	g->last_time = l.last_time;
+	g->lines++;
+	if (r == TAIL_LINE_UNRECOGNISED)
+		g->unrec++;
+	if (islong)
+		g->longl++;
+	return 0;
+}
+
+/* read(2) or gzread, retrying on EINTR. */
+static ssize_t
+gen_fill(struct tail_gen *g, char *p, size_t n)
+{
+	ssize_t	r;
+	int	err;
+
+	if (g->gz != NULL) {
+		r = gzread(g->gz, p, (unsigned)n);
+		if (r < 0) {
+			const char *msg = gzerror(g->gz, &err);
+			if (!g->readerr)
+				log_warnx("tail %s: %s: %s", g->tp->path,
+				    g->name, msg);
+			g->readerr = 1;
+			gzclearerr(g->gz);
+			g->eof = 1;
+			return 0;
+		}
+		if (r == 0)
+			g->eof = 1;
+		return r;
+	}
+	do {
+		r = read(g->fd, p, n);
+	} while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		if (!g->readerr)
+			log_warn("tail %s: read %s", g->tp->path, g->name);
+		g->readerr = 1;
+		return 0;
+	}
+	g->readerr = 0;
+	return r;
+}
+
+/* Read and deliver whole lines; returns a tail_status. */
+enum tail_status
+gen_read(struct tail *t, struct tail_gen *g, size_t budget)
+{
+	size_t		 done = 0, len, k, maxline = t->o.maxline;
+	char		*p, *nl;
+	ssize_t		 n;
+
+	if (g->buf == NULL && (g->buf = malloc(t->bufsz)) == NULL)
+		return TAIL_IDLE;
+	if (g->headlen < SOURCE_HEAD_MAX)
+		gen_head_refresh(g);
+	if (g->long_pending) {
+		if (gen_deliver(t, g, NULL, g->long_len, 1) == -1)
+			return TAIL_FULL;
+		g->pos = g->long_end;
+		g->long_pending = 0;
+		g->long_len = 0;
+	}
+	for (;;) {
+		while (g->boff < g->bend) {
+			p = g->buf + g->boff;
+			if ((nl = memchr(p, '\n', g->bend - g->boff)) == NULL)
+				break;
+			len = (size_t)(nl - p);
+			if (len > maxline) {
+				if (gen_deliver(t, g, NULL, len, 1) == -1)
+					return TAIL_FULL;
+			} else if (gen_deliver(t, g, p, len, 0) == -1)
+				return TAIL_FULL;
+			g->pos += (int64_t)len + 1;
+			g->boff += len + 1;
+		}
+		if (g->bend - g->boff > maxline) {
+			/* An unterminated line already too long: skip on. */
+			g->skipping = 1;
+			g->long_len = g->bend - g->boff;
+			g->boff = g->bend = 0;
+		} else if (g->boff > 0) {
+			memmove(g->buf, g->buf + g->boff, g->bend - g->boff);
+			g->bend -= g->boff;
+			g->boff = 0;
+		}
+		if (done >= budget)
+			return TAIL_MORE;
+		n = gen_fill(g, g->buf + g->bend, t->bufsz - g->bend);
+		if (n <= 0)
+			return TAIL_IDLE;
+		g->rdoff += n;
+		done += (size_t)n;
+		if (g->rdoff > g->size_seen) {
+			g->size_seen = g->rdoff;
+			g->grown = time(NULL);
+		}
+		if (!g->skipping) {
+			g->bend += (size_t)n;
+			continue;
+		}
+		/* Skipping: bend is 0, the chunk is at buf[0..n). */
+		if ((nl = memchr(g->buf, '\n', (size_t)n)) == NULL) {
+			g->long_len += (size_t)n;
+			continue;
+		}
+		k = (size_t)(nl - g->buf);
+		g->long_len += k;
+		g->long_end = g->rdoff - (n - (ssize_t)k - 1);
+		g->boff = k + 1;
+		g->bend = (size_t)n;
+		g->skipping = 0;
+		if (gen_deliver(t, g, NULL, g->long_len, 1) == -1) {
+			g->long_pending = 1;
+			return TAIL_FULL;
+		}
+		g->pos = g->long_end;
+		g->long_len = 0;
+	}
+}
+
+/* A rotated generation: note growth, close when drained and quiet. */
+void
+gen_check(struct tail *t, struct tail_gen *g, time_t now)
+{
+	struct stat	st;
+	int64_t		size;
+
+	if (g->gz != NULL) {
+		size = g->rdoff;
+		if (!g->eof)
+			return;
+	} else {
+		if (fstat(g->fd, &st) == -1)
+			return;
+		size = (int64_t)st.st_size;
+		if (size > g->size_seen) {
+			g->size_seen = size;
+			g->grown = now;
+		}
+		if (g->rdoff < size || now - g->grown < t->o.quiet)
+			return;
+	}
+	if (t->o.oneshot)
+		return;
+	g->lost_end = g->rdoff;	/* an unterminated last line is lost */
+	gen_set(g, GEN_CLOSED);
+	log_info("tail %s: closing %s at %lld (drained)", g->tp->path,
+	    g->name, (long long)g->pos);
+}
+
+/* The loss a generation's row should hold now (bytes). */
+int64_t
+gen_lost(const struct tail_gen *g)
+{
+	if ((g->state == GEN_LOST || g->state == GEN_CLOSED) &&
+	    g->lost_end > g->pos)
+		return g->lost_c + (g->lost_end - g->pos);
+	return g->lost_c;
+}
+
+/* Has a generation anything to commit? */
+int
+gen_dirty(const struct tail_gen *g)
+{
+	return !g->inserted || (g->pos != g->committed || g->lines != 0 ||
+	    g->state != g->state_c || g->headlen != g->headlen_c ||
+	    gen_lost(g) != g->lost_c);
+}
