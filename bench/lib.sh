@@ -12,6 +12,7 @@ BUILD=${BUILD:-/tmp/b-bench}
 BENCH_DIR=${BENCH_DIR:-/tmp/bench}
 SEED=${SEED:-1}
 GEN=$BUILD/bench/gen
+TIMEV=/usr/bin/time
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "bench: $*"; exit 1; }
@@ -89,3 +90,18 @@ daemon_path() {
 	done
 	return 0
 }
+
+# Run "$@" under /usr/bin/time (Debian package time); sets T (wall s,
+# ms resolution) and RSS (peak KiB, from time's counter).
+timed() {
+	local tf=$BENCH_DIR/time.out t0 t1 rc
+	t0=$(now_ns)
+	$TIMEV -f '%e %M' -o "$tf" "$@" >"$BENCH_DIR/last.out" \
+	    2>"$BENCH_DIR/last.err"
+	rc=$?
+	t1=$(now_ns)
+	read -r _ RSS <"$tf"
+	T=$(secs "$t0" "$t1")
+	return $rc
+}
+

@@ -79,7 +79,7 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	{ CONF_MAX_LINE, "max_line", "max-line", CONF_T_SIZE, "65536",
 	  256, 16777216, 0, F(max_line), "bytes",
 	  "longer log lines are counted and skipped" },
-	{ CONF_MAX_KEYS, "max_keys", "max-keys", CONF_T_INT, "100000",
+	{ CONF_MAX_KEYS, "max_keys", "max-keys", CONF_T_INT, "32768",
 	  16, 10000000, 0, F(max_keys), "n",
 	  "distinct counters held in memory between commits" },
 	{ CONF_METRICS_TOP, "metrics_top", "metrics-top", CONF_T_INT, "20",

@@ -45,9 +45,9 @@
 #include "tally.h"
 
 #define STORE_APPID		1397577817	/* "SMTY", as in schema.sql */
-#define STORE_DCACHE		65536		/* domain -> id slots */
+#define STORE_DCACHE		32768		/* domain -> id slots */
 #define STORE_HCACHE		1024		/* host -> id slots */
-#define STORE_RCACHE		32768		/* reason text -> id slots */
+#define STORE_RCACHE		8192		/* reason text -> id slots */
 #define STORE_OCACHE		1024		/* outcome -> id slots */
 #define STORE_WAL_LIMIT		67108864	/* journal_size_limit */
 #define STORE_REASON_NONE	1		/* reason ids fixed by schema */
@@ -282,7 +282,7 @@ struct store_vkey {
 	int64_t		 outcome, reason;
 	uint64_t	 provider;	/* hash of the name; 0 = empty slot */
 };
-#define STORE_VCACHE	32768
+#define STORE_VCACHE	16384
 
 /* An outcome's fields, packed so that a cache slot compares with memcmp. */
 struct store_okey {

@@ -21,7 +21,7 @@
 
 #include "event.h"
 
-#define TALLY_MAXKEYS_DEFAULT	100000
+#define TALLY_MAXKEYS_DEFAULT	32768
 #define TALLY_OK		0
 #define TALLY_FULL		1
 #define TALLY_NOMEM		2

@@ -122,7 +122,7 @@ START_TEST(defaults)
 	ck_assert_int_eq(c->keep_days, 0);
 	ck_assert_int_eq(c->commit_interval, 1000);
 	ck_assert_uint_eq(c->max_line, 64 * 1024);
-	ck_assert_uint_eq(c->max_keys, 100000);
+	ck_assert_uint_eq(c->max_keys, 32768);
 	ck_assert_int_eq(c->metrics_top, 20);
 	ck_assert_str_eq(c->metrics_listen, "");
 	ck_assert_int_eq(c->timezone.kind, CONF_TZ_LOCAL);
