@@ -15,11 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where the daemon listens and the client asks, unless told otherwise. */
-#ifndef RUNSTATEDIR
-#define RUNSTATEDIR	"/run"
-#endif
-#define HTTP_SOCKET_DEFAULT	RUNSTATEDIR "/smtptally/smtptally.sock"
+#include "api.h"
+
+/* Where the daemon listens unless told otherwise (api.h). */
+#define HTTP_SOCKET_DEFAULT	API_SOCKET_DEFAULT
 
 struct event_base;
 struct http;

@@ -19,10 +19,12 @@
 
 #include <jansson.h>
 
-#define QUERY_API		1	/* the /v1 contract */
-#define QUERY_PARAMS_MAX	32	/* parameters per request */
-#define QUERY_VALUE_MAX		512	/* bytes per parameter value */
-#define QUERY_BY_MAX		4	/* grouping keys per summary */
+#include "api.h"
+
+#define QUERY_API		API_VERSION
+#define QUERY_PARAMS_MAX	API_PARAMS_MAX
+#define QUERY_VALUE_MAX		API_VALUE_MAX
+#define QUERY_BY_MAX		API_BY_MAX
 
 struct query;
 
@@ -58,6 +60,8 @@ struct query_args {
 	int		 reply;		/* -1 = any */
 	int		 class;		/* 0 = any, else 2, 4, 5 */
 	int		 top;		/* 0 = default */
+	int		 has_direction;	/* given, "all" included */
+	char		 domain_buf[256];	/* domain, normalised */
 };
 #define QUERY_UNTIL_MAX	((int64_t)1 << 52)
 

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "api.h"
 #include "classify.h"
 #include "codes.h"
 #include "event.h"
@@ -105,6 +106,114 @@ parse_by(const char *v, struct query_args *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* Domains as the store keeps them: lower case, no trailing dot. */
+static int
+set_domain(struct query_args *a, const char *v)
+{
+	size_t	 i, n = strlen(v);
+
+	if (n > 0 && v[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= sizeof a->domain_buf)
+		return -1;
+	for (i = 0; i < n; i++)
+		a->domain_buf[i] = (v[i] >= 'A' && v[i] <= 'Z') ?
+		    (char)(v[i] - 'A' + 'a') : v[i];
+	a->domain_buf[n] = '\0';
+	a->domain = a->domain_buf;
+	return 0;
+}
+
+/* One filter of the shared table (api.h), validated by its vocabulary. */
+static int
+filter_set(struct query_args *a, const struct api_filter *f, const char *val,
+    char *err, size_t errlen)
+{
+	const char	*k = f->name;
+	long		 v;
+
+	switch (f->id) {
+	case API_F_REPLY:
+		if (parse_int(val, 0, 599, &v) == -1 || (v != 0 && v < 200))
+			return bad(err, errlen, "not a reply code "
+			    "(0 or 200-599)", k);
+		a->reply = (int)v;
+		break;
+	case API_F_CLASS:
+		if ((val[0] == '2' || val[0] == '4' || val[0] == '5') &&
+		    (val[1] == '\0' || strcmp(val + 1, "xx") == 0))
+			a->class = val[0] - '0';
+		else
+			return bad(err, errlen, "not 2xx, 4xx or 5xx", k);
+		break;
+	case API_F_ENHANCED:
+		if (*val != '\0' && !codes_enhanced_valid(val))
+			return bad(err, errlen, "not an enhanced status code "
+			    "(5.1.1)", k);
+		a->enhanced = val;
+		break;
+	case API_F_DOMAIN:
+		if (set_domain(a, val) == -1)
+			return bad(err, errlen, "empty or too long", k);
+		break;
+	case API_F_HOST:
+		if (strlen(val) > 255)
+			return bad(err, errlen, "too long", k);
+		a->host = val;
+		break;
+	case API_F_STATUS:
+		if (event_status_from_name(val) == -1)
+			return bad(err, errlen, "unknown status", k);
+		a->status = val;
+		break;
+	case API_F_KIND:
+		if (event_kind_from_name(val) == -1)
+			return bad(err, errlen, "unknown kind "
+			    "(attempt skip final verify)", k);
+		a->kind = val;
+		break;
+	case API_F_DIRECTION:
+		/* "all" is both directions: no condition. */
+		if (strcmp(val, "all") == 0)
+			a->direction = NULL;
+		else if (event_direction_from_name(val) == -1)
+			return bad(err, errlen, "not out, in or all", k);
+		else
+			a->direction = val;
+		a->has_direction = 1;
+		break;
+	case API_F_MTA:
+		if (event_mta_from_name(val) == -1)
+			return bad(err, errlen, "not postfix or exim", k);
+		a->mta = val;
+		break;
+	case API_F_HOP:
+		if (event_hop_from_name(val) == -1)
+			return bad(err, errlen, "unknown hop "
+			    "(remote mailbox filter discard)", k);
+		a->hop = val;
+		break;
+	case API_F_CATEGORY:
+		if (classify_category_from_name(val) == -1)
+			return bad(err, errlen, "unknown category", k);
+		a->category = val;
+		break;
+	case API_F_BLAME:
+		if (classify_blame_from_name(val) == -1)
+			return bad(err, errlen, "unknown party to blame", k);
+		a->blame = val;
+		break;
+	case API_F_PROVIDER:
+		if (provider_from_name(val) == -1)
+			return bad(err, errlen, "unknown provider", k);
+		a->provider = val;
+		break;
+	case API_F_COUNT:
+		break;
+	}
+	return 0;
+}
+
 /* Validate all before any SQL exists; refuse unknown or repeated keys. */
 int
 query_args_parse(const struct query_param *p, size_t n, int64_t now,
@@ -114,6 +223,7 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 	long		 v;
 	int64_t		 t;
 	const char	*k, *val;
+	const struct api_filter *f;
 
 	memset(a, 0, sizeof *a);
 	a->until = QUERY_UNTIL_MAX;
@@ -151,73 +261,10 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 				return bad(err, errlen, "not a positive "
 				    "integer", k);
 			a->top = (int)v;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "reply") == 0) {
-			if (parse_int(val, 0, 599, &v) == -1 ||
-			    (v != 0 && v < 200))
-				return bad(err, errlen, "not a reply code "
-				    "(0 or 200-599)", k);
-			a->reply = (int)v;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "class") == 0) {
-			if ((val[0] == '2' || val[0] == '4' ||
-			    val[0] == '5') && (val[1] == '\0' ||
-			    strcmp(val + 1, "xx") == 0))
-				a->class = val[0] - '0';
-			else
-				return bad(err, errlen, "not 2xx, 4xx or 5xx",
-				    k);
 		} else if ((allow & QA_FILTERS) &&
-		    strcmp(k, "enhanced") == 0) {
-			if (*val != '\0' && !codes_enhanced_valid(val))
-				return bad(err, errlen, "not an enhanced "
-				    "status code (5.1.1)", k);
-			a->enhanced = val;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "domain") == 0) {
-			if (*val == '\0' || strlen(val) > 255)
-				return bad(err, errlen, "empty or too long", k);
-			a->domain = val;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "host") == 0) {
-			if (strlen(val) > 255)
-				return bad(err, errlen, "too long", k);
-			a->host = val;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "status") == 0) {
-			if (event_status_from_name(val) == -1)
-				return bad(err, errlen, "unknown status", k);
-			a->status = val;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "kind") == 0) {
-			if (event_kind_from_name(val) == -1)
-				return bad(err, errlen, "unknown kind "
-				    "(attempt skip final verify)", k);
-			a->kind = val;
-		} else if ((allow & QA_FILTERS) &&
-		    strcmp(k, "direction") == 0) {
-			if (event_direction_from_name(val) == -1)
-				return bad(err, errlen, "not out or in", k);
-			a->direction = val;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "mta") == 0) {
-			if (event_mta_from_name(val) == -1)
-				return bad(err, errlen, "not postfix or exim",
-				    k);
-			a->mta = val;
-		} else if ((allow & QA_FILTERS) &&
-		    strcmp(k, "category") == 0) {
-			if (classify_category_from_name(val) == -1)
-				return bad(err, errlen, "unknown category", k);
-			a->category = val;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "blame") == 0) {
-			if (classify_blame_from_name(val) == -1)
-				return bad(err, errlen, "unknown party to blame",
-				    k);
-			a->blame = val;
-		} else if ((allow & QA_FILTERS) &&
-		    strcmp(k, "provider") == 0) {
-			if (provider_from_name(val) == -1)
-				return bad(err, errlen, "unknown provider", k);
-			a->provider = val;
-		} else if ((allow & QA_FILTERS) && strcmp(k, "hop") == 0) {
-			if (event_hop_from_name(val) == -1)
-				return bad(err, errlen, "unknown hop "
-				    "(remote mailbox filter discard)", k);
-			a->hop = val;
+		    (f = api_filter_find(k)) != NULL) {
+			if (filter_set(a, f, val, err, errlen) == -1)
+				return -1;
 		} else
 			return bad(err, errlen, "unknown parameter for this "
 			    "endpoint", "query");

@@ -30,9 +30,8 @@
 
 #include <jansson.h>
 
+#include "api.h"
 #include "codes.h"
-#include "http.h"
-#include "query.h"
 #include "timespec.h"
 
 #define ANSWER_MAX	(64 * 1024 * 1024)	/* bytes we accept back */
@@ -115,14 +114,14 @@ static void
 target_add(struct target *t, const char *key, const char *value)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	char		 enc[3 * QUERY_VALUE_MAX + 1];
+	char		 enc[3 * API_VALUE_MAX + 1];
 	size_t		 i, o = 0, have;
 	unsigned char	 c;
 	int		 n;
 
 	if (value == NULL)
 		return;
-	if (strlen(value) > QUERY_VALUE_MAX)
+	if (strlen(value) > API_VALUE_MAX)
 		die(EXIT_USAGE, "%s: value too long", key);
 	for (i = 0; value[i] != '\0'; i++) {
 		c = (unsigned char)value[i];
@@ -323,11 +322,11 @@ fetch(const char *sock, const char *target, char **body, size_t *bodylen)
 		    "API it speaks: it is not smtptallyd, or one older than "
 		    "this client (%s); upgrade smtptallyd", sock,
 		    PACKAGE_VERSION);
-	if (api != QUERY_API)
+	if (api != API_VERSION)
 		die(EXIT_DAEMON, "smtptallyd on %s speaks API %d, this client "
 		    "(%s) speaks API %d: install matching versions of "
 		    "smtptally and smtptallyd", sock, api, PACKAGE_VERSION,
-		    QUERY_API);
+		    API_VERSION);
 	p += 4;
 	*bodylen = len - (size_t)(p - buf);
 	if ((*body = malloc(*bodylen + 1)) == NULL)
@@ -868,8 +867,8 @@ cmd_summary(const struct opts *o)
 	struct table	 tb;
 	const char	*by = o->by != NULL ? o->by : "class", *k;
 	const char	*cells[COLS_MAX];
-	char		 b[COLS_MAX][128], keylist[QUERY_VALUE_MAX + 1], *p,
-			*tok, *names[QUERY_BY_MAX + 1];
+	char		 b[COLS_MAX][128], keylist[API_VALUE_MAX + 1], *p,
+			*tok, *names[API_BY_MAX + 1];
 	size_t		 i, nk = 0, c;
 	json_int_t	 total;
 
@@ -897,7 +896,7 @@ cmd_summary(const struct opts *o)
 	}
 	snprintf(keylist, sizeof keylist, "%s", by);
 	for (p = keylist; (tok = strsep(&p, ",")) != NULL && nk <
-	    QUERY_BY_MAX;)
+	    API_BY_MAX;)
 		if (*tok != '\0')
 			names[nk++] = tok;
 	total = jint(j, "total");
@@ -1604,7 +1603,7 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	if ((o.sock = getenv("SMTPTALLY_SOCKET")) == NULL)
-		o.sock = HTTP_SOCKET_DEFAULT;
+		o.sock = API_SOCKET_DEFAULT;
 	/* Global options before the command. */
 	while ((ch = getopt_long(argc, argv, "+s:hV", globalopts, NULL)) !=
 	    -1) {

@@ -465,6 +465,32 @@ START_TEST(summary_filters)
 }
 END_TEST
 
+/* D14: a domain as users type it, any case and a trailing dot; D3:
+ * direction=all is both directions (no condition). */
+START_TEST(names_as_typed)
+{
+	struct query_result	 r;
+	const char		*kv[] = { "domain=O'Brien.EXAMPLE.", NULL };
+	const char		*kv2[] = { "direction=all", NULL };
+	const char		*kv3[] = { "direction=sideways", NULL };
+
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(0, QUERY_UNTIL_MAX, 3, 0));
+	ck_assert_int_gt(expect(0, QUERY_UNTIL_MAX, 3, 0), 0);
+	query_result_clear(&r);
+	run("/v1/summary", kv2, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(0, QUERY_UNTIL_MAX, 0, 0));
+	query_result_clear(&r);
+	run("/v1/summary", kv3, &r);
+	ck_assert_int_eq(r.status, 400);
+	query_result_clear(&r);
+}
+END_TEST
+
 /* by=day adds hour rows into their day and keeps day rows whole. */
 START_TEST(summary_by_day)
 {
@@ -1050,6 +1076,7 @@ suite(void)
 	tcase_add_loop_test(tc, summary_range, 0,
 	    sizeof ranges / sizeof ranges[0]);
 	tcase_add_test(tc, summary_filters);
+	tcase_add_test(tc, names_as_typed);
 	tcase_add_test(tc, summary_by_day);
 	tcase_add_test(tc, summary_top);
 	tcase_add_test(tc, domains_other);
