@@ -144,6 +144,14 @@ tail_read(struct tail *t, size_t budget)
 			    !gen_open(g))
 				continue;
 			r = gen_read(t, g, budget);
+			if (g->rewritten) {
+				log_warnx("tail %s: %s was rewritten in place",
+				    t->paths[i].path, g->name);
+				find_truncated(t, &t->paths[i], g,
+				    g->size_seen);
+				all = TAIL_MORE;
+				continue;
+			}
 			if (r == TAIL_FULL)
 				return TAIL_FULL;
 			if (r == TAIL_MORE)

@@ -236,7 +236,7 @@ find_copy(struct tail_path *tp, struct tail_gen *g, struct stat *st)
 }
 
 /* The live file got shorter or its head changed: copytruncate. */
-static void
+void
 find_truncated(struct tail *t, struct tail_path *tp, struct tail_gen *g,
     int64_t size)
 {
@@ -259,7 +259,8 @@ find_truncated(struct tail *t, struct tail_path *tp, struct tail_gen *g,
 		    tp->path, (long long)(g->lost_end - g->pos));
 		gen_set(g, GEN_LOST);
 	}
-	find_live(t, tp, 0);
+	if (tp->live == NULL)
+		find_live(t, tp, 0);
 }
 
 /* Has the live file been truncated, or rewritten with another head? */

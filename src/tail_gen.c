@@ -114,6 +114,9 @@ gen_set(struct tail_gen *g, enum gen_state to)
 void
 gen_seek(struct tail_gen *g, int64_t off)
 {
+	ssize_t	r;
+	size_t	n;
+
 	g->boff = g->bend = 0;
 	g->skipping = 0;
 	g->long_pending = 0;
@@ -127,6 +130,15 @@ gen_seek(struct tail_gen *g, int64_t off)
 	} else if (g->fd != -1) {
 		if (lseek(g->fd, (off_t)off, SEEK_SET) == -1)
 			log_warn("tail %s: lseek %s", g->tp->path, g->name);
+	}
+	/* What is before off now is what the next read is checked by. */
+	g->lastlen = 0;
+	g->rewritten = 0;
+	if (g->fd != -1 && off > 0) {
+		n = off < TAIL_LASTMAX ? (size_t)off : TAIL_LASTMAX;
+		r = pread(g->fd, g->last, n, (off_t)(off - (int64_t)n));
+		if (r == (ssize_t)n)
+			g->lastlen = n;
 	}
 }
 
@@ -355,6 +367,44 @@ gen_fill(struct tail_gen *g, char *p, size_t n)
 	return r;
 }
 
+/* Are the bytes before the read position still the ones we read?  Asked
+ * after each read(2), so a rewrite in place (O_TRUNC and a refill past our
+ * offset) between two reads is seen whenever it happened: before the read,
+ * the bytes read are the new content and the check fails; after it, they
+ * were the old content and are thrown away with it. */
+static int
+gen_same(struct tail_gen *g)
+{
+	unsigned char	now[TAIL_LASTMAX];
+	ssize_t		r;
+
+	if (g->fd == -1 || g->lastlen == 0)
+		return 1;
+	r = pread(g->fd, now, g->lastlen, (off_t)(g->rdoff -
+	    (int64_t)g->lastlen));
+	return r == (ssize_t)g->lastlen && memcmp(now, g->last,
+	    g->lastlen) == 0;
+}
+
+/* Keep the last bytes read. */
+static void
+gen_remember(struct tail_gen *g, const unsigned char *p, size_t n)
+{
+	size_t	keep;
+
+	if (g->fd == -1)
+		return;
+	if (n >= TAIL_LASTMAX) {
+		memcpy(g->last, p + n - TAIL_LASTMAX, TAIL_LASTMAX);
+		g->lastlen = TAIL_LASTMAX;
+		return;
+	}
+	keep = g->lastlen + n > TAIL_LASTMAX ? TAIL_LASTMAX - n : g->lastlen;
+	memmove(g->last, g->last + g->lastlen - keep, keep);
+	memcpy(g->last + keep, p, n);
+	g->lastlen = keep + n;
+}
+
 /* Read and deliver whole lines; returns a tail_status. */
 enum tail_status
 gen_read(struct tail *t, struct tail_gen *g, size_t budget)
@@ -403,6 +453,11 @@ gen_read(struct tail *t, struct tail_gen *g, size_t budget)
 		n = gen_fill(g, g->buf + g->bend, t->bufsz - g->bend);
 		if (n <= 0)
 			return TAIL_IDLE;
+		if (!gen_same(g)) {
+			g->rewritten = 1;
+			return TAIL_IDLE;
+		}
+		gen_remember(g, (unsigned char *)g->buf + g->bend, (size_t)n);
 		g->rdoff += n;
 		done += (size_t)n;
 		if (g->rdoff > g->size_seen) {

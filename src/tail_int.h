@@ -23,6 +23,8 @@
 #include "tail.h"
 
 #define TAIL_READSZ	(256 * 1024)
+#define TAIL_LASTMAX	64		/* bytes before the read position kept
+					 * to see a rewrite in place */
 #define TAIL_DIRMASK	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | \
 			 IN_DELETE | IN_ATTRIB)
 
@@ -79,6 +81,12 @@ struct tail_gen {
 	int64_t			 ref_time;
 	int64_t			 last_time;
 	int			 readerr;
+	/* The bytes just before rdoff as we read them: a read whose bytes
+	 * before it differ now was a read of another content (the file was
+	 * rewritten in place); rewritten says so to tail_read. */
+	unsigned char		 last[TAIL_LASTMAX];
+	size_t			 lastlen;
+	int			 rewritten;
 	struct parse_cache	 cache;		/* stamps of this file */
 };
 
@@ -150,5 +158,7 @@ void		 find_first(struct tail *, struct tail_path *);
 void		 find_resume(struct tail *, struct tail_path *,
 		    struct source_row *, size_t);
 void		 find_reconcile(struct tail *, struct tail_path *, time_t);
+void		 find_truncated(struct tail *, struct tail_path *,
+		    struct tail_gen *, int64_t);
 
 #endif

@@ -729,6 +729,49 @@ START_TEST(test_appears_later)
 }
 END_TEST
 
+/* Replace a file's content in place (same inode): O_TRUNC, then write. */
+static void
+rewrite(const char *path, const char *tag, int from, int to)
+{
+	FILE	*fp;
+	int	 i;
+
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	for (i = from; i < to; i++)
+		fprintf(fp, "%s %d\n", tag, i);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+START_TEST(test_rewrite_live)
+{
+	struct tail	*t;
+	struct stat	 a, b;
+
+	/* Rewritten in place with more bytes than were read, and read on
+	 * before any reconcile (an inotify IN_MODIFY wake-up): the reader
+	 * must see that the bytes before its offset changed, not go on from
+	 * there inside the new content, and the new content is read once
+	 * from its start. */
+	put_seq(logpath, "old", 0, 20);
+	ck_assert_int_eq(stat(logpath, &a), 0);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	rewrite(logpath, "new", 0, 60);
+	ck_assert_int_eq(stat(logpath, &b), 0);
+	ck_assert_int_eq(a.st_ino, b.st_ino);
+	t_pump(t);
+	tail_reconcile(t);
+	t_pump(t);
+	tail_reconcile(t);
+	t_pump(t);
+	seen_seq("old", 0, 20);
+	seen_seq("new", 0, 60);
+	ck_assert_uint_eq(seen.n, 80);
+	ck_assert_int_eq(db_sum_lines(), 80);
+	tail_free(t);
+}
+END_TEST
+
 START_TEST(test_rows_in_commit)
 {
 	struct tail	*t;
@@ -815,6 +858,7 @@ main(void)
 	tcase_add_test(tc, test_gzip_in_progress);
 	tcase_add_test(tc, test_from_end);
 	tcase_add_test(tc, test_appears_later);
+	tcase_add_test(tc, test_rewrite_live);
 	tcase_add_test(tc, test_rows_in_commit);
 	tcase_add_test(tc, test_inotify);
 	suite_add_tcase(s, tc);
