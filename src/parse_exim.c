@@ -66,33 +66,208 @@ token_end(const char *p, const char *end)
 	}
 }
 
-/*
- * The domain of address [p, q), or of "<original>" after it when the
- * address is a pipe, a file or a bare local part.
- */
-static void
-address_domain(const char *p, const char *q, const char *orig,
-    const char *origend, struct event *ev)
+/* An address that is a pipe, a file or an autoreply ("pfr"), which
+ * Exim logs by its local part: "|cmd args", "/path", "save name". */
+static int
+is_pfr(const char *p, const char *end)
 {
-	const char	*at = NULL, *s;
+	return p < end && (*p == '|' || *p == '/' || *p == '>' ||
+	    PU_LIT(p, end, "save ") != NULL);
+}
 
-	if (*p != '|' && *p != '/') {
-		s = p;
-		if (*s == '"') {	/* a quoted local part may hold '@' */
-			for (s++; s < q && *s != '"'; s++)
-				if (*s == '\\' && s + 1 < q)
-					s++;
+/*
+ * "<top>" at p (p at '<'): the byte after '>' when what follows is the end,
+ * a space or a colon (the address part of the line ends there), else NULL.
+ * *at is the '@' of the address or NULL.
+ */
+static const char *
+top_address(const char *p, const char *end, const char **at)
+{
+	const char	*q;
+
+	if ((q = pu_angle_addr(p + 1, end, at)) == NULL)
+		return NULL;
+	q++;
+	if (q < end && *q != ' ' && *q != ':')
+		return NULL;
+	return q;
+}
+
+/*
+ * The address part of a per-recipient line at p, as deliver.c's
+ * string_log_address() writes it: "ADDR[ (PARENT[, ...])][ <TOP>]".  ADDR
+ * is a whole address, a local part, or a pipe or file (whose command may
+ * hold spaces: it ends at the " <TOP>" that follows it, Exim always adds
+ * one).  The domain is ADDR's, else TOP's, else the nearest PARENT's;
+ * never (none) while any of them has one.  Returns the byte after the
+ * part or NULL.
+ */
+static const char *
+address_part(const char *p, const char *end, struct event *ev)
+{
+	const char	*addr = p, *addrend, *q, *at = NULL, *tat = NULL;
+	const char	*par = NULL, *parend = NULL, *topend = NULL, *pat;
+
+	if (is_pfr(p, end)) {
+		ev->hop = HOP_MAILBOX;
+		/* the first " <TOP>" that ends the address part */
+		for (q = p; (q = memchr(q, '<', end - q)) != NULL; q++)
+			if (q > p && q[-1] == ' ' &&
+			    (topend = top_address(q, end, &tat)) != NULL)
+				break;
+		if (q == NULL)
+			return NULL;
+		topend--;	/* at the '>' */
+		addrend = q - 1;
+		/* a " (PARENT)" just before it */
+		if (addrend > addr && addrend[-1] == ')') {
+			for (q = addrend - 1; q > addr && *q != '('; q--)
+				;
+			if (q > addr && q[-1] == ' ') {
+				par = q + 1;
+				parend = addrend - 1;
+				addrend = q - 1;
+			}
 		}
-		if (s < q)
-			at = memrchr(s, '@', q - s);
-	}
-	if (at == NULL && orig != NULL) {
-		if (pu_angle_addr(orig, origend + 1, &at) == NULL)
-			at = NULL;
-		q = origend;
+		p = topend + 1;
+	} else {
+		addrend = token_end(p, end);
+		p = addrend;
+		if (addrend - addr == 11 && memcmp(addr, ":blackhole:", 11) == 0)
+			ev->hop = HOP_DISCARD;
+		else if (addrend > addr && addrend[-1] == ':')
+			p = --addrend;	/* "** addr: text" */
+		if (addrend == addr)
+			return NULL;
+		if (addrend - addr == 9 && memcmp(addr, "discarded", 9) == 0)
+			ev->hop = HOP_DISCARD;	/* "seen finish" */
+		if ((q = PU_LIT(p, end, " (")) != NULL) {
+			/* +all_parents, or a parent of a redirected address */
+			par = q;
+			if ((parend = memchr(q, ')', end - q)) == NULL)
+				return NULL;
+			p = parend + 1;
+		}
+		if (p + 1 < end && p[0] == ' ' && p[1] == '<') {
+			if ((topend = pu_angle_addr(p + 2, end, &tat)) == NULL)
+				return NULL;
+			p = topend + 1;
+		}
+		/* the '@' of ADDR; a quoted local part may hold one */
+		q = addr;
+		if (*q == '"')
+			for (q++; q < addrend && *q != '"'; q++)
+				if (*q == '\\' && q + 1 < addrend)
+					q++;
+		if (q < addrend)
+			at = memrchr(q, '@', addrend - q);
 	}
 	if (at != NULL)
-		pu_domain(at + 1, q, ev->domain);
+		pu_domain(at + 1, addrend, ev->domain);
+	else if (tat != NULL)
+		pu_domain(tat + 1, topend, ev->domain);
+	else if (par != NULL) {
+		/* the nearest parent: the first of "(a@x, b@y)" */
+		for (q = par; q < parend && *q != ',' && *q != ' '; q++)
+			;
+		if ((pat = memrchr(par, '@', q - par)) != NULL)
+			pu_domain(pat + 1, q, ev->domain);
+	}
+	return p;
+}
+
+/*
+ * The texts with which Exim records a defer (an "==" line) without having
+ * contacted a host or a mailbox: each is a skip, never an attempt.  Read
+ * from Exim's source (github.com/Exim/exim, src/src, 4.98 and the history
+ * of the older wordings).  A text is matched at the start of Exim's own
+ * message, never inside a remote server's reply.
+ *
+ * | text (prefix)                                      | where in Exim's source               |
+ * |----------------------------------------------------|--------------------------------------|
+ * | retry time not reached                             | deliver.c deliver_message(), routing |
+ * |   ... for any host[ for 'D']                       | transports/smtp.c smtp_transport_entry() |
+ * | Retry time not yet reached                         | deliver.c do_local_deliveries()      |
+ * | reusing SMTP connection skips previous routing defer | deliver.c deliver_message()        |
+ * | domain is held / hold_domains lookup deferred      | deliver.c deliver_message()          |
+ * | domain is in queue_domains / queue_domains lookup deferred | deliver.c deliver_message()  |
+ * | remote deliveries suppressed                       | deliver.c deliver_message() (-ql)  |
+ * | concurrency limit reached for transport            | deliver.c tpt_parallel_check()       |
+ * | first-pass only routing due to -odqs, queue_smtp_domains or control=queue | transports/smtp.c smtp_transport_entry() (4.94+) |
+ * | domain matches queue_smtp_domains, or -odqs set    | the same, before 4.94                |
+ * | SMTP delivery explicitly queued                    | transports/smtp.c smtp_transport_entry() |
+ * | no host found for existing SMTP connection         | transports/smtp.c smtp_transport_entry() |
+ * | connection limit reached for all hosts             | transports/smtp.c smtp_transport_entry() |
+ *
+ * Giving up (EXPIRE): on a "**" line these are a final expiry, on "=="
+ * (fallback hosts remain) a skip.
+ *
+ * | retry timeout exceeded                             | retry.c retry_update()               |
+ * | all hosts[ for 'D'] have been failing for a long time ... | transports/smtp.c smtp_transport_entry() (4.88+) |
+ * | retry time not reached for any host after a long failure period | the same, before 4.88   |
+ *
+ * Not skips: "all host address lookups failed ..." and "some host address
+ * lookups failed and retry time not reached ..." (the DNS was asked this
+ * time: an attempt, as Postfix counts "Host or domain name not found").
+ */
+enum { EX_SKIP, EX_EXPIRE };
+
+#define T(s, w)	{ s, sizeof(s) - 1, w }
+static const struct {
+	const char	*text;
+	size_t		 len;
+	int		 what;
+} no_attempt[] = {
+	/* the longer of two texts that share a start comes first */
+	T("retry time not reached for any host after a long failure period",
+	    EX_EXPIRE),
+	T("retry time not reached", EX_SKIP),
+	T("Retry time not yet reached", EX_SKIP),
+	T("retry timeout exceeded", EX_EXPIRE),
+	T("all hosts", EX_EXPIRE),	/* + "have been failing for a long" */
+	T("reusing SMTP connection skips previous routing defer", EX_SKIP),
+	T("domain is held", EX_SKIP),
+	T("hold_domains lookup deferred", EX_SKIP),
+	T("domain is in queue_domains", EX_SKIP),
+	T("queue_domains lookup deferred", EX_SKIP),
+	T("remote deliveries suppressed", EX_SKIP),
+	T("concurrency limit reached for transport", EX_SKIP),
+	T("first-pass only routing due to -odqs", EX_SKIP),
+	T("domain matches queue_smtp_domains, or -odqs set", EX_SKIP),
+	T("SMTP delivery explicitly queued", EX_SKIP),
+	T("no host found for existing SMTP connection", EX_SKIP),
+	T("connection limit reached for all hosts", EX_SKIP),
+};
+#undef T
+
+/* Is [p, end) one of the texts of the table above?  Sets kind and status
+ * and returns 1 if so. */
+static int
+no_attempt_text(const char *p, const char *end, struct event *ev)
+{
+	size_t	 i, n = end - p;
+
+	/* every text starts with one of these letters: a quick no */
+	if (n == 0 || (*p != 'r' && *p != 'R' && *p != 'a' && *p != 'd' &&
+	    *p != 'h' && *p != 'q' && *p != 'c' && *p != 'f' && *p != 'S' &&
+	    *p != 'n'))
+		return 0;
+	for (i = 0; i < sizeof(no_attempt) / sizeof(no_attempt[0]); i++) {
+		if (n < no_attempt[i].len ||
+		    memcmp(p, no_attempt[i].text, no_attempt[i].len) != 0)
+			continue;
+		if (i == 4 && PU_FIND(p, end,
+		    " have been failing for a long time") == NULL)
+			continue;
+		if (no_attempt[i].what == EX_EXPIRE &&
+		    ev->status == STATUS_BOUNCED) {
+			ev->kind = KIND_FINAL;	/* Exim gave up: it bounces */
+			ev->status = STATUS_EXPIRED;
+		} else
+			ev->kind = KIND_SKIP;
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -108,20 +283,8 @@ failure_text(const char *p, const char *end, struct event *ev)
 
 	ev->text = p;
 	ev->textlen = end - p;
-	if (PU_LIT(p, end, "retry time not reached") != NULL) {
-		ev->kind = KIND_SKIP;
+	if (no_attempt_text(p, end, ev))
 		return;
-	}
-	if (PU_LIT(p, end, "retry timeout exceeded") != NULL ||
-	    (PU_LIT(p, end, "all hosts") != NULL &&
-	    PU_FIND(p, end, "have been failing for a long time") != NULL)) {
-		if (ev->status == STATUS_BOUNCED) {
-			ev->kind = KIND_FINAL;
-			ev->status = STATUS_EXPIRED;
-		} else
-			ev->kind = KIND_SKIP;
-		return;
-	}
 	if ((q = PU_LIT(p, end, "SMTP error from remote mail server after "))
 	    == NULL)
 		return;		/* Connection refused, Unrouteable address... */
@@ -148,13 +311,21 @@ failure_text(const char *p, const char *end, struct event *ev)
 	}
 }
 
+/* The host name of "H=NAME [IP]" as the event's relay. */
+static void
+host_field(const char *p, const char *q, struct event *ev)
+{
+	ev->relay = p;
+	ev->relaylen = q - p;
+}
+
 /* See the top of the file. */
 enum parse_result
 parse_exim(const char *p, const char *end, struct event *ev)
 {
-	const char	*q, *addr, *addrend, *orig = NULL, *origend = NULL;
+	const char	*q;
 	char		 enh[EVENT_ENHANCED_MAX + 1];
-	int		 reply;
+	int		 reply, host = 0;
 
 	ev->mta = MTA_EXIM;
 	if ((q = message_id(p, end)) == NULL)
@@ -177,20 +348,8 @@ parse_exim(const char *p, const char *end, struct event *ev)
 		return PARSE_IGNORED;	/* <= arrivals, >> cutthrough, ... */
 	p += 3;
 
-	addr = p;
-	addrend = token_end(p, end);
-	p = addrend;
-	if (addrend > addr && addrend[-1] == ':')
-		p = --addrend;	/* "** addr: text" */
-	if (addrend == addr)
+	if ((p = address_part(p, end, ev)) == NULL)
 		return PARSE_UNRECOGNISED;
-	if ((q = PU_LIT(p, end, " <")) != NULL) {
-		orig = q;
-		if ((origend = pu_angle_addr(q, end, &q)) == NULL)
-			return PARSE_UNRECOGNISED;
-		p = origend + 1;
-	}
-	address_domain(addr, addrend, orig, origend, ev);
 
 	if (ev->status == STATUS_SENT) {
 		/* fields: R= T= H= X= CV= DN="..." C="250 ..." ... */
@@ -200,7 +359,10 @@ parse_exim(const char *p, const char *end, struct event *ev)
 				continue;
 			}
 			q = token_end(p, end);
-			if (q - p >= 4 && p[0] == 'C' && p[1] == '=' &&
+			if (p[0] == 'H' && q - p > 2 && p[1] == '=') {
+				host_field(p + 2, q, ev);
+				host = 1;
+			} else if (q - p >= 4 && p[0] == 'C' && p[1] == '=' &&
 			    p[2] == '"') {
 				ev->text = p + 3;
 				ev->textlen = q - (p + 3) -
@@ -214,6 +376,10 @@ parse_exim(const char *p, const char *end, struct event *ev)
 			}
 			p = q;
 		}
+		/* no host named: a local transport (appendfile, lmtp on a
+		 * socket), and ":blackhole:" stays a discard */
+		if (!host && ev->hop == HOP_REMOTE && ev->kind != KIND_SKIP)
+			ev->hop = HOP_MAILBOX;
 		return PARSE_EVENT;
 	}
 
@@ -228,6 +394,8 @@ parse_exim(const char *p, const char *end, struct event *ev)
 			break;
 		}
 		q = token_end(p, end);
+		if (p[0] == 'H' && q - p > 3 && p[1] == '=')
+			host_field(p + 2, q[-1] == ':' ? q - 1 : q, ev);
 		if (q[-1] == ':') {
 			p = q < end ? q + 1 : q;
 			break;

@@ -150,6 +150,7 @@ START_TEST(test_case)
 	char			 v[1024], got[2048], want_time[64];
 	char			 w_res[32], w_mta[16], w_dir[8], w_kind[16];
 	char			 w_status[32], w_enh[16], w_dom[300], w_host[300];
+	char			 w_hop[16];
 	int			 w_reply, nf, message;
 
 	ctx.ref_time = utc(DEFAULT_REF);
@@ -163,11 +164,12 @@ START_TEST(test_case)
 	message = option(c->opts, "mode", v, sizeof(v));
 	r = run(&ctx, message, hint, c, &ev);
 
-	nf = sscanf(c->want, "%31s %15s %7s %15s %31s %d %15s %299s %299s %63s",
+	nf = sscanf(c->want,
+	    "%31s %15s %7s %15s %31s %d %15s %299s %299s %63s %15s",
 	    w_res, w_mta, w_dir, w_kind, w_status, &w_reply, w_enh, w_dom,
-	    w_host, want_time);
-	ck_assert_msg(nf == 1 || nf == 10, "cases line %d: bad W line",
-	    c->lineno);
+	    w_host, want_time, w_hop);
+	ck_assert_msg(nf == 1 || nf == 10 || nf == 11,
+	    "cases line %d: bad W line", c->lineno);
 	ck_assert_msg(strcmp(parse_result_name(r), w_res) == 0,
 	    "cases line %d: result %s, want %s", c->lineno,
 	    parse_result_name(r), w_res);
@@ -183,6 +185,10 @@ START_TEST(test_case)
 	    w_kind, w_status, w_reply, w_enh, w_dom, w_host);
 	ck_assert_msg(strcmp(got, v) == 0, "cases line %d:\n got  %s\n want %s",
 	    c->lineno, got, v);
+	if (nf == 11)
+		ck_assert_msg(strcmp(event_hop_name(ev.hop), w_hop) == 0,
+		    "cases line %d: hop %s, want %s", c->lineno,
+		    event_hop_name(ev.hop), w_hop);
 	ck_assert_msg(ev.time == utc(want_time),
 	    "cases line %d: time %lld, want %lld (%s)", c->lineno,
 	    (long long)ev.time, (long long)utc(want_time), want_time);

@@ -69,9 +69,17 @@ postfix_count() {
 	}' "$1" | sort
 }
 
-# Independent count for an Exim main log.
+# Independent count for an Exim main log.  The texts of defers made
+# without contacting a host, and of giving up, are those of Exim's
+# deliver.c, retry.c and transports/smtp.c (issue 9), written here as
+# regular expressions over Exim's own part of the line.
 exim_count() {
 	LC_ALL=C awk '
+	BEGIN {
+		own = "(: | : |defer [(]-?[0-9]+[)]( DT=[^ :]+)?: )"
+		noattempt = own "(retry time not reached|Retry time not yet reached|reusing SMTP connection skips previous routing defer|domain is held|hold_domains lookup deferred|domain is in queue_domains|queue_domains lookup deferred|remote deliveries suppressed|concurrency limit reached for transport|first-pass only routing due to -odqs|domain matches queue_smtp_domains, or -odqs set|SMTP delivery explicitly queued|no host found for existing SMTP connection|connection limit reached for all hosts)"
+		giveup = own "(retry timeout exceeded|all hosts( for [^ ]+)? have been failing for a long time|retry time not reached for any host after a long failure period)"
+	}
 	{
 		line = $0
 		# Exim through syslog: drop the syslog part
@@ -105,12 +113,12 @@ exim_count() {
 		else if (flag == "*> ")
 			n["exim out skip sent"]++
 		else if (flag == "** ") {
-			if (line ~ /: retry timeout exceeded$/ || line ~ /: all hosts .* have been failing for a long time/)
+			if (line ~ giveup)
 				n["exim out final expired"]++
 			else
 				n["exim out attempt bounced"]++
 		} else if (flag == "== ") {
-			if (line ~ /: retry time not reached/)
+			if (line ~ noattempt || line ~ giveup)
 				n["exim out skip deferred"]++
 			else
 				n["exim out attempt deferred"]++
