@@ -464,6 +464,24 @@ d_tail(struct daemon *d, const struct conf *c, const char **cause)
 	return t;
 }
 
+/* Refuse a follow list that names one file twice (a symlink, a hard
+ * link, another spelling): it would be counted twice.  0, or -1 with the
+ * reason in buf. */
+static int
+d_twins(const struct conf *c, char *buf, size_t len)
+{
+	const char	*paths[CONF_FOLLOW_MAX];
+	size_t		 i, a, b;
+
+	for (i = 0; i < c->nfollow; i++)
+		paths[i] = c->follow[i].path;
+	if (tail_twins(paths, c->nfollow, &a, &b) == -1)
+		return 0;
+	snprintf(buf, len, "follow %s and %s: the same file, it would be "
+	    "counted twice", paths[a], paths[b]);
+	return -1;
+}
+
 /* Re-arm the commit timer after commit_interval changed. */
 static void
 d_commit_timer(struct daemon *d)
@@ -567,6 +585,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	struct rules		*nr;
 	const char		*cause;
 	char			*rcause;
+	char			 twins[2 * PATH_MAX + 64];
 	size_t			 i;
 
 	(void)fd;
@@ -589,6 +608,13 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 		    "configuration and rules", rcause != NULL ? rcause :
 		    "out of memory");
 		free(rcause);
+		free(n);
+		goto done;
+	}
+	if (d_twins(n, twins, sizeof twins) == -1) {
+		log_warnx("reload refused: %s; keeping the running "
+		    "configuration", twins);
+		rules_free(nr);
 		free(n);
 		goto done;
 	}
@@ -673,6 +699,7 @@ main(int argc, char *argv[])
 	const char		*cause;
 	char			 cwd[PATH_MAX];
 	char			*rcause = NULL;
+	char			 twins[2 * PATH_MAX + 64];
 	size_t			 n;
 	uint64_t		 wd;
 	int			 ch, foreground = 0, verbose = 0, check = 0, rc;
@@ -738,6 +765,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "smtptallyd: %s\n", rcause != NULL ? rcause :
 		    "out of memory");
 		free(rcause);
+		rc = 1;
+	} else if (d_twins(d.conf, twins, sizeof twins) == -1) {
+		fprintf(stderr, "smtptallyd: %s\n", twins);
 		rc = 1;
 	} else if (check) {
 		if (verbose)

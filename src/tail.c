@@ -423,3 +423,49 @@ tail_generations(const struct tail *t)
 			n++;
 	return n;
 }
+
+/* Do two paths name one file?  The same (dev, ino) when both exist (a
+ * symlink, a hard link, dir//name); else the same directory (by its
+ * (dev, ino)) and the same name. */
+static int
+tail_same(const char *a, const char *b)
+{
+	struct stat	 sa, sb;
+	char		*da = NULL, *db = NULL, *ba = NULL, *bb = NULL;
+	int		 same = 0;
+
+	if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if ((da = strdup(a)) == NULL || (db = strdup(b)) == NULL ||
+	    (ba = strdup(a)) == NULL || (bb = strdup(b)) == NULL)
+		goto out;
+	if (strcmp(basename(ba), basename(bb)) == 0 &&
+	    stat(dirname(da), &sa) == 0 && stat(dirname(db), &sb) == 0)
+		same = sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+out:
+	free(da);
+	free(db);
+	free(ba);
+	free(bb);
+	return same;
+}
+
+/* Two of the paths that name one file (their indexes, 0), or -1 if all
+ * are different files: following one file twice counts it twice. */
+int
+tail_twins(const char *const *paths, size_t n, size_t *a, size_t *b)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
+			if (strcmp(paths[i], paths[j]) == 0 ||
+			    tail_same(paths[i], paths[j])) {
+				*a = i;
+				*b = j;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}

@@ -170,10 +170,29 @@ find_lastline(int fd, int64_t size)
 	return 0;
 }
 
+/* The other followed path holding st's file open, or NULL. */
+static struct tail_path *
+find_elsewhere(struct tail *t, struct tail_path *tp, const struct stat *st)
+{
+	struct tail_gen	*g;
+	size_t		 i;
+
+	for (i = 0; i < t->npaths; i++) {
+		if (&t->paths[i] == tp)
+			continue;
+		for (g = t->paths[i].gens; g != NULL; g = g->next)
+			if (gen_open(g) && g->dev == (int64_t)st->st_dev &&
+			    g->ino == (int64_t)st->st_ino)
+				return &t->paths[i];
+	}
+	return NULL;
+}
+
 /* Open the file now under the path as the live generation. */
 static void
 find_live(struct tail *t, struct tail_path *tp, int from_end)
 {
+	struct tail_path	*other;
 	struct tail_gen	*g;
 	struct stat	 st;
 	int64_t		 off = 0;
@@ -192,6 +211,17 @@ find_live(struct tail *t, struct tail_path *tp, int from_end)
 		close(fd);
 		return;
 	}
+	/* Another followed path's file (a hard link made later, a rename
+	 * between two followed names): it is read there, once. */
+	if ((other = find_elsewhere(t, tp, &st)) != NULL) {
+		if (!tp->twin)
+			log_warnx("tail %s: the same file as %s, not followed "
+			    "twice", tp->path, other->path);
+		tp->twin = 1;
+		close(fd);
+		return;
+	}
+	tp->twin = 0;
 	/* The same inode we already hold (renamed back): live again. */
 	for (g = tp->gens; g != NULL; g = g->next) {
 		if (gen_open(g) && g->dev == (int64_t)st.st_dev &&

@@ -99,6 +99,7 @@ struct tail_path {
 	struct tail_gen		*live;
 	int			 dirwd;
 	int			 openerr;
+	int			 twin;		/* said: another path's file */
 	time_t			 checked;	/* previous reconcile */
 };
 
