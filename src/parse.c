@@ -28,6 +28,33 @@ copy_host(char *out, const char *p, size_t n)
 	out[n] = '\0';
 }
 
+/*
+ * Exim through syslog: log.c write_syslog() cuts a line longer than 870
+ * bytes into "[1/3] ...", "[2/3] ..." (a '\\' for a cut at a newline).
+ * The first part holds the stamp, flag and address: the part prefix is
+ * stepped over.  Returns the byte after it, p when there is none, or NULL
+ * for the later parts (continuations).
+ */
+static const char *
+exim_syslog_part(const char *p, const char *end)
+{
+	const char	*q;
+
+	if (end - p < 6 || p[0] != '[' || p[1] < '1' || p[1] > '9')
+		return p;
+	for (q = p + 1; q < end && *q >= '0' && *q <= '9'; q++)
+		;
+	if (q >= end || (*q != '/' && *q != '\\'))
+		return p;	/* "[pid] " */
+	if (q - p != 2 || p[1] != '1')
+		return NULL;
+	for (q++; q < end && *q >= '0' && *q <= '9'; q++)
+		;
+	if (q + 1 >= end || *q != ']' || q[1] != ' ')
+		return p;
+	return q + 2;
+}
+
 /* The Exim body after its own stamp: skip an optional "[pid] ". */
 static enum parse_result
 exim_body(const char *p, const char *end, struct event *ev)
@@ -106,6 +133,7 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 	const char		*p = line, *end = line + len, *q, *host, *tag;
 	size_t			 taglen, hostlen;
 	int64_t			 t;
+	int			 exact = 0;
 	enum parse_result	 r;
 
 	pu_event_init(ev);
@@ -121,7 +149,13 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 			return exim_body(q, end, ev);
 		}
 		q = time_rfc3339(ctx, p, end, &t);
-	} else
+		exact = 1;	/* the stamp has its offset */
+	} else if (end - p > 4 && p[3] == ' ' && p[4] >= '0' && p[4] <= '9' &&
+	    p[5] >= '0' && p[5] <= '9' && p[6] >= '0' && p[6] <= '9')
+		q = time_full(ctx, p, end, &t);	/* "Tue 2026-12-01 ..." */
+	else if (*p == '-' && PU_LIT(p, end, "-- ") != NULL)
+		return PARSE_IGNORED;	/* journalctl's "-- Boot ... --" */
+	else
 		q = time_syslog(ctx, p, end, &t);
 	if (q == NULL)
 		return PARSE_UNRECOGNISED;
@@ -141,8 +175,11 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 		break;
 	case MTA_EXIM:
 		/* Exim through syslog, with or without its own stamp. */
+		if ((p = exim_syslog_part(p, end)) == NULL)
+			return PARSE_IGNORED;
 		if ((q = time_exim(ctx, p, end, &t)) != NULL) {
-			ev->time = t;
+			if (!exact)	/* Exim's has a year, syslog's not */
+				ev->time = t;
 			p = q;
 		}
 		r = exim_body(p, end, ev);

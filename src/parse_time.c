@@ -59,7 +59,37 @@ fraction(const char *p, const char *end)
 	return p;
 }
 
-enum { STAMP_SYSLOG = 1, STAMP_RFC3339, STAMP_EXIM };
+enum { STAMP_SYSLOG = 1, STAMP_RFC3339, STAMP_EXIM, STAMP_FULL };
+
+/* Local seconds (a stamp without an offset) to UTC. */
+static int64_t
+local_to_utc(const struct parse_ctx *ctx, int64_t local)
+{
+	return local - ctx->utc_offset;
+}
+
+/* A numeric zone "+HH", "+HHMM" or "+HH:MM" filling [p, end): seconds east
+ * of UTC in *off; -1 when it is not one. */
+static int
+numeric_zone(const char *p, const char *end, long *off)
+{
+	int	 sign, oh, om = 0;
+
+	if (end - p < 3 || (*p != '+' && *p != '-'))
+		return -1;
+	sign = *p == '-' ? -1 : 1;
+	if ((oh = digits(p + 1, end, 2)) < 0 || oh > 23)
+		return -1;
+	p += 3;
+	if (p < end && *p == ':')
+		p++;
+	if (p < end) {
+		if (end - p != 2 || (om = digits(p, end, 2)) < 0 || om > 59)
+			return -1;
+	}
+	*off = sign * (oh * 3600L + om * 60L);
+	return 0;
+}
 
 /* Did the cache see these stamp bytes last?  *t is then what they meant. */
 static int
@@ -203,9 +233,9 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 	}
 	if (best < 0)
 		return NULL;
-	best -= ctx->utc_offset;
 	cache_put(ctx, STAMP_SYSLOG, s, p - s, best);
 done:
+	best = local_to_utc(ctx, best);
 	p = fraction(p, end);
 	if (p < end && *p != ' ')
 		return NULL;
@@ -237,14 +267,21 @@ time_rfc3339(const struct parse_ctx *ctx, const char *p, const char *end,
 		p++;
 		*t = local;
 	} else if (*p == '+' || *p == '-') {
+		/* "+01:00"; journalctl -o short-iso writes "+0100" (strftime's
+		 * %z, systemd before 254) */
 		sign = *p == '-' ? -1 : 1;
 		oh = digits(p + 1, end, 2);
-		if (oh < 0 || p + 3 >= end || p[3] != ':')
+		if (oh < 0 || p + 3 >= end)
 			return NULL;
-		om = digits(p + 4, end, 2);
+		if (p[3] == ':') {
+			om = digits(p + 4, end, 2);
+			p += 6;
+		} else {
+			om = digits(p + 3, end, 2);
+			p += 5;
+		}
 		if (oh > 23 || om < 0 || om > 59)
 			return NULL;
-		p += 6;
 		*t = local - sign * (oh * 3600 + om * 60);
 	} else
 		return NULL;
@@ -273,7 +310,7 @@ time_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 	p = fraction(p + 19, end);
 	if (p < end && *p != ' ')
 		return NULL;
-	*t = local - ctx->utc_offset;
+	*t = local_to_utc(ctx, local);
 	if (p < end)
 		p++;
 	/* An optional zone "+hhmm" (log_selector +tz). */
@@ -290,4 +327,58 @@ time_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 		}
 	}
 	return p;
+}
+
+/*
+ * journalctl -o short-full: "Tue 2026-12-01 22:03:01 CET" (systemd's
+ * format_timestamp(), "%a %Y-%m-%d %H:%M:%S %Z").  UTC and GMT, and the
+ * numeric names tzdata gives zones without an abbreviation ("+03",
+ * "-0330"), are exact; any other abbreviation is local time.
+ */
+const char *
+time_full(const struct parse_ctx *ctx, const char *p, const char *end,
+    int64_t *t)
+{
+	static const char days[] = "MonTueWedThuFriSatSun";
+	const char	*z, *ze;
+	int64_t		 d, local;
+	int		 i, secs;
+	long		 off;
+
+	if (end - p < 25 || p[3] != ' ' || p[14] != ' ' || p[8] != '-')
+		return NULL;
+	for (i = 0; i < 7; i++)
+		if (memcmp(p, days + i * 3, 3) == 0)
+			break;
+	if (i == 7)
+		return NULL;
+	p += 4;
+	if (!cache_hit(ctx, STAMP_FULL, p, end, 19, &local)) {
+		if (iso_date(p, end, &d) == -1 ||
+		    (secs = clock_time(p + 11, end)) < 0)
+			return NULL;
+		local = d * 86400 + secs;
+		cache_put(ctx, STAMP_FULL, p, 19, local);
+	}
+	p = fraction(p + 19, end);
+	if (p >= end || *p != ' ')
+		return NULL;
+	z = ++p;
+	if ((ze = memchr(z, ' ', end - z)) == NULL)
+		ze = end;
+	if (ze == z || ze - z > 6)
+		return NULL;
+	if ((ze - z == 3 && (memcmp(z, "UTC", 3) == 0 ||
+	    memcmp(z, "GMT", 3) == 0)) || (ze - z == 1 && *z == 'Z'))
+		*t = local;
+	else if (numeric_zone(z, ze, &off) == 0)
+		*t = local - off;
+	else {
+		for (; z < ze; z++)
+			if (!((*z >= 'A' && *z <= 'Z') || (*z >= 'a' &&
+			    *z <= 'z')))
+				return NULL;
+		*t = local_to_utc(ctx, local);
+	}
+	return ze < end ? ze + 1 : ze;
 }

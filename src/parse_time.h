@@ -20,5 +20,7 @@ const char	*time_rfc3339(const struct parse_ctx *, const char *,
 		     const char *, int64_t *);
 const char	*time_exim(const struct parse_ctx *, const char *,
 		     const char *, int64_t *);
+const char	*time_full(const struct parse_ctx *, const char *,
+		     const char *, int64_t *);
 
 #endif
