@@ -581,7 +581,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	struct conf		*n;
 	struct conf_errors	 errs;
 	struct conf_diff	 diff;
-	struct tail		*t;
+	const struct conf_follow *f;
 	struct rules		*nr;
 	const char		*cause;
 	char			*rcause;
@@ -627,21 +627,24 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 			free(n);
 			goto done;
 		}
-		if ((t = d_tail(d, n, &cause)) == NULL) {
-			log_warnx("reload refused: %s", cause);
-			rules_free(nr);
-			free(n);
-			goto done;
+		/* The running tail changes in place: the files it keeps
+		 * following keep every generation they hold, also those
+		 * open only by descriptor (a rotated file deleted while
+		 * its writer still appends). */
+		for (i = 0; i < diff.nremoved; i++) {
+			f = &d->conf->follow[diff.removed[i]];
+			if (tail_unfollow(d->tail, f->path) == 0)
+				log_info("reload: released %s", f->path);
 		}
-		tail_free(d->tail);
-		d->tail = t;
+		for (i = 0; i < diff.nadded; i++) {
+			f = &n->follow[diff.added[i]];
+			if (tail_follow(d->tail, f->path, f->mta, &cause) == -1)
+				log_warnx("reload: cannot follow %s: %s",
+				    f->path, cause);
+			else
+				log_info("reload: following %s", f->path);
+		}
 		d_commit_found(d);
-		for (i = 0; i < diff.nremoved; i++)
-			log_info("reload: released %s",
-			    d->conf->follow[diff.removed[i]].path);
-		for (i = 0; i < diff.nadded; i++)
-			log_info("reload: following %s",
-			    n->follow[diff.added[i]].path);
 	}
 	for (i = 0; i < CONF_NKEYS; i++)
 		if (diff.restart[i])

@@ -65,12 +65,12 @@ tail_new(struct event_base *base, const struct tail_sources *src,
 int
 tail_add(struct tail *t, const char *path, enum mta fmt, const char **cause)
 {
-	struct tail_path	*np, *tp;
-	char			*d = NULL, *b = NULL;
-	size_t			 i;
+	struct tail_path	**np, *tp;
+	char			 *d = NULL, *b = NULL;
+	size_t			  i;
 
 	for (i = 0; i < t->npaths; i++) {
-		if (strcmp(t->paths[i].path, path) == 0) {
+		if (strcmp(t->paths[i]->path, path) == 0) {
 			*cause = "followed twice";
 			return -1;
 		}
@@ -81,14 +81,16 @@ tail_add(struct tail *t, const char *path, enum mta fmt, const char **cause)
 		return -1;
 	}
 	t->paths = np;
-	tp = &t->paths[t->npaths];
-	memset(tp, 0, sizeof(*tp));
-	if ((tp->path = strdup(path)) == NULL || (d = strdup(path)) == NULL ||
+	if ((tp = calloc(1, sizeof(*tp))) == NULL ||
+	    (tp->path = strdup(path)) == NULL || (d = strdup(path)) == NULL ||
 	    (b = strdup(path)) == NULL ||
 	    (tp->dir = strdup(dirname(d))) == NULL ||
 	    (tp->base = strdup(basename(b))) == NULL) {
-		free(tp->path);
-		free(tp->dir);
+		if (tp != NULL) {
+			free(tp->path);
+			free(tp->dir);
+		}
+		free(tp);
 		free(d);
 		free(b);
 		*cause = "out of memory";
@@ -98,8 +100,28 @@ tail_add(struct tail *t, const char *path, enum mta fmt, const char **cause)
 	free(b);
 	tp->fmt = fmt;
 	tp->dirwd = -1;
-	t->npaths++;
+	t->paths[t->npaths++] = tp;
 	return 0;
+}
+
+/* Close a path's generations and forget it. */
+static void
+tail_path_free(struct tail *t, struct tail_path *tp)
+{
+	size_t	i;
+	int	shared = 0;
+
+	while (tp->gens != NULL)
+		gen_free(t, tp->gens);
+	/* inotify gives one directory one watch, shared by its paths. */
+	for (i = 0; i < t->npaths; i++)
+		shared |= t->paths[i] != tp && t->paths[i]->dirwd == tp->dirwd;
+	if (tp->dirwd != -1 && t->ifd != -1 && !shared)
+		inotify_rm_watch(t->ifd, tp->dirwd);
+	free(tp->path);
+	free(tp->dir);
+	free(tp->base);
+	free(tp);
 }
 
 /* Release everything; NULL is fine. */
@@ -110,13 +132,8 @@ tail_free(struct tail *t)
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->npaths; i++) {
-		while (t->paths[i].gens != NULL)
-			gen_free(t, t->paths[i].gens);
-		free(t->paths[i].path);
-		free(t->paths[i].dir);
-		free(t->paths[i].base);
-	}
+	for (i = 0; i < t->npaths; i++)
+		tail_path_free(t, t->paths[i]);
 	free(t->paths);
 	if (t->iev != NULL)
 		event_free(t->iev);
@@ -139,15 +156,15 @@ tail_read(struct tail *t, size_t budget)
 	size_t			 i;
 
 	for (i = 0; i < t->npaths; i++) {
-		for (g = t->paths[i].gens; g != NULL; g = g->next) {
+		for (g = t->paths[i]->gens; g != NULL; g = g->next) {
 			if (g->state == GEN_CLOSED || g->state == GEN_LOST ||
 			    !gen_open(g))
 				continue;
 			r = gen_read(t, g, budget);
 			if (g->rewritten) {
 				log_warnx("tail %s: %s was rewritten in place",
-				    t->paths[i].path, g->name);
-				find_truncated(t, &t->paths[i], g,
+				    t->paths[i]->path, g->name);
+				find_truncated(t, t->paths[i], g,
 				    g->size_seen);
 				all = TAIL_MORE;
 				continue;
@@ -171,7 +188,7 @@ tail_reconcile(struct tail *t)
 	size_t			 i;
 
 	for (i = 0; i < t->npaths; i++) {
-		tp = &t->paths[i];
+		tp = t->paths[i];
 		if (t->ifd != -1 && tp->dirwd == -1)
 			tp->dirwd = inotify_add_watch(t->ifd, tp->dir,
 			    TAIL_DIRMASK);
@@ -202,7 +219,7 @@ tail_inotify(evutil_socket_t fd, short what, void *arg)
 			if (ie->mask & IN_Q_OVERFLOW)
 				overflow = 1;
 			for (i = 0; i < t->npaths; i++)
-				if (ie->wd == t->paths[i].dirwd)
+				if (ie->wd == t->paths[i]->dirwd)
 					rescan = 1;
 		}
 	}
@@ -227,14 +244,30 @@ tail_tick(evutil_socket_t fd, short what, void *arg)
 		t->wake(t->arg);
 }
 
+/* First sight of a path, or its resumption from its committed rows. */
+static int
+tail_path_start(struct tail *t, struct tail_path *tp, const char **cause)
+{
+	struct source_row	*rows;
+	size_t			 n;
+
+	if (t->src.rows(t->src.arg, tp->path, &rows, &n, cause) == -1)
+		return -1;
+	if (n == 0)
+		find_first(t, tp);
+	else
+		find_resume(t, tp, rows, n);
+	t->src.rows_free(t->src.arg, rows, n);
+	return 0;
+}
+
 /* Open everything: resume known generations, set up inotify and the
  * reconcile timer (not in oneshot mode). */
 int
 tail_start(struct tail *t, const char **cause)
 {
-	struct source_row	*rows;
 	struct timeval		 tv = { 1, 0 };
-	size_t			 i, n;
+	size_t			 i;
 
 	if (!t->o.oneshot && t->base != NULL) {
 		if ((t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
@@ -251,18 +284,48 @@ tail_start(struct tail *t, const char **cause)
 			return -1;
 		}
 	}
-	for (i = 0; i < t->npaths; i++) {
-		if (t->src.rows(t->src.arg, t->paths[i].path, &rows, &n,
-		    cause) == -1)
+	for (i = 0; i < t->npaths; i++)
+		if (tail_path_start(t, t->paths[i], cause) == -1)
 			return -1;
-		if (n == 0)
-			find_first(t, &t->paths[i]);
-		else
-			find_resume(t, &t->paths[i], rows, n);
-		t->src.rows_free(t->src.arg, rows, n);
+	t->started = 1;
+	tail_reconcile(t);
+	return 0;
+}
+
+/* Follow one more path on a started tail (a reload): the others keep
+ * every generation they hold, also those open only by descriptor. */
+int
+tail_follow(struct tail *t, const char *path, enum mta fmt,
+    const char **cause)
+{
+	if (tail_add(t, path, fmt, cause) == -1)
+		return -1;
+	if (t->started && tail_path_start(t, t->paths[t->npaths - 1],
+	    cause) == -1) {
+		tail_path_free(t, t->paths[--t->npaths]);
+		return -1;
 	}
 	tail_reconcile(t);
 	return 0;
+}
+
+/* Stop following a path (a reload; commit first: what was read and not
+ * committed is dropped with it).  0, or -1 if it was not followed. */
+int
+tail_unfollow(struct tail *t, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < t->npaths; i++) {
+		if (strcmp(t->paths[i]->path, path) != 0)
+			continue;
+		tail_path_free(t, t->paths[i]);
+		memmove(&t->paths[i], &t->paths[i + 1], (t->npaths - i - 1) *
+		    sizeof(*t->paths));
+		t->npaths--;
+		return 0;
+	}
+	return -1;
 }
 
 /* Is there anything to commit at all? */
@@ -273,7 +336,7 @@ tail_pending(const struct tail *t)
 	size_t			 i;
 
 	for (i = 0; i < t->npaths; i++)
-		for (g = t->paths[i].gens; g != NULL; g = g->next)
+		for (g = t->paths[i]->gens; g != NULL; g = g->next)
 			if (gen_dirty(g))
 				return 1;
 	return 0;
@@ -291,7 +354,7 @@ tail_deltas(struct tail *t, const struct source_delta **out)
 
 	t->ndeltas = 0;
 	for (i = 0; i < t->npaths; i++) {
-		for (g = t->paths[i].gens; g != NULL; g = g->next) {
+		for (g = t->paths[i]->gens; g != NULL; g = g->next) {
 			if (!gen_dirty(g))
 				continue;
 			if (t->ndeltas == t->dcap) {
@@ -378,7 +441,7 @@ tail_rewind(struct tail *t)
 
 	t->ndeltas = 0;
 	for (i = 0; i < t->npaths; i++) {
-		for (g = t->paths[i].gens; g != NULL; g = g->next) {
+		for (g = t->paths[i]->gens; g != NULL; g = g->next) {
 			g->lines = g->unrec = g->longl = 0;
 			if (g->state == GEN_CLOSED && gen_open(g))
 				gen_set(g, GEN_ROTATED);
@@ -399,7 +462,7 @@ tail_progress(const struct tail *t, uint64_t *done, uint64_t *total)
 
 	*done = *total = 0;
 	for (i = 0; i < t->npaths; i++) {
-		for (g = t->paths[i].gens; g != NULL; g = g->next) {
+		for (g = t->paths[i]->gens; g != NULL; g = g->next) {
 			if (g->gz != NULL)
 				continue;
 			if (g->start_size > g->start_off)
@@ -419,7 +482,7 @@ tail_generations(const struct tail *t)
 	size_t			 i, n = 0;
 
 	for (i = 0; i < t->npaths; i++)
-		for (g = t->paths[i].gens; g != NULL; g = g->next)
+		for (g = t->paths[i]->gens; g != NULL; g = g->next)
 			n++;
 	return n;
 }

@@ -92,6 +92,9 @@ void		 tail_free(struct tail *);
 int		 tail_add(struct tail *, const char *, enum mta,
 		     const char **);
 int		 tail_start(struct tail *, const char **);
+int		 tail_follow(struct tail *, const char *, enum mta,
+		     const char **);
+int		 tail_unfollow(struct tail *, const char *);
 void		 tail_reconcile(struct tail *);
 enum tail_status tail_read(struct tail *, size_t);
 int		 tail_pending(const struct tail *);

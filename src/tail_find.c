@@ -178,12 +178,12 @@ find_elsewhere(struct tail *t, struct tail_path *tp, const struct stat *st)
 	size_t		 i;
 
 	for (i = 0; i < t->npaths; i++) {
-		if (&t->paths[i] == tp)
+		if (t->paths[i] == tp)
 			continue;
-		for (g = t->paths[i].gens; g != NULL; g = g->next)
+		for (g = t->paths[i]->gens; g != NULL; g = g->next)
 			if (gen_open(g) && g->dev == (int64_t)st->st_dev &&
 			    g->ino == (int64_t)st->st_ino)
-				return &t->paths[i];
+				return t->paths[i];
 	}
 	return NULL;
 }

@@ -110,7 +110,9 @@ struct tail {
 	tail_line_cb		 cb;
 	tail_wake_cb		 wake;
 	void			*arg;
-	struct tail_path	*paths;
+	int			 started;
+	struct tail_path	**paths;	/* each allocated: generations
+						 * point at theirs */
 	size_t			 npaths;
 	size_t			 bufsz;
 	int			 ifd;
