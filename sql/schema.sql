@@ -125,8 +125,11 @@ CREATE TABLE total_day (
 ) WITHOUT ROWID;
 
 -- Per domain and UTC calendar month, for top-domain lists over long
--- ranges; keyed by domain first so a sum per domain reads in order.
--- Retention subtracts the days it drops (and deletes rows that reach 0).
+-- ranges; keyed by domain first so a sum per domain reads in order.  It
+-- holds the folded days (count_day) only: the fold adds a day's sums in
+-- its transaction, and a query adds the hours of count_hour itself, so a
+-- commit writes one row per key.  Retention subtracts the days it drops
+-- (and deletes rows that reach 0).
 CREATE TABLE domain_month (
 	domain		INTEGER NOT NULL REFERENCES domain(id),
 	month		INTEGER NOT NULL,	-- UTC month start
@@ -136,8 +139,9 @@ CREATE TABLE domain_month (
 	PRIMARY KEY (domain, month, outcome, reason)
 ) WITHOUT ROWID;
 
--- The same per domain over all the database holds: /metrics' busiest
--- domains, and long ranges as everything less what lies outside them.
+-- The same per domain over all folded days: /metrics' busiest domains,
+-- and long ranges as everything less what lies outside them (with
+-- count_hour added, as for domain_month).
 CREATE TABLE domain_total (
 	domain		INTEGER NOT NULL REFERENCES domain(id),
 	outcome		INTEGER NOT NULL REFERENCES outcome(id),
@@ -184,4 +188,4 @@ CREATE TABLE lines_hour (
 	PRIMARY KEY (hour, source, result)
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -90,7 +90,9 @@ metrics_run(struct query *q, struct query_result *r)
 	    "# TYPE smtptally_domain_attempts_total counter\n", f);
 	rc = sqlite3_prepare_v2(q->db, q->fast ?
 	    "WITH per AS MATERIALIZED (SELECT c.domain AS dom, o.class AS cls,"
-	    " SUM(c.n) AS n FROM domain_total AS c JOIN outcome AS o"
+	    " SUM(c.n) AS n FROM (SELECT domain, outcome, n FROM domain_total"
+	    " UNION ALL SELECT domain, outcome, n FROM count_hour) AS c"
+	    " JOIN outcome AS o"
 	    " ON o.id = c.outcome WHERE o.kind = 'attempt' GROUP BY 1, 2),"
 	    " top AS (SELECT dom FROM per GROUP BY dom"
 	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"

@@ -510,7 +510,8 @@ domains_counts(const struct query_args *a, const char *lo, const char *hi,
 	return rc;
 }
 
-/* A roll-up of domains (domain_month or domain_total), filters applied. */
+/* A roll-up of domains (domain_month or domain_total: folded days only),
+ * filters applied. */
 static int
 domains_roll(const struct query_args *a, const char *tab, const char *when,
     int neg, char *sql, size_t len)
@@ -530,10 +531,14 @@ domains_roll(const struct query_args *a, const char *tab, const char *when,
 
 /* The sums per (domain, outcome, reason) over a request's range and
  * filters, as "(...) AS u" with columns dom, oc, kr, n, by a plan; values
- * stay bound parameters.  DP_REST subtracts the buckets outside the range
- * (months before :c0 and from :c1 on, the count tables between them and
- * the range) from the all-time totals, so a key's sum may be 0: the
- * caller drops those (every stored n is > 0). */
+ * stay bound parameters.  The roll-ups hold folded days only, so the
+ * plans over them read count_hour's rows of the range directly (a few
+ * recent days) and the roll-up arithmetic covers count_day: DP_MONTHS
+ * takes whole months from domain_month and the day rows at the edges;
+ * DP_REST subtracts the day rows outside the range (months before :c0
+ * and from :c1 on, count_day between them and the range) from the
+ * all-time totals, so a key's sum may be 0: the caller drops those
+ * (every stored n is > 0). */
 int
 query_sql_range(const struct query_args *a, enum domains_plan plan, int verdict,
     char *sql, size_t len)
@@ -547,29 +552,35 @@ query_sql_range(const struct query_args *a, enum domains_plan plan, int verdict,
 		    ":until", 0, sql, len);
 		break;
 	case DP_MONTHS:
-		rc |= domains_counts(a, ":hsince", ":m0", ":dsince", ":m0",
-		    0, sql, len);
+		rc |= domains_branch(a, TAB_HOUR, ":hsince", ":until",
+		    ":dsince", ":until", 0, sql, len);
+		rc |= query_sql_cat(sql, len, " UNION ALL ");
+		rc |= domains_branch(a, TAB_DAY, ":hsince", ":m0", ":dsince",
+		    ":m0", 0, sql, len);
 		rc |= query_sql_cat(sql, len, " UNION ALL ");
 		rc |= domains_roll(a, "domain_month", "c.month >= :m0 AND"
 		    " c.month < :m1", 0, sql, len);
 		if (a->until < QUERY_UNTIL_MAX) {
 			rc |= query_sql_cat(sql, len, " UNION ALL ");
-			rc |= domains_counts(a, ":m1", ":until", ":m1",
-			    ":until", 0, sql, len);
+			rc |= domains_branch(a, TAB_DAY, ":m1", ":until",
+			    ":m1", ":until", 0, sql, len);
 		}
 		break;
 	case DP_REST:
+		rc |= domains_branch(a, TAB_HOUR, ":hsince", ":until",
+		    ":dsince", ":until", 0, sql, len);
+		rc |= query_sql_cat(sql, len, " UNION ALL ");
 		rc |= domains_roll(a, "domain_total", "1", 0, sql, len);
 		rc |= query_sql_cat(sql, len, " UNION ALL ");
 		rc |= domains_roll(a, "domain_month", "(c.month < :c0 OR"
 		    " c.month >= :c1)", 1, sql, len);
 		rc |= query_sql_cat(sql, len, " UNION ALL ");
-		rc |= domains_counts(a, ":c0", ":hsince", ":c0", ":dsince",
-		    1, sql, len);
+		rc |= domains_branch(a, TAB_DAY, ":c0", ":hsince", ":c0",
+		    ":dsince", 1, sql, len);
 		if (a->until < QUERY_UNTIL_MAX) {
 			rc |= query_sql_cat(sql, len, " UNION ALL ");
-			rc |= domains_counts(a, ":until", ":c1", ":until",
-			    ":c1", 1, sql, len);
+			rc |= domains_branch(a, TAB_DAY, ":until", ":c1",
+			    ":until", ":c1", 1, sql, len);
 		}
 		break;
 	}

@@ -59,24 +59,23 @@ extern const char schema_sql[];
 extern const char migrate_2_sql[];
 extern const char migrate_3_sql[];
 extern const char migrate_4_sql[];
+extern const char migrate_5_sql[];
 
 /* Migration steps: steps[i] takes user_version i to i + 1, or further
  * when the step sets user_version itself (step 0, the whole schema,
  * creates the newest version at once). */
 static const char *const store_steps[] = {
-	schema_sql,		/* 0 -> 4: the whole schema */
+	schema_sql,		/* 0 -> 5: the whole schema */
 	migrate_2_sql,		/* 1 -> 2: roll-ups */
 	migrate_3_sql,		/* 2 -> 3: sources */
 	migrate_4_sql,		/* 3 -> 4: outcomes, reasons, folded days */
+	migrate_5_sql,		/* 4 -> 5: domain roll-ups of folded days */
 };
 
-/* A roll-up key and its summed delta: total_hour uses t = hour, a = host;
- * domain_month uses t = month, a = domain. */
-/* A count row of a commit, its names turned into ids.  The roll-ups'
- * deltas are sums over these rows in other orders. */
+/* A count row of a commit, its names turned into ids.  total_hour's
+ * deltas are sums over these rows in its key's order. */
 struct store_row {
 	int64_t		 k[5];		/* hour, domain, host, outcome, reason */
-	int64_t		 month;		/* civil_month_start(hour) */
 	int64_t		 n;
 };
 
@@ -110,6 +109,9 @@ enum store_stmt {
 	ST_SRC_CAS,
 	ST_SRC_LIST,
 	ST_SRC_MAXID,
+	ST_UNCHECKED_SET,
+	ST_UNCHECKED_GET,
+	ST_UNCHECKED_DEL,
 	ST_NEWEST,
 	ST_FOLD_FIRST,
 	ST_FOLD_DOM,
@@ -150,7 +152,8 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_DOMAIN_SEL] = "SELECT id, provider FROM domain WHERE name = ?1",
 	[ST_DOMAIN_PROV] = "UPDATE domain SET provider = ?2 WHERE id = ?1",
 	/* What a domain has had: its verdicts under a new provider. */
-	[ST_DOMAIN_COMBOS] = "SELECT DISTINCT outcome, reason FROM domain_total "
+	[ST_DOMAIN_COMBOS] = "SELECT outcome, reason FROM domain_total "
+	    "WHERE domain = ?1 UNION SELECT outcome, reason FROM count_hour "
 	    "WHERE domain = ?1",
 	[ST_VERDICT_HAS] = "SELECT 1 FROM verdict WHERE outcome = ?1 AND "
 	    "reason = ?2 AND provider = ?3",
@@ -164,7 +167,9 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_VERDICT_STALE] = "SELECT outcome, reason, provider FROM verdict "
 	    "WHERE rules != ?1 LIMIT ?2",
 	[ST_VERDICT_MISSING] = "SELECT DISTINCT t.outcome, t.reason, "
-	    "d.provider FROM domain_total AS t JOIN domain AS d "
+	    "d.provider FROM (SELECT domain, outcome, reason FROM "
+	    "domain_total UNION ALL SELECT domain, outcome, reason FROM "
+	    "count_hour) AS t JOIN domain AS d "
 	    "ON d.id = t.domain WHERE NOT EXISTS (SELECT 1 FROM verdict AS v "
 	    "WHERE v.outcome = t.outcome AND v.reason = t.reason AND "
 	    "v.provider = d.provider) LIMIT ?1",
@@ -212,6 +217,14 @@ static const char *const store_sql[ST__MAX] = {
 	    "coalesce(last_commit, 0), last_time FROM source WHERE path = ?1 "
 	    "ORDER BY id",
 	[ST_SRC_MAXID] = "SELECT coalesce(max(id), 0) FROM source",
+	/* Counts committed without a classifier (tools, tests) leave
+	 * combinations without a verdict: the next store that has one
+	 * fills them in (store_reclassify), and only then. */
+	[ST_UNCHECKED_SET] = "INSERT OR REPLACE INTO meta(key, value) "
+	    "VALUES ('verdicts_missing', '1')",
+	[ST_UNCHECKED_GET] = "SELECT count(*) FROM meta WHERE "
+	    "key = 'verdicts_missing'",
+	[ST_UNCHECKED_DEL] = "DELETE FROM meta WHERE key = 'verdicts_missing'",
 	/* The newest hour of data: what retention counts from. */
 	[ST_NEWEST] = "SELECT max(coalesce((SELECT max(hour) FROM total_hour), "
 	    "-1), coalesce((SELECT max(day) + 82800 FROM total_day), -1))",
@@ -466,6 +479,8 @@ store_migrate(struct store *s, const char *const *steps, int nsteps)
 		    (long long)version, nsteps);
 		return -1;
 	}
+	if (version > 0 && version < nsteps)
+		s->checked = 0;		/* old rows may lack verdicts */
 	for (i = (int)version; i < nsteps; i = (int)version) {
 		snprintf(what, sizeof(what), "migration to version %d", i + 1);
 		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL,
@@ -495,6 +510,8 @@ fail:
 	return -1;
 }
 
+static int	store_one(struct store *, enum store_stmt, int64_t *);
+
 /* Open with the program's own migration steps. */
 struct store *
 store_open(const char *path, const char **cause)
@@ -511,6 +528,7 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 {
 	static char	 failed[1200];
 	struct store	*s;
+	int64_t		 unchecked;
 	int		 i;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -521,6 +539,7 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 	s->nreasons = -1;
 	s->max_reasons = STORE_REASONS_DEFAULT;
 	s->width = 1024;
+	s->checked = 1;
 	if (store_lock(s, path) == -1) {
 		/* The lock's message names the lock file already. */
 		snprintf(failed, sizeof(failed), "%s", s->cause);
@@ -577,6 +596,10 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 	}
 	s->lastid = sqlite3_column_int64(s->st[ST_SRC_MAXID], 0);
 	sqlite3_reset(s->st[ST_SRC_MAXID]);
+	if (store_one(s, ST_UNCHECKED_GET, &unchecked) == -1)
+		goto fail;
+	if (unchecked > 0)
+		s->checked = 0;
 	return s;
 fail:
 	snprintf(failed, sizeof(failed), "%s: %s", path, s->cause);
@@ -899,7 +922,6 @@ store_set_verdicts(struct store *s, store_verdict_fn fn, void *arg,
 	if (s->rules != digest)
 		memset(s->vcache, 0, sizeof(s->vcache));
 	s->rules = digest;
-	s->checked = 0;
 }
 
 /* Hash of a provider name for the verdict cache, never 0. */
@@ -1048,10 +1070,9 @@ store_verdicts_domain(struct store *s, int64_t dom, const char *prov)
 	return 0;
 }
 
-/* The orders of a commit's rows: count_hour's primary key, total_hour's
- * (hour, host, outcome, reason) and domain_month's (domain, month,
- * outcome, reason), so each table's upserts walk its B-tree forward and
- * equal roll-up keys are adjacent. */
+/* The orders of a commit's rows: count_hour's primary key and
+ * total_hour's (hour, host, outcome, reason), so each table's upserts
+ * walk its B-tree forward and equal roll-up keys are adjacent. */
 static int
 store_row_cmp(const void *a, const void *b)
 {
@@ -1077,24 +1098,9 @@ store_total_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static int
-store_month_cmp(const void *a, const void *b)
-{
-	const struct store_row	*x = a, *y = b;
-
-	if (x->k[1] != y->k[1])
-		return x->k[1] < y->k[1] ? -1 : 1;
-	if (x->month != y->month)
-		return x->month < y->month ? -1 : 1;
-	if (x->k[3] != y->k[3])
-		return x->k[3] < y->k[3] ? -1 : 1;
-	if (x->k[4] != y->k[4])
-		return x->k[4] < y->k[4] ? -1 : 1;
-	return 0;
-}
-
-/* The roll-ups of a commit's rows: sort them by each roll-up's key and
- * upsert one sum per run of equal keys. */
+/* The roll-up of a commit's rows: sort them by total_hour's key and
+ * upsert one sum per run of equal keys.  (domain_month and domain_total
+ * take folded days only: store_fold.) */
 static int
 store_roll_flush(struct store *s, struct store_row *rows, size_t nrows)
 {
@@ -1114,28 +1120,6 @@ store_roll_flush(struct store *s, struct store_row *rows, size_t nrows)
 		sqlite3_bind_int64(st, 4, rows[i].k[4]);
 		sqlite3_bind_int64(st, 5, n);
 		if (store_exec(s, ST_TOTAL_UP, "total upsert") == -1)
-			return -1;
-	}
-	qsort(rows, nrows, sizeof(*rows), store_month_cmp);
-	for (i = 0; i < nrows; i = j) {
-		for (n = 0, j = i; j < nrows &&
-		    store_month_cmp(&rows[i], &rows[j]) == 0; j++)
-			n += rows[j].n;
-		st = s->st[ST_DM_UP];
-		sqlite3_bind_int64(st, 1, rows[i].k[1]);
-		sqlite3_bind_int64(st, 2, rows[i].month);
-		sqlite3_bind_int64(st, 3, rows[i].k[3]);
-		sqlite3_bind_int64(st, 4, rows[i].k[4]);
-		sqlite3_bind_int64(st, 5, n);
-		if (store_exec(s, ST_DM_UP, "domain month upsert") == -1)
-			return -1;
-		/* The all-time row takes the same delta. */
-		st = s->st[ST_DT_UP];
-		sqlite3_bind_int64(st, 1, rows[i].k[1]);
-		sqlite3_bind_int64(st, 2, rows[i].k[3]);
-		sqlite3_bind_int64(st, 3, rows[i].k[4]);
-		sqlite3_bind_int64(st, 4, n);
-		if (store_exec(s, ST_DT_UP, "domain total upsert") == -1)
 			return -1;
 	}
 	return 0;
@@ -1195,9 +1179,11 @@ store_counts(struct store *s, const struct tally *t)
 		r->k[2] = host;
 		r->k[3] = oc;
 		r->k[4] = rs;
-		r->month = civil_month_start(c.hour);
 		r->n = (int64_t)c.n;
 	}
+	if (nrows > 0 && s->verdict == NULL &&
+	    store_exec(s, ST_UNCHECKED_SET, "verdicts unchecked") == -1)
+		return -1;
 	qsort(s->rows, nrows, sizeof(*s->rows), store_row_cmp);
 	for (i = 0; i < nrows; i++) {
 		r = &s->rows[i];
@@ -1564,14 +1550,71 @@ store_fold_put(struct store *s, int64_t day, const int64_t *key,
 	return store_exec(s, ST_FOLD_UP, "fold upsert");
 }
 
-/* Fold the hour rows of one day and a range of domains into day rows;
- * 1 when it did, 0 when no day is old enough, -1 on error. */
+/* Remember a folded key's day total for the domain roll-ups. */
+static int
+store_fold_key(struct store *s, const int64_t *key, const struct hours *h,
+    size_t *nkeys)
+{
+	struct store_row	*r;
+
+	if (store_rows_grow(s, *nkeys + 1) == -1) {
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		s->lasterr = 0;
+		return -1;
+	}
+	r = &s->rows[(*nkeys)++];
+	memset(r, 0, sizeof(*r));
+	r->k[1] = key[0];
+	r->k[3] = key[2];
+	r->k[4] = key[3];
+	r->n = (int64_t)hours_total(h);
+	return 0;
+}
+
+/* Add a folded day's sums per (domain, outcome, reason) to domain_month
+ * and domain_total: rows holds them in any order, with host and hour 0. */
+static int
+store_fold_domains(struct store *s, int64_t day, size_t nrows)
+{
+	struct store_row	*r = s->rows;
+	sqlite3_stmt		*st;
+	size_t			 i, j;
+	int64_t			 n;
+
+	qsort(r, nrows, sizeof(*r), store_row_cmp);
+	for (i = 0; i < nrows; i = j) {
+		for (n = 0, j = i; j < nrows &&
+		    store_row_cmp(&r[i], &r[j]) == 0; j++)
+			n += r[j].n;
+		st = s->st[ST_DM_UP];
+		sqlite3_bind_int64(st, 1, r[i].k[1]);
+		sqlite3_bind_int64(st, 2, civil_month_start(day));
+		sqlite3_bind_int64(st, 3, r[i].k[3]);
+		sqlite3_bind_int64(st, 4, r[i].k[4]);
+		sqlite3_bind_int64(st, 5, n);
+		if (store_exec(s, ST_DM_UP, "domain month upsert") == -1)
+			return -1;
+		st = s->st[ST_DT_UP];
+		sqlite3_bind_int64(st, 1, r[i].k[1]);
+		sqlite3_bind_int64(st, 2, r[i].k[3]);
+		sqlite3_bind_int64(st, 3, r[i].k[4]);
+		sqlite3_bind_int64(st, 4, n);
+		if (store_exec(s, ST_DT_UP, "domain total upsert") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Fold the hour rows of one day and a range of domains into day rows,
+ * and their sums into the domain roll-ups; 1 when it did, 0 when no day
+ * is old enough, -1 on error. */
 static int
 store_fold(struct store *s, int64_t cut, int step)
 {
 	sqlite3_stmt	*st = s->st[ST_FOLD_ROWS];
 	struct hours	 h;
 	int64_t		 first, day, a, key[4], cur[4], n, rows = 0;
+	size_t		 nkeys = 0;
 	int		 rc, have = 0, i;
 
 	sqlite3_bind_int64(s->st[ST_FOLD_FIRST], 1, cut);
@@ -1592,7 +1635,8 @@ store_fold(struct store *s, int64_t cut, int step)
 			key[i] = sqlite3_column_int64(st, i);
 		n = sqlite3_column_int64(st, 5);
 		if (have && memcmp(key, cur, sizeof(key)) != 0) {
-			if (store_fold_put(s, day, cur, &h) == -1)
+			if (store_fold_put(s, day, cur, &h) == -1 ||
+			    store_fold_key(s, cur, &h, &nkeys) == -1)
 				goto fail;
 			memset(&h, 0, sizeof(h));
 		}
@@ -1607,7 +1651,10 @@ store_fold(struct store *s, int64_t cut, int step)
 		store_cause(s, "fold rows");
 		goto fail;
 	}
-	if (have && store_fold_put(s, day, cur, &h) == -1)
+	if (have && (store_fold_put(s, day, cur, &h) == -1 ||
+	    store_fold_key(s, cur, &h, &nkeys) == -1))
+		goto fail;
+	if (store_fold_domains(s, day, nkeys) == -1)
 		goto fail;
 	if (store_range(s, ST_FOLD_DEL, day, a, a + s->width) == -1)
 		goto fail;
@@ -1761,8 +1808,14 @@ store_reclassify(struct store *s, int step)
 			free(v);
 			return -1;
 		}
-		if (pass == 1 && n == 0)
+		if (pass == 1 && n == 0) {
+			if (store_exec(s, ST_UNCHECKED_DEL, "verdicts checked")
+			    == -1) {
+				free(v);
+				return -1;
+			}
 			s->checked = 1;
+		}
 	}
 	if (n == 0) {
 		free(v);
