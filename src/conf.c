@@ -48,8 +48,8 @@
  * seconds, seconds east of UTC); 0/0 for types without numeric bounds. */
 static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	{ CONF_FOLLOW, "follow", "follow", CONF_T_FOLLOW, NULL,
-	  0, 0, 1, F(follow), "[postfix:|exim:]path",
-	  "a log file to follow; repeat for more files" },
+	  0, 0, 1, F(follow), "[postfix:|exim:]path|journal[:NS]",
+	  "a log file or journal to follow; repeat for more" },
 	{ CONF_STATE_DIRECTORY, "state_directory", "state-directory",
 	  CONF_T_PATH, LOCALSTATEDIR "/lib/smtptally",
 	  0, 0, 0, F(state_directory), "dir",
@@ -110,6 +110,9 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	{ CONF_RULES_LOCAL, "rules_local", "rules-local", CONF_T_PATH,
 	  SYSCONFDIR "/smtptally/rules.local", 0, 0, 1, F(rules_local), "path",
 	  "the postmaster's rules, tried first (may be absent)" },
+	{ CONF_JOURNAL_MATCH, "journal_match", "journal-match", CONF_T_MATCH,
+	  NULL, 0, 0, 0, F(journal_match), "FIELD=VALUE",
+	  "journal entries to read (default: Postfix and Exim); repeatable" },
 };
 
 #undef F
@@ -439,7 +442,88 @@ bad:
 	return -1;
 }
 
-/* "[postfix:|exim:|auto:]/path", appended unless already followed. */
+/* Whether a follow value names a journal: journal, journal:NS or
+ * journal-dir:PATH. */
+int
+conf_is_journal(const char *v)
+{
+	return strcmp(v, "journal") == 0 || strncmp(v, "journal:", 8) == 0 ||
+	    strncmp(v, "journal-dir:", 12) == 0;
+}
+
+/* journal, journal:NAMESPACE, journal-dir:/path, normalised into dst;
+ * refused with a clear cause by a build without libsystemd. */
+static int
+conf_journal(char *dst, size_t dstsz, const char *v, char *why)
+{
+	char		 path[CONF_PATH_MAX];
+	const char	*ns;
+
+#ifndef HAVE_JOURNAL
+	(void)dst;
+	(void)dstsz;
+	(void)path;
+	(void)ns;
+	snprintf(why, CONF_WHY_LEN, "'%s': this smtptallyd was built without "
+	    "the systemd journal (configure found no libsystemd; install "
+	    "libsystemd-dev and build again)", v);
+	return -1;
+#else
+	if (strncmp(v, "journal-dir:", 12) == 0) {
+		if (conf_abspath(path, sizeof(path), v + 12, why) == -1)
+			return -1;
+		if (strlen(path) + 12 >= dstsz) {
+			snprintf(why, CONF_WHY_LEN, "path longer than %zu "
+			    "bytes", dstsz - 13);
+			return -1;
+		}
+		memset(dst, 0, dstsz);
+		snprintf(dst, dstsz, "journal-dir:%s", path);
+		return 0;
+	}
+	if (strncmp(v, "journal:", 8) == 0) {
+		/* journald's own rule for namespace names */
+		ns = v + 8;
+		if (*ns == '\0' || strlen(ns) > 64 || *ns == '.' ||
+		    strspn(ns, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(ns)) {
+			snprintf(why, CONF_WHY_LEN, "'%s' is not a journal "
+			    "namespace (letters, digits, '_', '-', '.')", ns);
+			return -1;
+		}
+	}
+	return conf_copy(dst, dstsz, v, "journal", why);
+#endif
+}
+
+/* "FIELD=VALUE" as sd_journal_add_match takes it: a field name of upper
+ * case letters, digits and '_', not starting with a digit. */
+static int
+conf_match(struct conf_matches *m, const char *v, char *why)
+{
+	const char	*eq = strchr(v, '=');
+	size_t		 flen;
+
+	flen = eq != NULL ? (size_t)(eq - v) : 0;
+	if (flen == 0 || flen > 64 || (v[0] >= '0' && v[0] <= '9') ||
+	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != flen) {
+		snprintf(why, CONF_WHY_LEN, "'%s' is not FIELD=VALUE (an upper "
+		    "case field name such as _SYSTEMD_UNIT)", v);
+		return -1;
+	}
+	if (m->n == CONF_MATCH_MAX) {
+		snprintf(why, CONF_WHY_LEN, "more than %d journal matches",
+		    CONF_MATCH_MAX);
+		return -1;
+	}
+	if (conf_copy(m->m[m->n], sizeof(m->m[0]), v, "match", why) == -1)
+		return -1;
+	m->n++;
+	return 0;
+}
+
+/* "[postfix:|exim:|auto:]/path" or a journal, appended unless already
+ * followed. */
 static int
 conf_follow(struct conf *c, const char *v, int line, char *why)
 {
@@ -447,8 +531,9 @@ conf_follow(struct conf *c, const char *v, int line, char *why)
 	enum mta		 mta = MTA_UNKNOWN;
 	const char		*path = v, *colon;
 	size_t			 i;
+	int			 journal = conf_is_journal(v);
 
-	if (v[0] != '/' && (colon = strchr(v, ':')) != NULL) {
+	if (!journal && v[0] != '/' && (colon = strchr(v, ':')) != NULL) {
 		if (strncmp(v, "postfix:", 8) == 0)
 			mta = MTA_POSTFIX;
 		else if (strncmp(v, "exim:", 5) == 0)
@@ -466,7 +551,10 @@ conf_follow(struct conf *c, const char *v, int line, char *why)
 		return -1;
 	}
 	f = &c->follow[c->nfollow];
-	if (conf_abspath(f->path, sizeof(f->path), path, why) == -1)
+	if (journal) {
+		if (conf_journal(f->path, sizeof(f->path), v, why) == -1)
+			return -1;
+	} else if (conf_abspath(f->path, sizeof(f->path), path, why) == -1)
 		return -1;
 	for (i = 0; i < c->nfollow; i++) {
 		if (strcmp(c->follow[i].path, f->path) != 0)
@@ -500,6 +588,8 @@ conf_set(struct conf *c, const struct conf_keydef *k, const char *v,
 	switch (k->type) {
 	case CONF_T_FOLLOW:
 		return conf_follow(c, v, line, why);
+	case CONF_T_MATCH:
+		return conf_match(&c->journal_match, v, why);
 	case CONF_T_PATH:
 		if (k->key == CONF_DATABASE && v[0] != '/')
 			/* relative to state_directory, joined later */
@@ -672,7 +762,8 @@ conf_line(struct conf *c, const char *file, int lineno, const char *p,
 		conf_err(e, "%s:%d: %s: missing value", file, lineno, key);
 		return;
 	}
-	if (k->type != CONF_T_FOLLOW && seen[k->key] != 0) {
+	if (k->type != CONF_T_FOLLOW && k->type != CONF_T_MATCH &&
+	    seen[k->key] != 0) {
 		conf_err(e, "%s:%d: %s: duplicate key (first on line %d)",
 		    file, lineno, key, seen[k->key]);
 		return;
@@ -736,8 +827,8 @@ conf_option(struct conf *c, const struct conf_keydef *k, const char *arg,
 		    strncmp(arg, "auto:", 5) == 0))
 			plen = (size_t)(strchr(arg, ':') - arg) + 1;
 		path = arg + plen;
-		if (*path != '/' && *path != '\0' && strlen(cwd) +
-		    strlen(arg) + 2 < sizeof(joined)) {
+		if (*path != '/' && *path != '\0' && !conf_is_journal(arg) &&
+		    strlen(cwd) + strlen(arg) + 2 < sizeof(joined)) {
 			snprintf(joined, sizeof(joined), "%.*s%s/%s", (int)plen,
 			    arg, strcmp(cwd, "/") == 0 ? "" : cwd, path);
 			arg = joined;
@@ -978,6 +1069,11 @@ conf_print(FILE *fp, const struct conf *c)
 		k = &conf_keys[i];
 		v = (const char *)c + k->off;
 		switch (k->type) {
+		case CONF_T_MATCH:
+			for (j = 0; j < c->journal_match.n; j++)
+				fprintf(fp, "%s = %s\n", k->name,
+				    c->journal_match.m[j]);
+			break;
 		case CONF_T_FOLLOW:
 			for (j = 0; j < c->nfollow; j++)
 				fprintf(fp, "follow = %s%s\n",

@@ -30,6 +30,8 @@
 #endif
 
 #define CONF_FOLLOW_MAX		64	/* follow lines */
+#define CONF_MATCH_MAX		16	/* journal_match lines */
+#define CONF_MATCH_LEN		256	/* bytes of one, with the NUL */
 #define CONF_PATH_MAX		1024	/* bytes of a path, with the NUL */
 #define CONF_SOCKET_MAX		108	/* sizeof(sun_path) on Linux */
 #define CONF_GROUP_MAX		33	/* group name, with the NUL */
@@ -61,6 +63,7 @@ enum conf_key {
 	CONF_QUIET,
 	CONF_RULES,
 	CONF_RULES_LOCAL,
+	CONF_JOURNAL_MATCH,
 	CONF_NKEYS
 };
 
@@ -77,7 +80,8 @@ enum conf_type {
 	CONF_T_BOOL,		/* yes/no, true/false, on/off, 1/0 */
 	CONF_T_LISTEN,		/* off | PORT | IPv4:PORT */
 	CONF_T_TIMEZONE,	/* local | UTC | +HH:MM | -HH:MM */
-	CONF_T_YEAR		/* mtime | now */
+	CONF_T_YEAR,		/* mtime | now */
+	CONF_T_MATCH		/* FIELD=VALUE, repeatable */
 };
 
 enum conf_tz_kind {
@@ -113,7 +117,8 @@ struct conf_keydef {
 
 struct conf_follow {
 	enum mta	 mta;		/* MTA_UNKNOWN = detect */
-	char		 path[CONF_PATH_MAX];
+	char		 path[CONF_PATH_MAX];	/* or journal, journal:NS,
+						 * journal-dir:/path */
 	int		 line;		/* where it was given (0 = option) */
 };
 
@@ -141,6 +146,10 @@ struct conf {
 	int			 quiet;			/* seconds */
 	char			 rules[CONF_PATH_MAX];	/* classify's rules */
 	char			 rules_local[CONF_PATH_MAX];
+	struct conf_matches {			/* journal_match, in order */
+		size_t		 n;
+		char		 m[CONF_MATCH_MAX][CONF_MATCH_LEN];
+	}			 journal_match;
 	/* Where each key was set: 0 = default, -1 = command line, else the
 	 * line of the file.  For follow: of the last follow line. */
 	int			 set[CONF_NKEYS];
@@ -186,6 +195,7 @@ int		 conf_load(struct conf *, const char *, int,
 void		 conf_diff(const struct conf *, const struct conf *,
 		     struct conf_diff *);
 long		 conf_utc_offset(const struct conf *, time_t);
+int		 conf_is_journal(const char *);
 
 void		 conf_errors_init(struct conf_errors *);
 void		 conf_errors_print(FILE *, const struct conf_errors *);

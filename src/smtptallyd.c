@@ -30,9 +30,11 @@
 #include "classify.h"
 #include "conf.h"
 #include "http.h"
+#include "journal.h"
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "parse_time.h"
 #include "provider.h"
 #include "rules.h"
 #include "store.h"
@@ -48,12 +50,16 @@
 
 #define D_BUDGET		(4U * 1024 * 1024)	/* bytes per read pass */
 #define D_BACKOFF_MAX		30
+#define D_JBUDGET		20000	/* journal entries per read pass */
 
 struct daemon {
 	struct event_base	*base;
 	struct store		*store;
 	struct tally		*tally;
 	struct tail		*tail;
+	struct journal		*journal;	/* the follow = journal... */
+	struct source_delta	*deltas;	/* both readers' parts */
+	size_t			 ndeltas;
 	struct event		*read_ev;
 	struct event		*commit_ev;
 	struct event		*retry_ev;
@@ -179,6 +185,65 @@ d_line(struct tail_line *l, void *arg)
 	    TAIL_LINE_OK;
 }
 
+/* One journal entry: its MESSAGE is the message part of a line, its
+ * realtime stamp the time and _HOSTNAME the host. */
+static int
+d_entry(const struct journal_entry *e, void *arg)
+{
+	struct daemon		*d = arg;
+	struct parse_ctx	 ctx;
+	struct event		 ev;
+	enum parse_result	 pr;
+	enum tally_line		 res;
+	const char		*p, *q;
+	int64_t			 when = e->usec / 1000000;
+	int64_t			 t;
+	size_t			 i, n;
+
+	if (e->is_long || e->is_binary) {
+		res = e->is_long ? TALLY_LINE_LONG : TALLY_LINE_UNRECOGNISED;
+		if (tally_add_line(d->tally, when, e->source_id, res) !=
+		    TALLY_OK)
+			return JOURNAL_ENTRY_FULL;
+		return e->is_long ? JOURNAL_ENTRY_OK :
+		    JOURNAL_ENTRY_UNRECOGNISED;
+	}
+	ctx.ref_time = when;
+	ctx.utc_offset = 0;
+	ctx.cache = NULL;
+	p = e->msg;
+	/* Exim through syslog may keep its own stamp: the entry's wins */
+	if (e->mta == MTA_EXIM && (q = time_exim(&ctx, p, p + e->len, &t)) !=
+	    NULL)
+		p = q;
+	pr = parse_message(&ctx, e->mta, p, e->len - (size_t)(p - e->msg),
+	    &ev);
+	if (pr == PARSE_EVENT) {
+		ev.time = when;
+		n = e->hostlen < EVENT_HOST_MAX ? e->hostlen : EVENT_HOST_MAX;
+		for (i = 0; i < n; i++)
+			ev.host[i] = e->host[i] > ' ' && e->host[i] < 0x7f ?
+			    e->host[i] : '?';
+		ev.host[n] = '\0';
+		if (tally_add(d->tally, &ev, e->source_id) != TALLY_OK)
+			return JOURNAL_ENTRY_FULL;
+		return JOURNAL_ENTRY_OK;
+	}
+	res = pr == PARSE_IGNORED ? TALLY_LINE_IGNORED : pr == PARSE_FOREIGN ?
+	    TALLY_LINE_FOREIGN : TALLY_LINE_UNRECOGNISED;
+	if (tally_add_line(d->tally, when, e->source_id, res) != TALLY_OK)
+		return JOURNAL_ENTRY_FULL;
+	return pr == PARSE_UNRECOGNISED ? JOURNAL_ENTRY_UNRECOGNISED :
+	    JOURNAL_ENTRY_OK;
+}
+
+/* Lines or entries read and not yet committed? */
+static int
+d_pending(const struct daemon *d)
+{
+	return tail_pending(d->tail) || journal_pending(d->journal);
+}
+
 /* What tail needs to remember files, from the store. */
 static int
 d_src_rows(void *arg, const char *path, struct source_row **rows, size_t *n,
@@ -209,18 +274,32 @@ d_src_id(void *arg)
 static int
 d_commit(struct daemon *d)
 {
-	const struct source_delta	*deltas;
+	const struct source_delta	*td, *jd;
 	const char			*cause;
 	struct timeval			 tv;
-	size_t				 n;
+	size_t				 n, tn, jn;
 	int				 rc;
 
-	n = tail_deltas(d->tail, &deltas);
+	tn = tail_deltas(d->tail, &td);
+	jn = journal_deltas(d->journal, &jd);
+	n = tn + jn;
 	if (n == 0 && tally_keys(d->tally) == 0)
 		return 0;
+	if (n > d->ndeltas) {
+		free(d->deltas);
+		if ((d->deltas = calloc(n, sizeof(*d->deltas))) == NULL)
+			fatalx("out of memory");
+		d->ndeltas = n;
+	}
+	if (tn > 0)
+		memcpy(d->deltas, td, tn * sizeof(*td));
+	if (jn > 0)
+		memcpy(d->deltas + tn, jd, jn * sizeof(*jd));
 	d_clock(d);
-	if ((rc = store_commit_sources(d->store, d->tally, deltas, n, d->now,
-	    &cause)) != 0) {
+	/* the files' offsets and the journals' cursors go in the one
+	 * transaction with the counts */
+	if ((rc = store_commit_sources(d->store, d->tally, d->deltas, n,
+	    d->now, &cause)) != 0) {
 		if (rc == STORE_STALE)
 			fatalx("store: %s", cause);
 		/* An fsync or write that failed may have lost pages the
@@ -236,6 +315,7 @@ d_commit(struct daemon *d)
 		d->commit_failures++;
 		tally_clear(d->tally);
 		tail_rewind(d->tail);
+		journal_rewind(d->journal);
 		d->backoff = d->backoff == 0 ? 1 : d->backoff * 2;
 		if (d->backoff > D_BACKOFF_MAX)
 			d->backoff = D_BACKOFF_MAX;
@@ -255,6 +335,7 @@ d_commit(struct daemon *d)
 		return -1;
 	}
 	tail_committed(d->tail);
+	journal_committed(d->journal);
 	tally_clear(d->tally);
 	clock_gettime(CLOCK_MONOTONIC, &d->last_commit);
 	if (d->failing)
@@ -270,7 +351,7 @@ d_commit(struct daemon *d)
 static void
 d_commit_found(struct daemon *d)
 {
-	if (tail_pending(d->tail))
+	if (d_pending(d))
 		(void)d_commit(d);
 }
 
@@ -280,6 +361,7 @@ d_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon		*d = arg;
 	enum tail_status	 r;
+	enum journal_status	 jr;
 
 	(void)fd;
 	(void)what;
@@ -287,15 +369,17 @@ d_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	d_clock(d);
 	r = tail_read(d->tail, D_BUDGET);
-	if (r == TAIL_FULL) {
+	jr = r == TAIL_FULL ? JOURNAL_IDLE : journal_read(d->journal,
+	    D_JBUDGET);
+	if (r == TAIL_FULL || jr == JOURNAL_FULL) {
 		if (d_commit(d) == 0)
 			event_active(d->read_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	if (d_ms_since(&d->last_commit) >= d->interval_ms &&
-	    tail_pending(d->tail) && d_commit(d) == -1)
+	    d_pending(d) && d_commit(d) == -1)
 		return;
-	if (r == TAIL_MORE)
+	if (r == TAIL_MORE || jr == JOURNAL_MORE)
 		event_active(d->read_ev, EV_TIMEOUT, 0);
 }
 
@@ -317,7 +401,7 @@ d_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!d->paused && tail_pending(d->tail) &&
+	if (!d->paused && d_pending(d) &&
 	    d_ms_since(&d->last_commit) >= d->interval_ms)
 		(void)d_commit(d);
 }
@@ -379,7 +463,7 @@ d_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)notify_stopping();
 	log_info("signal %d: committing and exiting", (int)sig);
-	if (tail_pending(d->tail))
+	if (d_pending(d))
 		(void)d_commit(d);
 	event_base_loopbreak(d->base);
 }
@@ -388,10 +472,24 @@ d_signal(evutil_socket_t sig, short what, void *arg)
 static void
 d_progress(struct daemon *d, const struct timespec *start, int final)
 {
-	uint64_t	done, total;
+	uint64_t	done, total, entries;
+	int64_t		at, newest;
 	double		secs, rate;
 	long		eta;
 
+	if (journal_count(d->journal) > 0) {
+		/* entries and the time they cover, not bytes */
+		journal_progress(d->journal, &entries, &at, &newest);
+		secs = (double)d_ms_since(start) / 1000.0;
+		fprintf(stderr, "\rsmtptallyd: %llu journal entries, %.0f/s, "
+		    "%.1f h behind the newest  %s", (unsigned long long)entries,
+		    secs > 0 ? (double)entries / secs : 0, newest > at && at > 0 ?
+		    (double)(newest - at) / 3600.0 : 0.0, final ? "\n" : "");
+		if (d->tail == NULL || tail_generations(d->tail) == 0) {
+			fflush(stderr);
+			return;
+		}
+	}
 	tail_progress(d->tail, &done, &total);
 	secs = (double)d_ms_since(start) / 1000.0;
 	rate = secs > 0 ? (double)done / secs : 0;
@@ -409,6 +507,7 @@ d_oneshot(struct daemon *d)
 {
 	struct timespec		 start, shown;
 	enum tail_status	 r;
+	enum journal_status	 jr = JOURNAL_IDLE;
 	int			 tty = isatty(STDERR_FILENO);
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -416,7 +515,10 @@ d_oneshot(struct daemon *d)
 	for (;;) {
 		d_clock(d);
 		r = tail_read(d->tail, D_BUDGET);
-		if (r == TAIL_FULL || (r == TAIL_MORE &&
+		if (r != TAIL_FULL)
+			jr = journal_read(d->journal, D_JBUDGET);
+		if (r == TAIL_FULL || jr == JOURNAL_FULL || ((r == TAIL_MORE ||
+		    jr == JOURNAL_MORE) &&
 		    d_ms_since(&d->last_commit) >= d->interval_ms)) {
 			if (d_commit(d) == -1)
 				return 1;
@@ -425,7 +527,7 @@ d_oneshot(struct daemon *d)
 			d_progress(d, &start, 0);
 			clock_gettime(CLOCK_MONOTONIC, &shown);
 		}
-		if (r == TAIL_IDLE)
+		if (r == TAIL_IDLE && jr == JOURNAL_IDLE)
 			break;
 	}
 	if (d_commit(d) == -1)
@@ -452,7 +554,8 @@ d_tail(struct daemon *d, const struct conf *c, const char **cause)
 		return NULL;
 	}
 	for (i = 0; i < c->nfollow; i++)
-		if (tail_add(t, c->follow[i].path, c->follow[i].mta,
+		if (!conf_is_journal(c->follow[i].path) &&
+		    tail_add(t, c->follow[i].path, c->follow[i].mta,
 		    cause) == -1) {
 			tail_free(t);
 			return NULL;
@@ -480,6 +583,43 @@ d_twins(const struct conf *c, char *buf, size_t len)
 	snprintf(buf, len, "follow %s and %s: the same file, it would be "
 	    "counted twice", paths[a], paths[b]);
 	return -1;
+}
+
+/* The journals of a configuration, resumed from the committed cursors;
+ * NULL and a cause on failure. */
+static struct journal *
+d_journal(struct daemon *d, const struct conf *c, const char **cause)
+{
+	struct journal_sources	 src = { d_src_rows, d_src_free, d_src_id, d };
+	struct journal_opts	 o;
+	const char		*m[CONF_MATCH_MAX];
+	struct journal		*j;
+	size_t			 i;
+
+	memset(&o, 0, sizeof o);
+	o.maxline = c->max_line;
+	o.from_end = c->from_end;
+	o.oneshot = d->oneshot;
+	for (i = 0; i < c->journal_match.n; i++)
+		m[i] = c->journal_match.m[i];
+	o.matches = m;
+	o.nmatches = c->journal_match.n;
+	if ((j = journal_new(d->oneshot ? NULL : d->base, &src, &o, d_entry,
+	    d_wake, d)) == NULL) {
+		*cause = "out of memory";
+		return NULL;
+	}
+	for (i = 0; i < c->nfollow; i++)
+		if (conf_is_journal(c->follow[i].path) &&
+		    journal_add(j, c->follow[i].path, cause) == -1) {
+			journal_free(j);
+			return NULL;
+		}
+	if (journal_start(j, cause) == -1) {
+		journal_free(j);
+		return NULL;
+	}
+	return j;
 }
 
 /* Re-arm the commit timer after commit_interval changed. */
@@ -582,6 +722,8 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	struct conf_errors	 errs;
 	struct conf_diff	 diff;
 	const struct conf_follow *f;
+	struct journal		*nj;
+	int			 jchanged = 0;
 	struct rules		*nr;
 	const char		*cause;
 	char			*rcause;
@@ -620,7 +762,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	}
 	conf_diff(d->conf, n, &diff);
 	if (diff.nadded > 0 || diff.nremoved > 0) {
-		if (d->paused || (tail_pending(d->tail) && d_commit(d) == -1)) {
+		if (d->paused || (d_pending(d) && d_commit(d) == -1)) {
 			log_warnx("reload refused: cannot commit now; keeping "
 			    "the running configuration");
 			rules_free(nr);
@@ -633,16 +775,37 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 		 * its writer still appends). */
 		for (i = 0; i < diff.nremoved; i++) {
 			f = &d->conf->follow[diff.removed[i]];
+			if (conf_is_journal(f->path)) {
+				jchanged = 1;
+				log_info("reload: released %s", f->path);
+				continue;
+			}
 			if (tail_unfollow(d->tail, f->path) == 0)
 				log_info("reload: released %s", f->path);
 		}
 		for (i = 0; i < diff.nadded; i++) {
 			f = &n->follow[diff.added[i]];
+			if (conf_is_journal(f->path)) {
+				jchanged = 1;
+				log_info("reload: following %s", f->path);
+				continue;
+			}
 			if (tail_follow(d->tail, f->path, f->mta, &cause) == -1)
 				log_warnx("reload: cannot follow %s: %s",
 				    f->path, cause);
 			else
 				log_info("reload: following %s", f->path);
+		}
+		/* Journals are opened again from the cursors just
+		 * committed (the same path as a restart). */
+		if (jchanged) {
+			if ((nj = d_journal(d, n, &cause)) == NULL)
+				log_warnx("reload: journals: %s; keeping the "
+				    "running ones", cause);
+			else {
+				journal_free(d->journal);
+				d->journal = nj;
+			}
 		}
 		d_commit_found(d);
 	}
@@ -813,6 +976,8 @@ main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &d.last_commit);
 	if ((d.tail = d_tail(&d, d.conf, &cause)) == NULL)
 		fatalx("tail: %s", cause);
+	if ((d.journal = d_journal(&d, d.conf, &cause)) == NULL)
+		fatalx("%s", cause);
 
 	if (d.oneshot) {
 		d_commit_found(&d);
@@ -872,6 +1037,8 @@ main(int argc, char *argv[])
 done:
 	http_free(http);
 	tail_free(d.tail);
+	journal_free(d.journal);
+	free(d.deltas);
 	if (d.read_ev != NULL)
 		event_free(d.read_ev);
 	if (d.retry_ev != NULL)
