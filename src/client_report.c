@@ -292,12 +292,14 @@ report_expired(struct report *rp)
 		printf("  %s message%s stayed in the queue too long and went "
 		    "back to the sender\n", grouped(jint(j, "total"), b,
 		    sizeof b), jint(j, "total") == 1 ? "" : "s");
-		ro.filter[API_F_DIRECTION] = NULL;
 		{
+			/* Its reply is no remote's answer: not explained. */
 			struct report	 er = *rp;
 
 			er.o = &ro;
+			er.codes = json_array();
 			domain_reasons(&er, NULL, NULL, 2);
+			json_decref(er.codes);
 		}
 	}
 	json_decref(j);

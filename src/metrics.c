@@ -171,7 +171,8 @@ metrics_run(struct query *q, struct query_result *r)
 	fprintf(f, "# HELP smtptally_database_bytes Size of the database "
 	    "and its WAL.\n"
 	    "# TYPE smtptally_database_bytes gauge\n"
-	    "smtptally_database_bytes %lld\n", (long long)query_status_db_bytes(q->path));
+	    "smtptally_database_bytes %lld\n",
+	    (long long)query_status_db_bytes(q->path));
 	if (fclose(f) != 0) {
 		free(buf);
 		r->status = 500;

@@ -69,14 +69,26 @@ query_json_class(int c)
 	return json_string(buf);
 }
 
-/* since/until as the answer echoes them: null when unbounded. */
+/* since/until as the answer echoes them: null when unbounded.  Counts
+ * are kept by the hour: when a bound is not on one, "rounded" says which
+ * hours were read, [since rounded down, until rounded up). */
 static void
 put_range(json_t *o, const struct query_args *a)
 {
-	json_object_set_new(o, "since", a->has_since ? query_json_time(a->since) :
-	    json_null());
-	json_object_set_new(o, "until", a->has_until ? query_json_time(a->until) :
-	    json_null());
+	int64_t	 s = a->since - a->since % HOUR, u = a->until;
+
+	json_object_set_new(o, "since", a->has_since ?
+	    query_json_time(a->since) : json_null());
+	json_object_set_new(o, "until", a->has_until ?
+	    query_json_time(a->until) : json_null());
+	if (a->has_until && u % HOUR != 0)
+		u += HOUR - u % HOUR;
+	if ((a->has_since && s != a->since) || (a->has_until &&
+	    u != a->until))
+		json_object_set_new(o, "rounded", json_pack("{s:o s:o}",
+		    "since", a->has_since ? query_json_time(s) : json_null(),
+		    "until", a->has_until ? query_json_time(u) :
+		    json_null()));
 }
 
 /* The answer every counting endpoint gives: its range, the total, the
@@ -110,8 +122,8 @@ query_json_summary(struct query *q, const struct query_args *a,
 	limit = a->top > 0 && a->top < q->limits.max_rows ? a->top :
 	    q->limits.max_rows;
 	if ((query_sql_by_range(a) ? query_sql_summary_range(q, a, m, sql,
-	    sizeof sql) : query_sql_summary(a, q->fast && query_sql_summary_fast(a), sql,
-	    sizeof sql)) == -1) {
+	    sizeof sql) : query_sql_summary(a, q->fast &&
+	    query_sql_summary_fast(a), sql, sizeof sql)) == -1) {
 		r->status = 500;
 		r->json = query_error("query too complex");
 		return;

@@ -292,7 +292,8 @@ query_sql_summary(const struct query_args *a, int fast, char *buf, size_t len)
 		r |= query_sql_cat(buf, len, ", ");
 		timed |= query_keys[a->by[i]].is_time;
 	}
-	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER ()"
+	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
+	    " COUNT(*) OVER ()"
 	    " FROM (");
 	r |= branch_sql(a, fast ? TAB_THOUR : TAB_HOUR, buf, len);
 	r |= query_sql_cat(buf, len, " UNION ALL ");
@@ -415,7 +416,8 @@ query_sql_summary_range(struct query *q, const struct query_args *a, int64_t *m,
 		r |= query_sql_cat(buf, len, query_keys[a->by[i]].outer);
 		r |= query_sql_cat(buf, len, ", ");
 	}
-	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (), COUNT(*) OVER ()"
+	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
+	    " COUNT(*) OVER ()"
 	    " FROM ");
 	r |= query_sql_range(a, query_sql_plan(q, a, m), nd.verdict, buf, len);
 	r |= query_sql_cat(buf, len, " WHERE 1");

@@ -65,7 +65,8 @@ query_status_db_bytes(const char *path)
 
 /* Walk the file table; fill the totals and, if asked, a JSON list. */
 int
-query_status_files(struct query *q, struct query_ingest *in, json_t *list, int max)
+query_status_files(struct query *q, struct query_ingest *in, json_t *list,
+    int max)
 {
 	sqlite3_stmt	*st;
 	struct stat	 sb;

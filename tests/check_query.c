@@ -465,6 +465,33 @@ START_TEST(summary_filters)
 }
 END_TEST
 
+/* D5: a range not on whole hours says which hours were read. */
+START_TEST(rounded)
+{
+	struct query_result	 r;
+	char			 s1[64], u1[64];
+	const char		*kv[] = { s1, u1, NULL };
+	const char		*kv2[] = { "since=2026-11-29T01:00:00Z", NULL };
+	json_t			*o;
+
+	/* T0 + 30 min to T0 + 90 min reads the hours T0 and T0 + 1 h. */
+	snprintf(s1, sizeof s1, "since=%lld", (long long)T0 + 1800);
+	snprintf(u1, sizeof u1, "until=%lld", (long long)T0 + 5400);
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	o = json_object_get(r.json, "rounded");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "since")),
+	    "2026-11-29T00:00:00Z");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "until")),
+	    "2026-11-29T02:00:00Z");
+	query_result_clear(&r);
+	run("/v1/summary", kv2, &r);
+	ck_assert_ptr_null(json_object_get(r.json, "rounded"));
+	query_result_clear(&r);
+}
+END_TEST
+
 /* D14: a domain as users type it, any case and a trailing dot; D3:
  * direction=all is both directions (no condition). */
 START_TEST(names_as_typed)
@@ -1077,6 +1104,7 @@ suite(void)
 	    sizeof ranges / sizeof ranges[0]);
 	tcase_add_test(tc, summary_filters);
 	tcase_add_test(tc, names_as_typed);
+	tcase_add_test(tc, rounded);
 	tcase_add_test(tc, summary_by_day);
 	tcase_add_test(tc, summary_top);
 	tcase_add_test(tc, domains_other);
