@@ -6,8 +6,17 @@
  * recipient's local part), and records in a record file what it wrote, one
  * line per physical line written:
  *
- *	SEQ DOMAIN REPLY	a delivery line the daemon must count once
+ *	SEQ DOMAIN REPLY ENH STATUS KIND DIR MTA HOST HOUR EPOCH STAMP
+ *				a delivery line the daemon must count once
  *	SEQ - KIND		a line it must not count (noise, long, nul)
+ *
+ * For a delivery: the reply code (0: none was said), the enhanced code
+ * ("-": none), the status, kind and direction the line means (the MTA's
+ * own words: status=deferred, "**" is a bounce), the MTA, the syslog host
+ * ("-": the format has none), the UTC hour and the UTC second the line
+ * happened at (the clock, or -T), and the time stamp as written, its
+ * spaces turned into "_".  The stamp is local time (TZ); the hour is not,
+ * so a daemon that converts stamps wrongly gets the hour wrong.
  *
  * The record is the oracle of the tests: expected counts are computed from
  * it, never from the daemon.  A line is recorded only after its last byte
@@ -26,7 +35,7 @@
  *	-F postfix|exim	line format (postfix)
  *	-c N, -s SEQ	write N lines, the first with sequence number SEQ
  *	-t TAG		tag in domain names and line mix (w)
- *	-d N, -b B	N domains per block of B sequence numbers (5, 1000)
+ *	-d N, -b B	N domains per block of B sequence numbers (5, 200)
  *	-O 250,451,...	reply codes to use (0 = connection refused)
  *	-N N		1 line in N is a non-delivery line (5; 0 none)
  *	-z N, -Z	1 line in N carries NUL bytes; -Z adds NUL runs
@@ -714,6 +723,25 @@ progress(struct writer *w, unsigned long long done)
 		fatal("progress: %s", strerror(errno));
 }
 
+/* Record a delivery line just written: what it means and when it was. */
+static void
+record_delivery(struct writer *w, unsigned long long seq, const char *domain,
+    const struct outcome *o)
+{
+	char		 text[sizeof(w->stamp)];
+	long long	 t = (long long)w->stamp_sec;
+	size_t		 i;
+
+	/* delivery_line() wrote w->stamp, the stamp of second stamp_sec */
+	for (i = 0; w->stamp[i] != '\0'; i++)
+		text[i] = w->stamp[i] == ' ' ? '_' : w->stamp[i];
+	text[i] = '\0';
+	fprintf(w->rec, "%llu %s %d %s %s attempt out %s %s %lld %lld %s\n",
+	    seq, domain, o->reply, o->enhanced[0] != '\0' ? o->enhanced : "-",
+	    o->status, w->format == FMT_POSTFIX ? "postfix" : "exim",
+	    w->format == FMT_POSTFIX ? w->host : "-", t - t % 3600, t, text);
+}
+
 /* Write one physical line for a sequence number and record it. */
 static void
 one_line(struct writer *w, unsigned long long seq)
@@ -787,7 +815,7 @@ one_line(struct writer *w, unsigned long long seq)
 	len = delivery_line(w, seq, domain, o, lead, leadlen, nulvar == 2,
 	    buf, sizeof(buf));
 	emit(w, seq, buf, len);
-	fprintf(w->rec, "%llu %s %d\n", seq, domain, o->reply);
+	record_delivery(w, seq, domain, o);
 	w->n_delivery++;
 }
 
@@ -863,7 +891,7 @@ main(int argc, char *argv[])
 	w.first = 1;
 	w.count = 1000;
 	w.ndomains = 5;
-	w.block = 1000;
+	w.block = 200;
 	w.noise = 5;
 	w.fixed_time = -1;
 	w.rotate_keep = 10;

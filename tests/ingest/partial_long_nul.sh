@@ -36,7 +36,8 @@ hwm2=$(grep VmHWM "/proc/$DPID/status" 2>/dev/null | tr -s ' \t' ' ')
 say "daemon peak RSS: before the kill: ${hwm#*:}, after the long line: ${hwm2#*:}"
 
 # An unterminated last line is not counted until its newline arrives.
-line="$(date '+%b %e %H:%M:%S') mx1 postfix/smtp[9]: 0000FFFFFF: to=<u99999@tail.example>, relay=mx.tail.example[192.0.2.7]:25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Q99999)"
+now=$(date +%s)
+line="$(date -d "@$now" '+%b %e %H:%M:%S') mx1 postfix/smtp[9]: 0000FFFFFF: to=<u99999@tail.example>, relay=mx.tail.example[192.0.2.7]:25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Q99999)"
 printf '%s' "$line" >> "$LOG"
 sleep 2
 daemon_stop
@@ -44,7 +45,7 @@ daemon_oneshot
 check_counts "$T/rec" ||
     soft_fail "counts differ with an unterminated last line pending"
 printf '\n' >> "$LOG"
-echo "99999 tail.example 250" >> "$T/rec"
+rec_line 99999 tail.example 250 2.0.0 sent "$now" >> "$T/rec"
 daemon_oneshot
 check_counts "$T/rec" || soft_fail "counts differ after the last line ended"
 check_offsets "$T" || soft_fail "offset invariant broken"
