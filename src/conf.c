@@ -113,6 +113,12 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	{ CONF_JOURNAL_MATCH, "journal_match", "journal-match", CONF_T_MATCH,
 	  NULL, 0, 0, 0, F(journal_match), "FIELD=VALUE",
 	  "journal entries to read (default: Postfix and Exim); repeatable" },
+	{ CONF_FILTER_RELAY, "filter_relay", "filter-relay", CONF_T_RELAY,
+	  NULL, 0, 0, 1, F(filter_relay), "host:port",
+	  "a content filter's relay (amavis); repeat for more" },
+	{ CONF_FILTER_LOOPBACK, "filter_loopback", "filter-loopback",
+	  CONF_T_BOOL, "yes", 0, 1, 1, F(filter_loopback), "yes|no",
+	  "SMTP to a loopback address or socket is a content filter" },
 };
 
 #undef F
@@ -162,7 +168,11 @@ conf_longopts(struct option *o, size_t n)
 		if (conf_keys[i].option == NULL)
 			continue;
 		o[k].name = conf_keys[i].option;
-		o[k].has_arg = conf_keys[i].type == CONF_T_BOOL ?
+		/* a flag sets a boolean; one that is on by default takes
+		 * its value (--filter-loopback no) */
+		o[k].has_arg = conf_keys[i].type == CONF_T_BOOL &&
+		    (conf_keys[i].def == NULL ||
+		    strcmp(conf_keys[i].def, "yes") != 0) ?
 		    no_argument : required_argument;
 		o[k].flag = NULL;
 		o[k].val = CONF_OPT_BASE + (int)conf_keys[i].key;
@@ -574,6 +584,36 @@ conf_follow(struct conf *c, const char *v, int line, char *why)
 	return 0;
 }
 
+/* One filter_relay value: "HOST:PORT", "[IPV6]:PORT", "HOST" or a socket
+ * path, appended. */
+static int
+conf_relay(struct conf_relays *r, const char *v, char *why)
+{
+	const char	*b;
+	size_t		 n = strlen(v);
+
+	if (r->n == CONF_RELAYS_MAX) {
+		snprintf(why, CONF_WHY_LEN, "more than %d filter relays",
+		    CONF_RELAYS_MAX);
+		return -1;
+	}
+	if (n >= CONF_RELAY_LEN) {
+		snprintf(why, CONF_WHY_LEN, "longer than %d bytes",
+		    CONF_RELAY_LEN - 1);
+		return -1;
+	}
+	if (strpbrk(v, " \t,") != NULL || v[0] == ':' ||
+	    (v[0] == '[' && ((b = strchr(v, ']')) == NULL || b == v + 1 ||
+	    (b[1] != '\0' && (b[1] != ':' || b[2] == '\0' ||
+	    strspn(b + 2, "0123456789") != strlen(b + 2)))))) {
+		snprintf(why, CONF_WHY_LEN, "'%s' is not HOST:PORT, "
+		    "[IPV6]:PORT, HOST or a socket path", v);
+		return -1;
+	}
+	memcpy(r->v[r->n++], v, n + 1);
+	return 0;
+}
+
 /* Set one key from its text; on error fill why and change nothing. */
 static int
 conf_set(struct conf *c, const struct conf_keydef *k, const char *v,
@@ -590,6 +630,8 @@ conf_set(struct conf *c, const struct conf_keydef *k, const char *v,
 		return conf_follow(c, v, line, why);
 	case CONF_T_MATCH:
 		return conf_match(&c->journal_match, v, why);
+	case CONF_T_RELAY:
+		return conf_relay((struct conf_relays *)(void *)field, v, why);
 	case CONF_T_PATH:
 		if (k->key == CONF_DATABASE && v[0] != '/')
 			/* relative to state_directory, joined later */
@@ -763,6 +805,7 @@ conf_line(struct conf *c, const char *file, int lineno, const char *p,
 		return;
 	}
 	if (k->type != CONF_T_FOLLOW && k->type != CONF_T_MATCH &&
+	    k->type != CONF_T_RELAY &&
 	    seen[k->key] != 0) {
 		conf_err(e, "%s:%d: %s: duplicate key (first on line %d)",
 		    file, lineno, key, seen[k->key]);
@@ -1117,6 +1160,11 @@ conf_print(FILE *fp, const struct conf *c)
 		case CONF_T_YEAR:
 			fprintf(fp, "%s = %s\n", k->name,
 			    c->year == CONF_YEAR_NOW ? "now" : "mtime");
+			break;
+		case CONF_T_RELAY:
+			for (j = 0; j < c->filter_relay.n; j++)
+				fprintf(fp, "%s = %s\n", k->name,
+				    c->filter_relay.v[j]);
 			break;
 		case CONF_T_INT:
 		case CONF_T_MSEC:

@@ -40,6 +40,8 @@
 #define CONF_FILE_MAX		(1024 * 1024)	/* bytes of the whole file */
 #define CONF_ERRORS_MAX		20	/* error messages kept */
 #define CONF_ERROR_LEN		(CONF_PATH_MAX + 256)
+#define CONF_RELAYS_MAX		16	/* filter_relay lines */
+#define CONF_RELAY_LEN		136	/* "[host]:port" with the NUL */
 
 /* Keys, in table order; CONF_NKEYS counts them. */
 enum conf_key {
@@ -64,6 +66,8 @@ enum conf_key {
 	CONF_RULES,
 	CONF_RULES_LOCAL,
 	CONF_JOURNAL_MATCH,
+	CONF_FILTER_RELAY,
+	CONF_FILTER_LOOPBACK,
 	CONF_NKEYS
 };
 
@@ -81,7 +85,8 @@ enum conf_type {
 	CONF_T_LISTEN,		/* off | PORT | IPv4:PORT */
 	CONF_T_TIMEZONE,	/* local | UTC | +HH:MM | -HH:MM */
 	CONF_T_YEAR,		/* mtime | now */
-	CONF_T_MATCH		/* FIELD=VALUE, repeatable */
+	CONF_T_MATCH,		/* FIELD=VALUE, repeatable */
+	CONF_T_RELAY		/* HOST:PORT, [IPV6]:PORT, HOST, a socket */
 };
 
 enum conf_tz_kind {
@@ -113,6 +118,12 @@ struct conf_keydef {
 	size_t		 off, size;	/* the field in struct conf */
 	const char	*arg;		/* placeholder for --help: "days" */
 	const char	*help;		/* one line */
+};
+
+/* The filter_relay lines, as written. */
+struct conf_relays {
+	size_t		 n;
+	char		 v[CONF_RELAYS_MAX][CONF_RELAY_LEN];
 };
 
 struct conf_follow {
@@ -150,6 +161,8 @@ struct conf {
 		size_t		 n;
 		char		 m[CONF_MATCH_MAX][CONF_MATCH_LEN];
 	}			 journal_match;
+	struct conf_relays	 filter_relay;	/* content filters' relays */
+	int			 filter_loopback; /* SMTP to loopback is one */
 	/* Where each key was set: 0 = default, -1 = command line, else the
 	 * line of the file.  For follow: of the last follow line. */
 	int			 set[CONF_NKEYS];

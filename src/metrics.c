@@ -58,13 +58,15 @@ metrics_run(struct query *q, struct query_result *r)
 	    " (SELECT outcome, SUM(n) AS n FROM total_hour GROUP BY 1"
 	    " UNION ALL SELECT outcome, SUM(n) FROM total_day GROUP BY 1)"
 	    " AS u JOIN outcome AS o ON o.id = u.outcome"
-	    " WHERE o.kind = 'attempt' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+	    " WHERE o.kind = 'attempt' AND o.hop IN ('remote', 'mailbox')"
+	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 	    " LIMIT ?" :
 	    "SELECT o.class, o.reply, o.enhanced, SUM(u.n) FROM"
 	    " (SELECT outcome, SUM(n) AS n FROM count_hour GROUP BY 1"
 	    " UNION ALL SELECT outcome, SUM(n) FROM count_day GROUP BY 1)"
 	    " AS u JOIN outcome AS o ON o.id = u.outcome"
-	    " WHERE o.kind = 'attempt' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+	    " WHERE o.kind = 'attempt' AND o.hop IN ('remote', 'mailbox')"
+	    " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 	    " LIMIT ?", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, q->limits.max_rows);
@@ -93,7 +95,8 @@ metrics_run(struct query *q, struct query_result *r)
 	    " SUM(c.n) AS n FROM (SELECT domain, outcome, n FROM domain_total"
 	    " UNION ALL SELECT domain, outcome, n FROM count_hour) AS c"
 	    " JOIN outcome AS o"
-	    " ON o.id = c.outcome WHERE o.kind = 'attempt' GROUP BY 1, 2),"
+	    " ON o.id = c.outcome WHERE o.kind = 'attempt'"
+	    " AND o.hop IN ('remote', 'mailbox') GROUP BY 1, 2),"
 	    " top AS (SELECT dom FROM per GROUP BY dom"
 	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
 	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"
@@ -104,6 +107,7 @@ metrics_run(struct query *q, struct query_result *r)
 	    " SUM(n) AS n FROM count_hour GROUP BY 1, 2 UNION ALL"
 	    " SELECT domain, outcome, SUM(n) FROM count_day GROUP BY 1, 2)"
 	    " AS u JOIN outcome AS o ON o.id = u.oc WHERE o.kind = 'attempt'"
+	    " AND o.hop IN ('remote', 'mailbox')"
 	    " GROUP BY 1, 2),"
 	    " top AS (SELECT dom FROM per GROUP BY dom"
 	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"

@@ -171,7 +171,7 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 		return PARSE_FOREIGN;
 	switch (tag_mta(hint, tag, taglen)) {
 	case MTA_POSTFIX:
-		r = parse_postfix(p, end, ev);
+		r = parse_postfix(ctx, tag, taglen, p, end, ev);
 		break;
 	case MTA_EXIM:
 		/* Exim through syslog, with or without its own stamp. */
@@ -206,7 +206,7 @@ parse_message(const struct parse_ctx *ctx, enum mta mta, const char *msg,
 		end--;
 	switch (mta) {
 	case MTA_POSTFIX:
-		return parse_postfix(msg, end, ev);
+		return parse_postfix(ctx, NULL, 0, msg, end, ev);
 	case MTA_EXIM:
 		return exim_body(msg, end, ev);
 	default:
@@ -221,4 +221,44 @@ parse_result_name(enum parse_result r)
 	    "unrecognised" };
 
 	return names[r];
+}
+
+/*
+ * Add one filter relay as smtptallyd.conf writes it: "HOST:PORT",
+ * "[IPV6]:PORT", "HOST", a socket path.  -1 when it is empty, too long,
+ * has a space, or the table is full.
+ */
+int
+parse_hops_add(struct parse_hops *h, const char *v)
+{
+	const char	*host = v, *hend, *port = "", *c;
+	size_t		 n = strlen(v);
+
+	if (n == 0 || h->n == PARSE_RELAYS_MAX || strpbrk(v, " \t") != NULL)
+		return -1;
+	hend = v + n;
+	if (*v == '[') {
+		if ((c = strchr(v, ']')) == NULL)
+			return -1;
+		host = v + 1;
+		hend = c;
+		if (c[1] == ':')
+			port = c + 2;
+		else if (c[1] != '\0')
+			return -1;
+	} else if ((c = strrchr(v, ':')) != NULL && c[1] != '\0' &&
+	    strspn(c + 1, "0123456789") == strlen(c + 1) &&
+	    memchr(v, ':', c - v) == NULL) {
+		hend = c;
+		port = c + 1;
+	}
+	if (hend == host || (size_t)(hend - host) >= PARSE_RELAY_LEN ||
+	    strlen(port) >= sizeof(h->relay[0].port) ||
+	    strspn(port, "0123456789") != strlen(port))
+		return -1;
+	memcpy(h->relay[h->n].host, host, hend - host);
+	h->relay[h->n].host[hend - host] = '\0';
+	strcpy(h->relay[h->n].port, port);
+	h->n++;
+	return 0;
 }

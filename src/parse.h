@@ -38,12 +38,34 @@ struct parse_cache {
 	long		 utc_offset;
 };
 
+/*
+ * Which next hops are content filters on this host (amavis, rspamd):
+ * smtptallyd.conf's filter_relay and filter_loopback.  A relay is named
+ * as "HOST:PORT", "[IPV6]:PORT", "HOST" (any port), a unix socket path
+ * or a Postfix transport's relay name; HOST matches the relay's name or
+ * its address.  Filled by parse_hops_add(); all zero means no names and
+ * the loopback default off, NULL in the context means the defaults.
+ */
+#define PARSE_RELAYS_MAX	16
+#define PARSE_RELAY_LEN		128
+
+struct parse_hops {
+	int		 loopback;	/* SMTP to 127/8, ::1, a socket */
+	size_t		 n;
+	struct {
+		char	 host[PARSE_RELAY_LEN];
+		char	 port[8];	/* "" = any */
+	}		 relay[PARSE_RELAYS_MAX];
+};
+
 struct parse_ctx {
 	int64_t		 ref_time;	/* UTC seconds; year-less stamps are
 					 * placed at or before ref_time + 1d */
 	long		 utc_offset;	/* seconds east of UTC for stamps
 					 * without an offset (syslog, Exim) */
 	struct parse_cache *cache;	/* NULL, or the caller's cache */
+	const struct parse_hops *hops;	/* NULL: SMTP to loopback is a
+					 * filter, no relay named */
 };
 
 enum parse_result	 parse_line(const struct parse_ctx *, enum mta,
@@ -51,5 +73,6 @@ enum parse_result	 parse_line(const struct parse_ctx *, enum mta,
 enum parse_result	 parse_message(const struct parse_ctx *, enum mta,
 			     const char *, size_t, struct event *);
 const char		*parse_result_name(enum parse_result);
+int			 parse_hops_add(struct parse_hops *, const char *);
 
 #endif

@@ -179,36 +179,51 @@ address_part(const char *p, const char *end, struct event *ev)
 /*
  * The texts with which Exim records a defer (an "==" line) without having
  * contacted a host or a mailbox: each is a skip, never an attempt.  Read
- * from Exim's source (github.com/Exim/exim, src/src, 4.98 and the history
+ * from Exim's source (github.com/Exim/exim, src/src, 4.98, and the history
  * of the older wordings).  A text is matched at the start of Exim's own
  * message, never inside a remote server's reply.
  *
- * | text (prefix)                                      | where in Exim's source               |
- * |----------------------------------------------------|--------------------------------------|
- * | retry time not reached                             | deliver.c deliver_message(), routing |
- * |   ... for any host[ for 'D']                       | transports/smtp.c smtp_transport_entry() |
- * | Retry time not yet reached                         | deliver.c do_local_deliveries()      |
- * | reusing SMTP connection skips previous routing defer | deliver.c deliver_message()        |
- * | domain is held / hold_domains lookup deferred      | deliver.c deliver_message()          |
- * | domain is in queue_domains / queue_domains lookup deferred | deliver.c deliver_message()  |
- * | remote deliveries suppressed                       | deliver.c deliver_message() (-ql)  |
- * | concurrency limit reached for transport            | deliver.c tpt_parallel_check()       |
- * | first-pass only routing due to -odqs, queue_smtp_domains or control=queue | transports/smtp.c smtp_transport_entry() (4.94+) |
- * | domain matches queue_smtp_domains, or -odqs set    | the same, before 4.94                |
- * | SMTP delivery explicitly queued                    | transports/smtp.c smtp_transport_entry() |
- * | no host found for existing SMTP connection         | transports/smtp.c smtp_transport_entry() |
- * | connection limit reached for all hosts             | transports/smtp.c smtp_transport_entry() |
+ * text (prefix)                                 Exim's source
+ * retry time not reached                        deliver.c deliver_message()
+ *                                               (routing, ERRNO_RRETRY)
+ * retry time not reached for any host[ for 'D'] transports/smtp.c
+ *                                               smtp_transport_entry()
+ * Retry time not yet reached                    deliver.c
+ *                                               do_local_deliveries()
+ * reusing SMTP connection skips previous        deliver.c deliver_message()
+ *   routing defer
+ * domain is held                                deliver.c deliver_message()
+ * hold_domains lookup deferred                  deliver.c deliver_message()
+ * domain is in queue_domains                    deliver.c deliver_message()
+ * queue_domains lookup deferred                 deliver.c deliver_message()
+ * remote deliveries suppressed                  deliver.c deliver_message()
+ *                                               (a -ql queue run)
+ * concurrency limit reached for transport       deliver.c
+ *                                               tpt_parallel_check()
+ * first-pass only routing due to -odqs,         transports/smtp.c
+ *   queue_smtp_domains or control=queue         smtp_transport_entry(), 4.94+
+ * domain matches queue_smtp_domains, or -odqs   the same before 4.94
+ *   set                                         (commit 9438970c9)
+ * SMTP delivery explicitly queued               transports/smtp.c
+ *                                               smtp_transport_entry() (-odqs)
+ * no host found for existing SMTP connection    transports/smtp.c
+ *                                               smtp_transport_entry()
+ * connection limit reached for all hosts        transports/smtp.c
+ *                                               smtp_transport_entry()
  *
- * Giving up (EXPIRE): on a "**" line these are a final expiry, on "=="
- * (fallback hosts remain) a skip.
+ * Giving up (EX_EXPIRE): on a "**" line a final expiry (the address
+ * bounces), on "==" (fallback hosts remain) a skip.
  *
- * | retry timeout exceeded                             | retry.c retry_update()               |
- * | all hosts[ for 'D'] have been failing for a long time ... | transports/smtp.c smtp_transport_entry() (4.88+) |
- * | retry time not reached for any host after a long failure period | the same, before 4.88   |
+ * retry timeout exceeded                        retry.c retry_update()
+ * all hosts[ for 'D'] have been failing for a   transports/smtp.c
+ *   long time ...                               smtp_transport_entry(), 4.88+
+ * retry time not reached for any host after a   the same before 4.88
+ *   long failure period                         (commit c3f2eb9a7)
  *
- * Not skips: "all host address lookups failed ..." and "some host address
- * lookups failed and retry time not reached ..." (the DNS was asked this
- * time: an attempt, as Postfix counts "Host or domain name not found").
+ * Not skips: "all host address lookups ... failed ..." and "some host
+ * address lookups failed and retry time not reached ..." (the DNS was
+ * asked this time: an attempt, as Postfix counts "Host or domain name not
+ * found").
  */
 enum { EX_SKIP, EX_EXPIRE };
 

@@ -115,14 +115,107 @@ status_word(const char *p, size_t n, struct event *ev)
 	return -1;
 }
 
+/* Is [p, end), the address of a relay "name[addr]:port", on this host: a
+ * loopback address (127.0.0.0/8, ::1, ::ffff:127.x) or a unix socket
+ * ("private/amavis", "/run/x.sock")? */
+static int
+local_addr(const char *p, const char *end)
+{
+	size_t	 n = end - p;
+
+	if (n == 0)
+		return 0;
+	if (memchr(p, '/', n) != NULL)
+		return 1;
+	if (PU_LIT(p, end, "ipv6:") != NULL) {	/* Postfix 2.x wrote it */
+		p += 5;
+		n -= 5;
+	}
+	if (n > 4 && memcmp(p, "127.", 4) == 0)
+		return 1;
+	if (n == 3 && memcmp(p, "::1", 3) == 0)
+		return 1;
+	return n > 11 && memcmp(p, "::ffff:127.", 11) == 0;
+}
+
+/* [p, end) equals the NUL-terminated s? */
+static int
+slice_is(const char *p, const char *end, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return (size_t)(end - p) == n && memcmp(p, s, n) == 0;
+}
+
+/*
+ * Where the delivery went (event.h's hop), from the program (service) and
+ * the relay: "name[addr]:port", "local", "virtual", a pipe transport's name.
+ * A relay the operator named, and SMTP to this host, are content filters;
+ * LMTP to this host (Dovecot) and local, virtual and pipe are mailboxes;
+ * postfix/discard throws the mail away.
+ */
+static void
+delivery_hop(const struct parse_ctx *ctx, const char *svc, size_t svclen,
+    const char *r, const char *rend, struct event *ev)
+{
+	const struct parse_hops	*h = ctx != NULL ? ctx->hops : NULL;
+	const char		*name = r, *nend, *addr = NULL, *aend = NULL;
+	const char		*port = NULL;
+	size_t			 i;
+	int			 lmtp;
+
+	if (svclen == 7 && memcmp(svc, "discard", 7) == 0) {
+		ev->hop = HOP_DISCARD;
+		return;
+	}
+	if ((svclen == 5 && (memcmp(svc, "local", 5) == 0)) ||
+	    (svclen == 7 && memcmp(svc, "virtual", 7) == 0) ||
+	    (svclen == 4 && memcmp(svc, "pipe", 4) == 0))
+		ev->hop = HOP_MAILBOX;
+	if (r == NULL)
+		return;
+	if ((nend = memchr(r, '[', rend - r)) != NULL) {
+		addr = nend + 1;
+		if ((aend = memchr(addr, ']', rend - addr)) == NULL)
+			return;
+		if (aend + 1 < rend && aend[1] == ':')
+			port = aend + 2;
+	} else {
+		nend = rend;
+		if (svc == NULL && (slice_is(r, rend, "local") ||
+		    slice_is(r, rend, "virtual")))
+			ev->hop = HOP_MAILBOX;	/* no program name given */
+	}
+	if (h != NULL)
+		for (i = 0; i < h->n; i++) {
+			if (!slice_is(name, nend, h->relay[i].host) &&
+			    (addr == NULL ||
+			    !slice_is(addr, aend, h->relay[i].host)))
+				continue;
+			if (h->relay[i].port[0] != '\0' && (port == NULL ||
+			    !slice_is(port, rend, h->relay[i].port)))
+				continue;
+			ev->hop = HOP_FILTER;
+			return;
+		}
+	if (addr == NULL || !local_addr(addr, aend))
+		return;
+	lmtp = svclen == 4 && memcmp(svc, "lmtp", 4) == 0;
+	if (lmtp)
+		ev->hop = HOP_MAILBOX;
+	else if (h == NULL || h->loopback)
+		ev->hop = HOP_FILTER;
+}
+
 /*
  * "to=<...>, [orig_to=<...>, ]relay=..., ..., dsn=X.Y.Z, status=word
  * (text)", p after "to=<".
  */
 static enum parse_result
-delivery(const char *p, const char *end, struct event *ev)
+delivery(const struct parse_ctx *ctx, const char *svc, size_t svclen,
+    const char *p, const char *end, struct event *ev)
 {
-	const char	*q, *word, *at;
+	const char	*q, *word, *at, *r, *relay = NULL, *relayend = NULL;
 	char		 dsn[EVENT_ENHANCED_MAX + 1];
 	int		 i;
 
@@ -157,6 +250,10 @@ delivery(const char *p, const char *end, struct event *ev)
 		/* relay=, delay=, delays=, conn_use=: values without ", " */
 		if ((q = memchr(p, ',', end - p)) == NULL)
 			return PARSE_UNRECOGNISED;
+		if (relay == NULL && (r = PU_LIT(p, q, "relay=")) != NULL) {
+			relay = r;
+			relayend = q;
+		}
 		p = q;
 	}
 	if (i == MAX_FIELDS)
@@ -167,6 +264,12 @@ delivery(const char *p, const char *end, struct event *ev)
 	if (status_word(word, q - word, ev) == -1)
 		return PARSE_UNRECOGNISED;
 	strcpy(ev->enhanced, dsn);
+	if (relay != NULL && !slice_is(relay, relayend, "none")) {
+		ev->relay = relay;
+		ev->relaylen = relayend - relay;
+	}
+	if (ev->kind != KIND_VERIFY)
+		delivery_hop(ctx, svc, svclen, relay, relayend, ev);
 	if ((p = PU_LIT(q, end, " (")) != NULL) {
 		q = end;
 		if (q > p && q[-1] == ')')
@@ -296,9 +399,11 @@ reject(const char *p, const char *end, struct event *ev)
 
 /* See the top of the file. */
 enum parse_result
-parse_postfix(const char *p, const char *end, struct event *ev)
+parse_postfix(const struct parse_ctx *ctx, const char *tag, size_t taglen,
+    const char *p, const char *end, struct event *ev)
 {
-	const char	*q;
+	const char	*q, *svc = NULL;
+	size_t		 svclen = 0;
 
 	ev->mta = MTA_POSTFIX;
 	if ((q = PU_LIT(p, end, "NOQUEUE: ")) == NULL &&
@@ -306,8 +411,15 @@ parse_postfix(const char *p, const char *end, struct event *ev)
 		return PARSE_IGNORED;	/* connect from, warning:, ... */
 	p = q;
 	if ((q = PU_LIT(p, end, "to=<")) != NULL ||
-	    ((q = PU_LIT(p, end, "to=")) != NULL && q < end && *q != ' '))
-		return delivery(q, end, ev);
+	    ((q = PU_LIT(p, end, "to=")) != NULL && q < end && *q != ' ')) {
+		/* the program: "postfix/smtp", "postfix-out/lmtp" */
+		if (tag != NULL) {
+			for (svc = tag + taglen; svc > tag && svc[-1] != '/';)
+				svc--;
+			svclen = tag + taglen - svc;
+		}
+		return delivery(ctx, svc, svclen, q, end, ev);
+	}
 	if ((q = PU_LIT(p, end, "reject: ")) != NULL ||
 	    (q = PU_LIT(p, end, "milter-reject: ")) != NULL)
 		return reject(q, end, ev);

@@ -34,7 +34,9 @@ size_t		 pu_utf8_len(const unsigned char *, const unsigned char *);
 void		 pu_event_init(struct event *);
 
 /* The two message parsers parse.c dispatches to. */
-enum parse_result parse_postfix(const char *, const char *, struct event *);
+struct parse_ctx;
+enum parse_result parse_postfix(const struct parse_ctx *, const char *, size_t,
+		     const char *, const char *, struct event *);
 enum parse_result parse_exim(const char *, const char *, struct event *);
 
 #endif

@@ -29,8 +29,22 @@ query_sql_cat(char *buf, size_t len, const char *s)
 	return 0;
 }
 
+/* Grouped by hop: every hop is shown, filter and discard too. */
+static int
+by_hop(const struct query_args *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->nby; i++)
+		if (a->by[i] == QK_HOP)
+			return 1;
+	return 0;
+}
+
 /* The outcome conditions of a request, as "AND ..." terms over the
- * outcome table (empty when there are none). */
+ * outcome table (empty when there are none).  Without hop= (or a
+ * grouping by hop) only deliveries count: filter and discard hops are
+ * left out. */
 static int
 outcome_terms(const struct query_args *a, char *buf, size_t len)
 {
@@ -50,6 +64,9 @@ outcome_terms(const struct query_args *a, char *buf, size_t len)
 		r |= query_sql_cat(buf, len, " AND mta = :mta");
 	if (a->hop != NULL)
 		r |= query_sql_cat(buf, len, " AND hop = :hop");
+	else if (!by_hop(a))	/* deliveries only, unless asked (issue 9) */
+		r |= query_sql_cat(buf, len,
+		    " AND hop IN ('remote', 'mailbox')");
 	if (a->class != 0)
 		r |= query_sql_cat(buf, len, " AND class = :class");
 	return r;

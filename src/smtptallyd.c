@@ -83,6 +83,7 @@ struct daemon {
 	struct store_policy	 policy;	/* what maintenance keeps */
 	int64_t			 now;
 	long			 utc_offset;
+	struct parse_hops	 hops;		/* filter_relay, filter_loopback */
 	struct timespec		 last_commit;
 };
 
@@ -139,6 +140,21 @@ d_clock(struct daemon *d)
 
 	d->now = (int64_t)now;
 	d->utc_offset = conf_utc_offset(d->conf, now);
+}
+
+/* The parser's filter relays from the configuration (conf.c checked the
+ * values: one that does not fit is logged and left out). */
+static void
+d_hops(struct daemon *d)
+{
+	size_t	 i;
+
+	memset(&d->hops, 0, sizeof(d->hops));
+	d->hops.loopback = d->conf->filter_loopback;
+	for (i = 0; i < d->conf->filter_relay.n; i++)
+		if (parse_hops_add(&d->hops, d->conf->filter_relay.v[i]) == -1)
+			log_warnx("filter_relay %s: not understood, left out",
+			    d->conf->filter_relay.v[i]);
 }
 
 /* One line from tail: parse, count; "full" makes tail offer it again. */
@@ -824,6 +840,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	store_set_verdicts(d->store, d_verdict, d, (int64_t)d->rules->digest);
 	d_commit_timer(d);
 	d_clock(d);
+	d_hops(d);
 	log_info("reloaded: %zu file(s)", n->nfollow);
 	event_active(d->read_ev, EV_TIMEOUT, 0);
 done:
@@ -973,6 +990,7 @@ main(int argc, char *argv[])
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
 	d_clock(&d);
+	d_hops(&d);
 	clock_gettime(CLOCK_MONOTONIC, &d.last_commit);
 	if ((d.tail = d_tail(&d, d.conf, &cause)) == NULL)
 		fatalx("tail: %s", cause);

@@ -318,6 +318,40 @@ START_TEST(text_values)
 }
 END_TEST
 
+/* filter_relay repeats, keeps its order, prints back; filter_loopback is
+ * on by default and turned off by "no". */
+START_TEST(filter_relays)
+{
+	char	*buf = NULL;
+	size_t	 len = 0, i;
+	FILE	*fp;
+	char	 text[4096] = "";
+
+	ck_assert_int_eq(c->filter_loopback, 1);
+	ck_assert_uint_eq(c->filter_relay.n, 0);
+	ck_assert_int_eq(parse("filter_relay = 127.0.0.1:10024\n"
+	    "filter_relay = [::1]:10024\nfilter_relay = private/amavis\n"
+	    "filter_loopback = no\n"), 0);
+	ck_assert_uint_eq(c->filter_relay.n, 3);
+	ck_assert_str_eq(c->filter_relay.v[0], "127.0.0.1:10024");
+	ck_assert_str_eq(c->filter_relay.v[1], "[::1]:10024");
+	ck_assert_str_eq(c->filter_relay.v[2], "private/amavis");
+	ck_assert_int_eq(c->filter_loopback, 0);
+	ck_assert_ptr_nonnull(fp = open_memstream(&buf, &len));
+	conf_print(fp, c);
+	fclose(fp);
+	ck_assert_ptr_nonnull(strstr(buf, "\nfilter_relay = 127.0.0.1:10024\n"
+	    "filter_relay = [::1]:10024\nfilter_relay = private/amavis\n"));
+	ck_assert_ptr_nonnull(strstr(buf, "\nfilter_loopback = no\n"));
+	free(buf);
+	/* at most 16 */
+	conf_defaults(c);
+	for (i = 0; i < 17; i++)
+		strcat(text, "filter_relay = h:1\n");
+	one_error(text, "t.conf:17: filter_relay: more than 16 filter relays");
+}
+END_TEST
+
 /* Every error message, exactly (file name and line included). */
 static const struct {
 	const char	*text;
@@ -411,6 +445,18 @@ static const struct {
 	  "t.conf:1: follow: unknown format 'syslog' (postfix, exim or auto)" },
 	{ "follow = /var/log/mail.log\nfollow = exim:/var/log/mail.log/",
 	  "t.conf:2: follow: /var/log/mail.log is already followed (line 1)" },
+	/* filter relays (smtptallyd.conf(5) "Where a delivery went") */
+	{ "filter_relay = 127.0.0.1:10024 10025",
+	  "t.conf:1: filter_relay: '127.0.0.1:10024 10025' is not HOST:PORT, "
+	  "[IPV6]:PORT, HOST or a socket path" },
+	{ "filter_relay = [::1]x",
+	  "t.conf:1: filter_relay: '[::1]x' is not HOST:PORT, [IPV6]:PORT, "
+	  "HOST or a socket path" },
+	{ "filter_relay = :10024",
+	  "t.conf:1: filter_relay: ':10024' is not HOST:PORT, [IPV6]:PORT, "
+	  "HOST or a socket path" },
+	{ "filter_loopback = off-ish",
+	  "t.conf:1: filter_loopback: 'off-ish' is not yes or no" },
 	/* listener */
 	{ "metrics_listen = yes",
 	  "t.conf:1: metrics_listen: 'yes' is not off, PORT or ADDRESS:PORT" },
@@ -930,6 +976,7 @@ conf_suite(void)
 	tcase_add_test(tc, man_pages);
 	tcase_add_test(tc, usage_text);
 	tcase_add_test(tc, print_roundtrip);
+	tcase_add_test(tc, filter_relays);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -143,7 +143,8 @@ run(struct parse_ctx *ctx, int message, enum mta hint, const struct pcase *c,
 START_TEST(test_case)
 {
 	struct pcase		*c = &cases[_i];
-	struct parse_ctx	 ctx = { 0, 0, NULL };
+	struct parse_ctx	 ctx = { .ref_time = 0 };
+	struct parse_hops	 hops;
 	struct event		 ev;
 	enum parse_result	 r;
 	enum mta		 hint = MTA_UNKNOWN;
@@ -161,6 +162,20 @@ START_TEST(test_case)
 		ctx.utc_offset = atol(v);
 	if (option(c->opts, "hint", v, sizeof(v)))
 		hint = strcmp(v, "postfix") == 0 ? MTA_POSTFIX : MTA_EXIM;
+	/* filter=a,b (filter_relay lines) and loopback=no (filter_loopback) */
+	if (option(c->opts, "filter", v, sizeof(v)) ||
+	    option(c->opts, "loopback", v, sizeof(v))) {
+		char	*s, *save = NULL;
+
+		memset(&hops, 0, sizeof(hops));
+		hops.loopback = !(option(c->opts, "loopback", v, sizeof(v)) &&
+		    strcmp(v, "no") == 0);
+		if (option(c->opts, "filter", v, sizeof(v)))
+			for (s = strtok_r(v, ",", &save); s != NULL;
+			    s = strtok_r(NULL, ",", &save))
+				ck_assert_int_eq(parse_hops_add(&hops, s), 0);
+		ctx.hops = &hops;
+	}
 	message = option(c->opts, "mode", v, sizeof(v));
 	r = run(&ctx, message, hint, c, &ev);
 
@@ -233,7 +248,7 @@ START_TEST(test_megabyte_reply)
 	    "4F1A2B3C4D: to=<bob@example.com>, relay=mx.example.com"
 	    "[192.0.2.7]:25, delay=1, delays=0.1/0/0.4/0.5, dsn=5.7.1, "
 	    "status=bounced (host mx.example.com[192.0.2.7] said: 554 5.7.1 ";
-	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0, NULL };
+	struct parse_ctx	 ctx = { .ref_time = utc(DEFAULT_REF) };
 	struct event		 ev;
 	size_t			 n = 1024 * 1024, hl = sizeof(head) - 1;
 	char			*line = malloc(n);
@@ -258,7 +273,7 @@ START_TEST(test_megabyte_garbage)
 	    "4F1A2B3C4D: to=<x@";
 	static const char	 tail[] = ">, relay=none, delay=1, dsn=5.1.2, "
 	    "status=bounced (bad)";
-	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0, NULL };
+	struct parse_ctx	 ctx = { .ref_time = utc(DEFAULT_REF) };
 	struct event		 ev;
 	size_t			 n = 1024 * 1024, i;
 	char			*line = malloc(n);
@@ -298,7 +313,7 @@ START_TEST(test_prefixes)
 		"** a@b R=r T=t H=h [192.0.2.1]: SMTP error from remote mail "
 		"server after RCPT TO:<a@b>: 550 5.1.1 no",
 	};
-	struct parse_ctx	 ctx = { utc(DEFAULT_REF), 0, NULL };
+	struct parse_ctx	 ctx = { .ref_time = utc(DEFAULT_REF) };
 	struct event		 ev;
 	size_t			 i, n, len;
 	char			*copy;
@@ -329,6 +344,38 @@ START_TEST(test_calendar)
 		ck_assert_int_eq(civil_days(tm.tm_year + 1900,
 		    tm.tm_mon + 1, tm.tm_mday) * 86400, (int64_t)t);
 	}
+}
+END_TEST
+
+/* filter_relay values: what parse_hops_add() takes and refuses. */
+START_TEST(test_hops_add)
+{
+	struct parse_hops	 h;
+	int			 i;
+
+	memset(&h, 0, sizeof(h));
+	ck_assert_int_eq(parse_hops_add(&h, "127.0.0.1:10024"), 0);
+	ck_assert_str_eq(h.relay[0].host, "127.0.0.1");
+	ck_assert_str_eq(h.relay[0].port, "10024");
+	ck_assert_int_eq(parse_hops_add(&h, "[::1]:10024"), 0);
+	ck_assert_str_eq(h.relay[1].host, "::1");
+	ck_assert_str_eq(h.relay[1].port, "10024");
+	ck_assert_int_eq(parse_hops_add(&h, "::1"), 0);	/* no port */
+	ck_assert_str_eq(h.relay[2].host, "::1");
+	ck_assert_str_eq(h.relay[2].port, "");
+	ck_assert_int_eq(parse_hops_add(&h, "private/amavis"), 0);
+	ck_assert_str_eq(h.relay[3].host, "private/amavis");
+	ck_assert_int_eq(parse_hops_add(&h, "scanner.example.net"), 0);
+	ck_assert_str_eq(h.relay[4].port, "");
+	ck_assert_int_eq(parse_hops_add(&h, ""), -1);
+	ck_assert_int_eq(parse_hops_add(&h, "a b:25"), -1);
+	ck_assert_int_eq(parse_hops_add(&h, "[::1"), -1);
+	ck_assert_int_eq(parse_hops_add(&h, "[::1]x"), -1);
+	ck_assert_int_eq(parse_hops_add(&h, ":25"), -1);
+	ck_assert_uint_eq(h.n, 5);
+	for (i = 5; i < PARSE_RELAYS_MAX; i++)
+		ck_assert_int_eq(parse_hops_add(&h, "h:1"), 0);
+	ck_assert_int_eq(parse_hops_add(&h, "h:1"), -1);	/* full */
 }
 END_TEST
 
@@ -421,6 +468,7 @@ main(void)
 	tcase_add_test(tc, test_prefixes);
 	tcase_add_test(tc, test_calendar);
 	tcase_add_test(tc, test_class);
+	tcase_add_test(tc, test_hops_add);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reason");

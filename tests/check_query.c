@@ -1092,6 +1092,105 @@ START_TEST(no_database)
 }
 END_TEST
 
+/*
+ * Issue 9: deliveries only by default.  A database with 7 remote and 3
+ * mailbox deliveries, 11 hops to a content filter and 2 discards (counts
+ * chosen here): the views count 10 unless asked for a hop or grouped by
+ * hop, and /metrics' attempt series 10.
+ */
+static void
+hsetup(void)
+{
+	static const struct {
+		enum hop	 hop;
+		const char	*domain;
+		int64_t		 n;
+	} hops[] = {
+		{ HOP_REMOTE, "gmail.com", 7 },
+		{ HOP_MAILBOX, "example.org", 3 },
+		{ HOP_FILTER, "gmail.com", 11 },
+		{ HOP_DISCARD, "example.org", 2 },
+	};
+	struct fixture	 fx;
+	struct event	 ev;
+	size_t		 i;
+
+	snprintf(dir, sizeof dir, "/tmp/check_query.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(dbpath, sizeof dbpath, "%s/db", dir);
+	rows = NULL;
+	nrows = 0;
+	fx_open(&fx, dbpath);
+	for (i = 0; i < sizeof hops / sizeof hops[0]; i++) {
+		fx_event(&ev, T0 + 3600, hops[i].domain, "mx1", "sent", 250,
+		    "2.0.0", "attempt", "out", NULL);
+		ev.hop = hops[i].hop;
+		fx_add(&fx, &ev, hops[i].n);
+	}
+	fx_close(&fx, 2);
+}
+
+START_TEST(hops_default)
+{
+	struct query_result	 r;
+	const char		*all[] = { "by=domain", NULL };
+	const char		*filter[] = { "hop=filter", NULL };
+	const char		*by[] = { "by=hop", NULL };
+	const char		*domains_kv[] = { NULL };
+	const char		*d;
+	json_t			*row;
+	json_int_t		 a;
+	size_t			 i;
+	int			 seen = 0;
+
+	run("/v1/summary", all, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    10);
+	ck_assert_int_eq(count_where(r.json, "domain", "gmail.com", NULL,
+	    NULL), 7);
+	query_result_clear(&r);
+
+	run("/v1/summary", filter, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    11);
+	query_result_clear(&r);
+
+	run("/v1/summary", by, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    23);
+	ck_assert_int_eq(count_where(r.json, "hop", "remote", NULL, NULL), 7);
+	ck_assert_int_eq(count_where(r.json, "hop", "mailbox", NULL, NULL), 3);
+	ck_assert_int_eq(count_where(r.json, "hop", "filter", NULL, NULL), 11);
+	ck_assert_int_eq(count_where(r.json, "hop", "discard", NULL, NULL), 2);
+	query_result_clear(&r);
+
+	run("/v1/domains", domains_kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	json_array_foreach(json_object_get(r.json, "rows"), i, row) {
+		d = json_string_value(json_object_get(row, "domain"));
+		a = json_integer_value(json_object_get(row, "attempts"));
+		ck_assert_msg((strcmp(d, "gmail.com") == 0 && a == 7) ||
+		    (strcmp(d, "example.org") == 0 && a == 3), "%s %lld", d,
+		    (long long)a);
+		seen++;
+	}
+	ck_assert_int_eq(seen, 2);
+	query_result_clear(&r);
+
+	run("/metrics", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(r.text);
+	ck_assert_msg(strstr(r.text, "smtptally_attempts_total{class=\"2xx\","
+	    "reply=\"250\",enhanced=\"2.0.0\"} 10\n") != NULL, "%s", r.text);
+	ck_assert_msg(strstr(r.text, "smtptally_domain_attempts_total{domain="
+	    "\"gmail.com\",class=\"2xx\"} 7\n") != NULL, "%s", r.text);
+	query_result_clear(&r);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1118,6 +1217,10 @@ suite(void)
 	    sizeof hostile / sizeof hostile[0]);
 	tcase_add_test(tc, sql_text);
 	tcase_add_test(tc, no_database);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("hops");
+	tcase_add_checked_fixture(tc, hsetup, teardown);
+	tcase_add_test(tc, hops_default);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rollups");
 	tcase_add_checked_fixture(tc, rsetup, rteardown);

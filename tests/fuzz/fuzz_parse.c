@@ -47,7 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum mta	 hints[] = { MTA_UNKNOWN, MTA_POSTFIX,
 	    MTA_EXIM };
-	struct parse_ctx	 ctx = { 1795953600, 3600, NULL };
+	struct parse_ctx	 ctx = { .ref_time = 1795953600,
+	    .utc_offset = 3600 };
 	struct event		 ev;
 	char			*line;
 	size_t			 i;
