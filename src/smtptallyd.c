@@ -552,6 +552,11 @@ d_oneshot(struct daemon *d)
 		d_progress(d, &start, 1);
 	if (d_maintain(d, -1) == -1)
 		return 1;
+	if (tail_errors(d->tail) > 0) {
+		log_warnx("%lld file(s) could not be opened: their lines are "
+		    "not counted", (long long)tail_errors(d->tail));
+		return 1;
+	}
 	return 0;
 }
 
@@ -726,6 +731,20 @@ d_rules_warn(const struct rules *r, const struct conf *c)
 		    "the local rules only", c->rules);
 }
 
+/* The service manager's status line: what we follow, and files we
+ * could not open (an error: their lines are not counted). */
+static void
+d_status(struct daemon *d)
+{
+	int64_t	errs = tail_errors(d->tail);
+
+	if (errs > 0)
+		(void)notify_status("following %zu file(s); %lld could not be "
+		    "opened (see the log)", d->conf->nfollow, (long long)errs);
+	else
+		(void)notify_status("following %zu file(s)", d->conf->nfollow);
+}
+
 /* SIGHUP: read the configuration again.  An invalid one is refused and
  * the running one kept.  Followed files added or removed: commit what was
  * read, then follow the new list from the committed offsets (the same path
@@ -845,7 +864,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	event_active(d->read_ev, EV_TIMEOUT, 0);
 done:
 	(void)notify_ready();
-	(void)notify_status("following %zu file(s)", d->conf->nfollow);
+	d_status(d);
 }
 
 /* Half the watchdog interval has passed: the loop is alive. */
@@ -1046,7 +1065,7 @@ main(int argc, char *argv[])
 	/* The store is open and the socket listens: systemd may start
 	 * what depends on us. */
 	(void)notify_ready();
-	(void)notify_status("following %zu file(s)", d.conf->nfollow);
+	d_status(&d);
 	d_commit_found(&d);
 	event_active(d.read_ev, EV_TIMEOUT, 0);
 	event_base_dispatch(d.base);

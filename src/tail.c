@@ -21,6 +21,7 @@
 #endif
 
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -35,6 +36,20 @@
 
 #include "log.h"
 #include "tail_int.h"
+
+/* How many generations may be open at once: half the descriptors left
+ * after 64 for the rest of the daemon, at least 8, at most 512. */
+static size_t
+tail_maxopen(void)
+{
+	struct rlimit	rl;
+	rlim_t		n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return 512;
+	n = rl.rlim_cur > 80 ? (rl.rlim_cur - 64) / 2 : 8;
+	return n > 512 ? 512 : (size_t)n;
+}
 
 /* Make a follower; nothing is opened until tail_start. */
 struct tail *
@@ -58,6 +73,7 @@ tail_new(struct event_base *base, const struct tail_sources *src,
 	t->wake = wake;
 	t->arg = arg;
 	t->ifd = -1;
+	t->maxopen = tail_maxopen();
 	return t;
 }
 
@@ -98,6 +114,7 @@ tail_add(struct tail *t, const char *path, enum mta fmt, const char **cause)
 	}
 	free(d);
 	free(b);
+	tp->t = t;
 	tp->fmt = fmt;
 	tp->dirwd = -1;
 	t->paths[t->npaths++] = tp;
@@ -147,6 +164,48 @@ tail_free(struct tail *t)
 	free(t);
 }
 
+/* Is a parked generation waiting for its first read since it was
+ * parked? */
+static int
+tail_waiting(const struct tail *t)
+{
+	const struct tail_gen	*g;
+	size_t			 i;
+
+	for (i = 0; i < t->npaths; i++)
+		for (g = t->paths[i]->gens; g != NULL; g = g->next)
+			if (g->parked && !g->spent &&
+			    (g->state == GEN_ACTIVE || g->state == GEN_ROTATED))
+				return 1;
+	return 0;
+}
+
+/* Open parked generations while there is room, oldest first (the
+ * order of each path's list); with spent, also those put aside after
+ * they were read to their end (a reconcile looks at them again). */
+static void
+tail_unpark(struct tail *t, int spent)
+{
+	struct tail_gen	*g, *next;
+	size_t		 i;
+	int		 r;
+
+	for (i = 0; i < t->npaths; i++) {
+		for (g = t->paths[i]->gens; g != NULL; g = next) {
+			next = g->next;
+			if (t->nopen >= t->maxopen)
+				return;
+			if (!g->parked || (g->spent && !spent) ||
+			    (g->state != GEN_ACTIVE && g->state != GEN_ROTATED))
+				continue;
+			if ((r = gen_unpark(t, g)) == 0)
+				g->spent = 0;
+			else if (r == -1)
+				g->spent = 1;	/* not now: later */
+		}
+	}
+}
+
 /* Read every open generation; stops at the first "full". */
 enum tail_status
 tail_read(struct tail *t, size_t budget)
@@ -155,6 +214,7 @@ tail_read(struct tail *t, size_t budget)
 	enum tail_status	 r, all = TAIL_IDLE;
 	size_t			 i;
 
+	tail_unpark(t, 0);
 	for (i = 0; i < t->npaths; i++) {
 		for (g = t->paths[i]->gens; g != NULL; g = g->next) {
 			if (g->state == GEN_CLOSED || g->state == GEN_LOST ||
@@ -173,9 +233,16 @@ tail_read(struct tail *t, size_t budget)
 				return TAIL_FULL;
 			if (r == TAIL_MORE)
 				all = TAIL_MORE;
+			else if (g->state == GEN_ROTATED && tail_waiting(t) &&
+			    gen_at_end(g)) {
+				/* Read to its end while others wait for a
+				 * descriptor: make room, look again later. */
+				gen_park(t, g);
+				g->spent = 1;
+			}
 		}
 	}
-	return all;
+	return tail_waiting(t) ? TAIL_MORE : all;
 }
 
 /* Compare each path and descriptor with the filesystem: rotations,
@@ -194,6 +261,8 @@ tail_reconcile(struct tail *t)
 			    TAIL_DIRMASK);
 		find_reconcile(t, tp, now);
 	}
+	if (!t->o.oneshot)
+		tail_unpark(t, 1);
 }
 
 /* Drain inotify; directory events and overflows mean a reconcile. */
@@ -445,6 +514,7 @@ tail_rewind(struct tail *t)
 			g->lines = g->unrec = g->longl = 0;
 			if (g->state == GEN_CLOSED && gen_open(g))
 				gen_set(g, GEN_ROTATED);
+			g->spent = 0;
 			if (gen_open(g))
 				gen_seek(g, g->committed);
 			else
@@ -531,4 +601,12 @@ tail_twins(const char *const *paths, size_t n, size_t *a, size_t *b)
 		}
 	}
 	return -1;
+}
+
+/* Files that could not be opened (other than gone): for the log, status
+ * and --oneshot's exit code. */
+int64_t
+tail_errors(const struct tail *t)
+{
+	return t->errors;
 }

@@ -103,6 +103,7 @@ void		 tail_committed(struct tail *);
 void		 tail_rewind(struct tail *);
 void		 tail_progress(const struct tail *, uint64_t *, uint64_t *);
 size_t		 tail_generations(const struct tail *);
+int64_t		 tail_errors(const struct tail *);
 int		 tail_twins(const char *const *, size_t, size_t *, size_t *);
 
 #endif

@@ -41,8 +41,12 @@ find_endswith(const char *name, const char *suffix)
 	return n >= k && strcmp(name + n - k, suffix) == 0;
 }
 
-/* List the rotated siblings of a path (name.*, name-*, name_*) as open
- * candidates; the caller frees them with find_cands_free. */
+/* List the rotated siblings of a path (name.*, name-*, name_*) as
+ * candidates: name, (dev, ino), size, mtime and head, each file opened
+ * only to read its head (a thousand siblings never hold a thousand
+ * descriptors).  Anything but a regular file is refused with a log line
+ * (a FIFO must not block us); a file we cannot open is an error.  The
+ * caller frees them with find_cands_free. */
 static size_t
 find_siblings(struct tail_path *tp, struct tail_cand **out)
 {
@@ -71,10 +75,19 @@ find_siblings(struct tail_path *tp, struct tail_cand **out)
 		if ((size_t)snprintf(full, sizeof(full), "%s/%s", tp->dir,
 		    de->d_name) >= sizeof(full))
 			continue;
-		if ((fd = open(full, O_RDONLY | O_CLOEXEC)) == -1)
+		if ((fd = gen_openfile(full, &st)) == -2) {
+			log_warnx("tail %s: %s is %s, not read", tp->path,
+			    full, gen_filetype(&st));
 			continue;
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    (nc = reallocarray(c, n + 1, sizeof(*c))) == NULL) {
+		}
+		if (fd == -1) {
+			if (errno != ENOENT) {
+				log_warn("tail %s: open %s", tp->path, full);
+				tp->t->errors++;
+			}
+			continue;
+		}
+		if ((nc = reallocarray(c, n + 1, sizeof(*c))) == NULL) {
 			close(fd);
 			continue;
 		}
@@ -84,7 +97,7 @@ find_siblings(struct tail_path *tp, struct tail_cand **out)
 			close(fd);
 			continue;
 		}
-		c[n].fd = fd;
+		c[n].fd = -1;
 		c[n].isgz = find_endswith(full, ".gz");
 		c[n].dev = (int64_t)st.st_dev;
 		c[n].ino = (int64_t)st.st_ino;
@@ -92,6 +105,7 @@ find_siblings(struct tail_path *tp, struct tail_cand **out)
 		c[n].mtime = (int64_t)st.st_mtime;
 		c[n].headlen = gen_readhead(fd, c[n].isgz, c[n].head,
 		    SOURCE_HEAD_MAX);
+		close(fd);
 		n++;
 	}
 	closedir(d);
@@ -198,19 +212,24 @@ find_live(struct tail *t, struct tail_path *tp, int from_end)
 	int64_t		 off = 0;
 	int		 fd;
 
-	if ((fd = open(tp->path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno != tp->openerr && errno != ENOENT)
+	if ((fd = gen_openfile(tp->path, &st)) == -2) {
+		if (tp->openerr != -2)
+			log_warnx("tail %s: is %s, not followed until it is a "
+			    "file", tp->path, gen_filetype(&st));
+		tp->openerr = -2;
+		return;
+	}
+	if (fd == -1) {
+		if (errno != tp->openerr && errno != ENOENT) {
 			log_warn("tail %s: open", tp->path);
+			t->errors++;
+		}
 		tp->openerr = errno;
 		return;
 	}
 	if (tp->openerr != 0)
 		log_info("tail %s: opened", tp->path);
 	tp->openerr = 0;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return;
-	}
 	/* Another followed path's file (a hard link made later, a rename
 	 * between two followed names): it is read there, once. */
 	if ((other = find_elsewhere(t, tp, &st)) != NULL) {
@@ -254,10 +273,14 @@ find_copy(struct tail_path *tp, struct tail_gen *g, struct stat *st)
 		    !find_headmatch(g->head, g->headlen, c[i].head,
 		    c[i].headlen))
 			continue;
-		if (fstat(c[i].fd, st) == -1)
+		if ((fd = gen_openfile(c[i].name, st)) < 0)
 			continue;
-		fd = c[i].fd;
-		c[i].fd = -1;
+		if ((int64_t)st->st_dev != c[i].dev ||
+		    (int64_t)st->st_ino != c[i].ino) {
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		log_info("tail %s: continuing from the copy %s", tp->path,
 		    c[i].name);
 	}
@@ -334,7 +357,6 @@ find_new(struct tail *t, struct tail_path *tp, time_t since)
 	struct tail_cand	*c;
 	struct source_row	*rows = NULL;
 	struct tail_gen		*g;
-	struct stat		 st;
 	const char		*cause;
 	size_t			 n, nrows = 0, i, j;
 	int			 known;
@@ -355,13 +377,11 @@ find_new(struct tail *t, struct tail_path *tp, time_t since)
 		for (j = 0; j < nrows && !known; j++)
 			known = find_headsame(rows[j].head, rows[j].headlen,
 			    c[i].head, c[i].headlen);
-		if (known || fstat(c[i].fd, &st) == -1)
+		if (known)
 			continue;
 		log_info("tail %s: reading %s, rotated past us", tp->path,
 		    c[i].name);
-		(void)gen_new(t, tp, c[i].fd, c[i].isgz, c[i].name, &st, 0,
-		    GEN_ROTATED, c[i].mtime, NULL);
-		c[i].fd = -1;
+		(void)gen_lazy(t, tp, &c[i], 0, GEN_ROTATED, NULL);
 	}
 	find_cands_free(c, n);
 	t->src.rows_free(t->src.arg, rows, nrows);
@@ -395,7 +415,6 @@ void
 find_first(struct tail *t, struct tail_path *tp)
 {
 	struct tail_cand	*c;
-	struct stat		 st;
 	size_t			 n, i, j, best;
 
 	if (!t->o.backfill) {
@@ -416,14 +435,11 @@ find_first(struct tail *t, struct tail_path *tp)
 				c[i] = c[best];
 				c[best] = tmp;
 			}
-			if (find_twin(c, n, i) ||
-			    fstat(c[i].fd, &st) == -1)
+			if (find_twin(c, n, i))
 				continue;
 			log_info("tail %s: backfilling %s", tp->path,
 			    c[i].name);
-			(void)gen_new(t, tp, c[i].fd, c[i].isgz, c[i].name, &st,
-			    0, GEN_ROTATED, c[i].mtime, NULL);
-			c[i].fd = -1;
+			(void)gen_lazy(t, tp, &c[i], 0, GEN_ROTATED, NULL);
 		}
 		find_cands_free(c, n);
 	}
@@ -477,9 +493,8 @@ find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
 	int			 fd, known;
 
 	n = find_siblings(tp, &c);
-	if ((fd = open(tp->path, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    (nc = reallocarray(c, n + 1, sizeof(*c))) == NULL)
+	if ((fd = gen_openfile(tp->path, &st)) >= 0) {
+		if ((nc = reallocarray(c, n + 1, sizeof(*c))) == NULL)
 			close(fd);
 		else {
 			c = nc;
@@ -530,13 +545,15 @@ find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
 			    (long long)off);
 			off = m->size;
 		}
-		st.st_dev = (dev_t)m->dev;
-		st.st_ino = (ino_t)m->ino;
-		st.st_size = (off_t)(m->isgz ? 0 : m->size);
-		g = gen_new(t, tp, m->fd, m->isgz, m->name, &st, off,
-		    m->live ? GEN_ACTIVE : GEN_ROTATED, m->live ? 0 : m->mtime,
-		    &rows[i]);
-		m->fd = -1;
+		if (m->live) {
+			st.st_dev = (dev_t)m->dev;
+			st.st_ino = (ino_t)m->ino;
+			st.st_size = (off_t)m->size;
+			g = gen_new(t, tp, m->fd, 0, m->name, &st, off,
+			    GEN_ACTIVE, 0, &rows[i]);
+			m->fd = -1;
+		} else
+			g = gen_lazy(t, tp, m, off, GEN_ROTATED, &rows[i]);
 		if (g != NULL && m->live)
 			tp->live = g;
 		if (g != NULL)
@@ -560,13 +577,9 @@ find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
 		}
 		if (known || (c[i].mtime < last && !t->o.backfill))
 			continue;
-		if (fstat(c[i].fd, &st) == -1)
-			continue;
 		log_info("tail %s: reading %s, new since the last run",
 		    tp->path, c[i].name);
-		(void)gen_new(t, tp, c[i].fd, c[i].isgz, c[i].name, &st, 0,
-		    GEN_ROTATED, c[i].mtime, NULL);
-		c[i].fd = -1;
+		(void)gen_lazy(t, tp, &c[i], 0, GEN_ROTATED, NULL);
 	}
 	find_cands_free(c, n);
 }
@@ -600,4 +613,44 @@ find_reconcile(struct tail *t, struct tail_path *tp, time_t now)
 			gen_check(t, g, now);
 	}
 	tp->checked = now;
+}
+
+/* A parked generation is no longer under its name: find it among the
+ * siblings (renamed again, or compressed) and take the new name.  0, or
+ * -1 if it is nowhere. */
+int
+find_relocate(struct tail *t, struct tail_gen *g)
+{
+	struct tail_cand	*c;
+	char			*name;
+	size_t			 n, i;
+	int			 found = -1, pass;
+
+	(void)t;
+	n = find_siblings(g->tp, &c);
+	for (pass = 0; pass < 2 && found == -1; pass++) {
+		for (i = 0; i < n && found == -1; i++) {
+			/* Pass 0: the same file; pass 1: its .gz. */
+			if (pass == 0 && (c[i].isgz != g->isgz ||
+			    c[i].dev != g->dev || c[i].ino != g->ino))
+				continue;
+			if (pass == 1 && (g->isgz || !c[i].isgz ||
+			    find_twin(c, n, i) || !find_headmatch(g->head,
+			    g->headlen, c[i].head, c[i].headlen)))
+				continue;
+			if ((name = strdup(c[i].name)) == NULL)
+				break;
+			free(g->name);
+			g->name = name;
+			g->isgz = c[i].isgz;
+			g->dev = c[i].dev;
+			g->ino = c[i].ino;
+			found = 0;
+		}
+	}
+	find_cands_free(c, n);
+	if (found == 0)
+		log_info("tail %s: generation %lld is now %s", g->tp->path,
+		    (long long)g->id, g->name);
+	return found;
 }

@@ -32,13 +32,43 @@
 #include "log.h"
 #include "tail_int.h"
 
+/* Close a generation's file, if open (its inotify watch too, unless
+ * another generation of the path shares it: same inode). */
+static void
+gen_close_file(struct tail_gen *g)
+{
+	struct tail	*t = g->tp->t;
+	struct tail_gen	*o;
+	int		 shared = 0;
+
+	if (g->wd != -1 && t->ifd != -1) {
+		for (o = g->tp->gens; o != NULL; o = o->next)
+			shared |= o != g && o->wd == g->wd;
+		if (!shared)
+			inotify_rm_watch(t->ifd, g->wd);
+	}
+	g->wd = -1;
+	if (gen_open(g) && t->nopen > 0)
+		t->nopen--;
+	if (g->gz != NULL)
+		gzclose(g->gz);
+	else if (g->fd != -1)
+		close(g->fd);
+	g->gz = NULL;
+	g->fd = -1;
+	free(g->buf);
+	g->buf = NULL;
+	g->boff = g->bend = 0;
+}
+
 /* Close a generation's file and unlink it from its path. */
 void
 gen_free(struct tail *t, struct tail_gen *g)
 {
-	struct tail_gen	**pp, *o;
-	int		  shared = 0;
+	struct tail_gen	**pp;
 
+	(void)t;
+	gen_close_file(g);
 	for (pp = &g->tp->gens; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == g) {
 			*pp = g->next;
@@ -47,19 +77,48 @@ gen_free(struct tail *t, struct tail_gen *g)
 	}
 	if (g->tp->live == g)
 		g->tp->live = NULL;
-	if (g->wd != -1 && t->ifd != -1) {
-		for (o = g->tp->gens; o != NULL; o = o->next)
-			shared |= o->wd == g->wd;
-		if (!shared)
-			inotify_rm_watch(t->ifd, g->wd);
-	}
-	if (g->gz != NULL)
-		gzclose(g->gz);
-	if (g->fd != -1)
-		close(g->fd);
-	free(g->buf);
 	free(g->name);
 	free(g);
+}
+
+/* Open a file to follow.  O_NONBLOCK: a FIFO must not block us in
+ * open(2) (nothing but a regular file is read, see gen_filetype).
+ * -1 with errno; EFTYPE-like cases (a FIFO, a directory) are -2 with st
+ * filled in. */
+int
+gen_openfile(const char *name, struct stat *st)
+{
+	int	fd, e;
+
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY)) == -1)
+		return -1;
+	if (fstat(fd, st) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+/* What a file that is not a regular file is, for the log. */
+const char *
+gen_filetype(const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		return "a directory";
+	if (S_ISFIFO(st->st_mode))
+		return "a FIFO";
+	if (S_ISSOCK(st->st_mode))
+		return "a socket";
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		return "a device";
+	return "not a regular file";
 }
 
 /* Is the generation's file open? */
@@ -92,15 +151,8 @@ gen_set(struct tail_gen *g, enum gen_state to)
 	case GEN_CLOSED:
 		break;
 	case GEN_LOST:
-		if (g->gz != NULL)
-			gzclose(g->gz);
-		else if (g->fd != -1)
-			close(g->fd);
-		g->gz = NULL;
-		g->fd = -1;
-		free(g->buf);
-		g->buf = NULL;
-		g->boff = g->bend = 0;
+		gen_close_file(g);
+		g->parked = 0;
 		break;
 	}
 	if (g->state != to)
@@ -187,42 +239,30 @@ gen_head_refresh(struct tail_gen *g)
 		g->headlen += (size_t)r;
 }
 
-/* Start following an open file: fd is taken over (for .gz, wrapped). */
-struct tail_gen *
-gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
-    const char *name, const struct stat *st, int64_t offset,
-    enum gen_state state, int64_t ref_time, const struct source_row *row)
+/* A new generation of a path, its file not open yet: from its stored
+ * row, or new (an id now, its row with the next commit) at offset. */
+static struct tail_gen *
+gen_alloc(struct tail *t, struct tail_path *tp, const char *name,
+    int64_t dev, int64_t ino, int64_t offset, enum gen_state state,
+    int64_t ref_time, const struct source_row *row)
 {
 	struct tail_gen	*g, **pp;
 
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
 	    (g->name = strdup(name)) == NULL) {
 		free(g);
-		close(fd);
 		log_warnx("tail %s: out of memory", tp->path);
 		return NULL;
 	}
 	g->tp = tp;
-	g->fd = fd;
+	g->fd = -1;
 	g->wd = -1;
-	g->dev = (int64_t)st->st_dev;
-	g->ino = (int64_t)st->st_ino;
+	g->dev = dev;
+	g->ino = ino;
 	g->mta = tp->fmt;
 	g->ref_time = ref_time;
 	g->state = g->state_c = state;
 	g->grown = time(NULL);
-	g->size_seen = isgz ? 0 : (int64_t)st->st_size;
-	g->headlen = gen_readhead(fd, isgz, g->head, SOURCE_HEAD_MAX);
-	if (isgz) {
-		if ((g->gz = gzdopen(fd, "rb")) == NULL) {
-			close(fd);
-			free(g->name);
-			free(g);
-			return NULL;
-		}
-		gzbuffer(g->gz, 128 * 1024);
-		g->fd = -1;
-	}
 	if (row != NULL) {
 		g->id = row->id;
 		g->inserted = 1;
@@ -239,17 +279,165 @@ gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
 		g->committed = offset;
 		log_debug("tail %s: generation %lld is %s (dev %lld ino %lld) "
 		    "from offset %lld", tp->path, (long long)g->id, name,
-		    (long long)g->dev, (long long)g->ino, (long long)offset);
+		    (long long)dev, (long long)ino, (long long)offset);
 	}
-	gen_seek(g, offset);
-	g->start_off = offset;
-	g->start_size = g->size_seen;
-	if (t->ifd != -1 && !isgz)
-		g->wd = inotify_add_watch(t->ifd, name, IN_MODIFY);
+	g->pos = g->rdoff = g->start_off = offset;
 	for (pp = &tp->gens; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = g;
 	return g;
+}
+
+/* Give a generation its open file (fd is taken over; for .gz, wrapped)
+ * and seek to its read position.  -1 if the .gz cannot be read. */
+static int
+gen_attach(struct tail *t, struct tail_gen *g, int fd, const struct stat *st)
+{
+	if (g->isgz) {
+		if ((g->gz = gzdopen(fd, "rb")) == NULL) {
+			close(fd);
+			return -1;
+		}
+		gzbuffer(g->gz, 128 * 1024);
+		g->fd = -1;
+	} else {
+		g->fd = fd;
+		if ((int64_t)st->st_size > g->size_seen)
+			g->size_seen = (int64_t)st->st_size;
+	}
+	t->nopen++;
+	g->parked = 0;
+	gen_seek(g, g->pos);
+	if (t->ifd != -1 && !g->isgz)
+		g->wd = inotify_add_watch(t->ifd, g->name, IN_MODIFY);
+	return 0;
+}
+
+/* Start following an open file: fd is taken over (for .gz, wrapped). */
+struct tail_gen *
+gen_new(struct tail *t, struct tail_path *tp, int fd, int isgz,
+    const char *name, const struct stat *st, int64_t offset,
+    enum gen_state state, int64_t ref_time, const struct source_row *row)
+{
+	struct tail_gen	*g;
+
+	if ((g = gen_alloc(t, tp, name, (int64_t)st->st_dev,
+	    (int64_t)st->st_ino, row != NULL ? offset : offset, state,
+	    ref_time, row)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	g->isgz = isgz;
+	g->headlen = gen_readhead(fd, isgz, g->head, SOURCE_HEAD_MAX);
+	g->start_size = isgz ? 0 : (int64_t)st->st_size;
+	if (gen_attach(t, g, fd, st) == -1) {
+		gen_free(t, g);
+		return NULL;
+	}
+	return g;
+}
+
+/* A generation found under a rotated name, not opened until there is
+ * room (tail_unpark): a thousand siblings never take a thousand
+ * descriptors.  Its clock of growth starts at the file's mtime, so an
+ * old file read to its end is closed at the next look. */
+struct tail_gen *
+gen_lazy(struct tail *t, struct tail_path *tp, const struct tail_cand *c,
+    int64_t offset, enum gen_state state, const struct source_row *row)
+{
+	struct tail_gen	*g;
+
+	if ((g = gen_alloc(t, tp, c->name, c->dev, c->ino, offset, state,
+	    c->mtime, row)) == NULL)
+		return NULL;
+	g->isgz = c->isgz;
+	memcpy(g->head, c->head, c->headlen);
+	g->headlen = c->headlen;
+	g->parked = 1;
+	g->grown = (time_t)c->mtime;
+	g->size_seen = c->isgz ? 0 : c->size;
+	g->start_size = g->size_seen;
+	/* Open it now if there is room: a rotation may delete it soon. */
+	if (t->nopen < t->maxopen)
+		(void)gen_unpark(t, g);
+	return g;
+}
+
+/* Put a generation's file aside (closed) to make room; its read position
+ * is a line start, where it goes on when opened again. */
+void
+gen_park(struct tail *t, struct tail_gen *g)
+{
+	(void)t;
+	gen_close_file(g);
+	g->rdoff = g->pos;
+	g->skipping = g->long_pending = 0;
+	g->long_len = 0;
+	g->parked = 1;
+}
+
+/* Open a parked generation again, under its name if that is still it,
+ * else wherever tail_find finds it.  0 open, -1 not now (the fd limit:
+ * try later), -2 gone (it is lost). */
+int
+gen_unpark(struct tail *t, struct tail_gen *g)
+{
+	struct stat	st;
+	int		fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = gen_openfile(g->name, &st);
+		if (fd == -1 && (errno == EMFILE || errno == ENFILE)) {
+			if (!t->emfile)
+				log_warnx("tail %s: too many open files: "
+				    "reading %zu generations at a time",
+				    g->tp->path, t->nopen);
+			t->emfile = 1;
+			if (t->nopen > 0)
+				t->maxopen = t->nopen;
+			return -1;
+		}
+		if (fd == -1 && errno != ENOENT) {
+			if (!g->readerr)
+				log_warn("tail %s: open %s", g->tp->path,
+				    g->name);
+			if (!g->readerr)
+				t->errors++;
+			g->readerr = 1;
+			return -1;
+		}
+		if (fd >= 0 && (int64_t)st.st_dev == g->dev &&
+		    (int64_t)st.st_ino == g->ino) {
+			g->readerr = 0;
+			if (gen_attach(t, g, fd, &st) == -1)
+				return -2;
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		/* Renamed again (mail.log.1 -> mail.log.2, compressed)? */
+		if (tries > 0 || find_relocate(t, g) == -1)
+			break;
+	}
+	log_warnx("tail %s: %s is gone, %lld bytes unread", g->tp->path,
+	    g->name, (long long)(g->size_seen > g->pos ? g->size_seen -
+	    g->pos : 0));
+	g->lost_end = g->size_seen;
+	gen_set(g, GEN_LOST);
+	return -2;
+}
+
+/* Has an open generation been read to the end of its file? */
+int
+gen_at_end(struct tail_gen *g)
+{
+	struct stat	st;
+
+	if (g->gz != NULL)
+		return g->eof;
+	if (g->fd == -1 || fstat(g->fd, &st) == -1)
+		return 0;
+	return g->rdoff >= (int64_t)st.st_size;
 }
 
 /* A generation known only by its row, no file open: a rotated file we

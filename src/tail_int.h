@@ -87,10 +87,17 @@ struct tail_gen {
 	unsigned char		 last[TAIL_LASTMAX];
 	size_t			 lastlen;
 	int			 rewritten;
+	/* Not open now: opened when there is room (tail_unpark), found
+	 * again by name, (dev, ino) and head.  spent: put aside after it
+	 * was read to its end, while others waited. */
+	int			 parked;
+	int			 spent;
+	int			 isgz;
 	struct parse_cache	 cache;		/* stamps of this file */
 };
 
 struct tail_path {
+	struct tail		*t;
 	char			*path;
 	char			*dir;
 	char			*base;
@@ -111,6 +118,10 @@ struct tail {
 	tail_wake_cb		 wake;
 	void			*arg;
 	int			 started;
+	size_t			 maxopen;	/* generations open at once */
+	size_t			 nopen;
+	int64_t			 errors;	/* files we could not open */
+	int			 emfile;	/* said: the fd limit */
 	struct tail_path	**paths;	/* each allocated: generations
 						 * point at theirs */
 	size_t			 npaths;
@@ -155,6 +166,14 @@ void		 gen_check(struct tail *, struct tail_gen *, time_t);
 int64_t		 gen_lost(const struct tail_gen *);
 int		 gen_dirty(const struct tail_gen *);
 int		 gen_open(const struct tail_gen *);
+int		 gen_openfile(const char *, struct stat *);
+const char	*gen_filetype(const struct stat *);
+struct tail_gen	*gen_lazy(struct tail *, struct tail_path *,
+		    const struct tail_cand *, int64_t, enum gen_state,
+		    const struct source_row *);
+int		 gen_unpark(struct tail *, struct tail_gen *);
+void		 gen_park(struct tail *, struct tail_gen *);
+int		 gen_at_end(struct tail_gen *);
 
 /* tail_find.c: finding generations. */
 void		 find_first(struct tail *, struct tail_path *);
@@ -163,5 +182,6 @@ void		 find_resume(struct tail *, struct tail_path *,
 void		 find_reconcile(struct tail *, struct tail_path *, time_t);
 void		 find_truncated(struct tail *, struct tail_path *,
 		    struct tail_gen *, int64_t);
+int		 find_relocate(struct tail *, struct tail_gen *);
 
 #endif
