@@ -399,6 +399,7 @@ handle(struct http *h, struct evhttp_request *req, int metrics_only)
 	if (h->conf.commit_failures != NULL)
 		query_set_commit_failures(h->query,
 		    h->conf.commit_failures(h->conf.arg));
+	query_set_journal_lag(h->query, h->conf.journal_lag, h->conf.arg);
 	query_run(h->query, path, p, n, (int64_t)time(NULL), &r);
 	evhttp_clear_headers(&kv);
 	if (r.text != NULL)

@@ -40,6 +40,7 @@ struct http_config {
 					  * NULL, "" or "off" = no listener */
 	/* Counters only the daemon's memory knows (may be NULL). */
 	int64_t		(*commit_failures)(void *);
+	int64_t		(*journal_lag)(void *, const char *);
 	void		*arg;
 };
 

@@ -177,6 +177,8 @@ metrics_run(struct query *q, struct query_result *r)
 	    "# TYPE smtptally_database_bytes gauge\n"
 	    "smtptally_database_bytes %lld\n",
 	    (long long)query_status_db_bytes(q->path));
+	if ((rc = query_journal_metrics(q, f)) != SQLITE_OK)
+		goto fail;
 	if (fclose(f) != 0) {
 		free(buf);
 		r->status = 500;

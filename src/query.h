@@ -81,6 +81,9 @@ void		 query_run(struct query *, const char *,
 void		 query_result_clear(struct query_result *);
 /* Commit failures the daemon counted in memory (-1 = read meta). */
 void		 query_set_commit_failures(struct query *, int64_t);
+/* How far behind a followed journal is, in seconds (-1: not known). */
+void		 query_set_journal_lag(struct query *,
+		     int64_t (*)(void *, const char *), void *);
 /* Use the roll-up tables when a request allows (1, the default) or
  * always the count tables (0): the same answers, for the tests. */
 void		 query_set_fast(struct query *, int);

@@ -29,6 +29,8 @@ struct query {
 	struct timespec		 deadline;
 	int			 timed_out;
 	int64_t			 commit_failures;
+	int64_t			(*journal_lag)(void *, const char *);
+	void			*journal_arg;
 	int			 fast;		/* use the roll-ups */
 };
 
@@ -112,5 +114,7 @@ int64_t		 query_status_db_bytes(const char *);
 int		 query_status_files(struct query *, struct query_ingest *,
 		     json_t *, int);
 void		 query_status_json(struct query *, struct query_result *);
+json_t		*query_journal_json(struct query *, int, int *);
+int		 query_journal_metrics(struct query *, FILE *);
 
 #endif

@@ -79,7 +79,7 @@ query_status_files(struct query *q, struct query_ingest *in, json_t *list,
 	in->last_commit = -1;
 	if ((rc = sqlite3_prepare_v2(q->db, "SELECT path, format, dev, ino,"
 	    " offset, lines, unrecognised, long_lines, lost, state,"
-	    " last_commit FROM source ORDER BY id DESC", -1, &st, NULL)) !=
+	    " last_commit, kind FROM source ORDER BY id DESC", -1, &st, NULL)) !=
 	    SQLITE_OK)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -91,10 +91,15 @@ query_status_files(struct query *q, struct query_ingest *in, json_t *list,
 		in->lines += sqlite3_column_int64(st, 5);
 		in->unrecognised += sqlite3_column_int64(st, 6);
 		in->long_lines += sqlite3_column_int64(st, 7);
-		in->bytes_lost += sqlite3_column_int64(st, 8);
 		if (sqlite3_column_type(st, 10) != SQLITE_NULL &&
 		    sqlite3_column_int64(st, 10) > in->last_commit)
 			in->last_commit = sqlite3_column_int64(st, 10);
+		/* journals: in query_journal.c (lost counts entries) */
+		if (sqlite3_column_text(st, 11) != NULL &&
+		    strcmp((const char *)sqlite3_column_text(st, 11),
+		    "journal") == 0)
+			continue;
+		in->bytes_lost += sqlite3_column_int64(st, 8);
 		/* The path may now name a newer file: only trust its size
 		 * when the identity still matches. */
 		current = path != NULL && stat(path, &sb) == 0 &&
@@ -130,7 +135,7 @@ void
 query_status_json(struct query *q, struct query_result *r)
 {
 	struct query_ingest	 in;
-	json_t		*files;
+	json_t		*files, *journals;
 	int64_t		 last;
 	int		 rc;
 
@@ -141,10 +146,16 @@ query_status_json(struct query *q, struct query_result *r)
 		query_fail(q, r, rc);
 		return;
 	}
+	if ((journals = query_journal_json(q, q->limits.max_rows, &rc)) ==
+	    NULL) {
+		json_decref(files);
+		query_fail(q, r, rc);
+		return;
+	}
 	if ((last = query_status_meta(q, "last_commit")) < in.last_commit)
 		last = in.last_commit;
 	r->json = json_pack("{s:s s:i s:i s:o s:i s:I s:I s:I s:I s:I s:b"
-	    " s:o s:I s:I}",
+	    " s:o s:I s:I s:o}",
 	    "version", PACKAGE_VERSION,
 	    "api", QUERY_API,
 	    "schema", 4,
@@ -158,6 +169,7 @@ query_status_json(struct query *q, struct query_result *r)
 	    "caught_up", in.behind == 0,
 	    "last_commit", last >= 0 ? query_json_time(last) : json_null(),
 	    "commit_failures", (json_int_t)query_status_commit_failures(q),
-	    "db_bytes", (json_int_t)query_status_db_bytes(q->path));
+	    "db_bytes", (json_int_t)query_status_db_bytes(q->path),
+	    "journals", journals);
 	r->status = r->json != NULL ? 200 : 500;
 }

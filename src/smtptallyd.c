@@ -886,6 +886,15 @@ d_commit_failures(void *arg)
 	return d->commit_failures;
 }
 
+/* /v1/status and /metrics: how far a journal's reader is behind. */
+static int64_t
+d_journal_lag(void *arg, const char *spec)
+{
+	struct daemon	*d = arg;
+
+	return journal_lag(d->journal, spec);
+}
+
 /* Parse the command line, open the store, follow, loop until a signal. */
 int
 main(int argc, char *argv[])
@@ -1056,6 +1065,7 @@ main(int argc, char *argv[])
 	hc.metrics_listen = d.conf->metrics_listen;
 	hc.metrics_top = d.conf->metrics_top;
 	hc.commit_failures = d_commit_failures;
+	hc.journal_lag = d_journal_lag;
 	hc.arg = &d;
 	if ((http = http_new(d.base, &hc, d.conf->database, &hcause)) == NULL)
 		fatalx("%s", hcause);

@@ -11,7 +11,10 @@
  *	SEQ - KIND		an entry it must not count
  *
  * An entry is recorded after journald took it (the datagram was sent) or
- * after it was printed.  Domains are "TAG-BLOCK-K.example" (BLOCK = seq /
+ * after it was printed.  Each entry carries its number in the field
+ * JW_SEQ and its -t tag in JW_TAG, so a test can ask journalctl which
+ * entries are still there, or export one writer's entries.
+ * Domains are "TAG-BLOCK-K.example" (BLOCK = seq /
  * 1000): a count that is off points at the block where it happened.
  *
  * Options:
@@ -238,8 +241,8 @@ main(int argc, char *argv[])
 			printf("__CURSOR=s=0;i=%llx\n__REALTIME_TIMESTAMP=%llu\n"
 			    "__MONOTONIC_TIMESTAMP=%llu\n_BOOT_ID="
 			    "0123456789abcdef0123456789abcdef\n_HOSTNAME=%s\n"
-			    "SYSLOG_IDENTIFIER=%s\n", s, usec + s * 1000,
-			    s * 1000, host, ident);
+			    "SYSLOG_IDENTIFIER=%s\nJW_SEQ=%llu\n", s,
+			    usec + s * 1000, s * 1000, host, ident, s);
 			if (memchr(msg, '\0', mlen) != NULL) {
 				fputs("MESSAGE\n", stdout);
 				for (b = 0; b < 8; b++)
@@ -250,8 +253,8 @@ main(int argc, char *argv[])
 				printf("MESSAGE=%.*s\n\n", (int)mlen, msg);
 		} else {
 			p = dgram;
-			p += sprintf(p, "SYSLOG_IDENTIFIER=%s\nPRIORITY=6\n",
-			    ident);
+			p += sprintf(p, "SYSLOG_IDENTIFIER=%s\nPRIORITY=6\n"
+			    "JW_SEQ=%llu\nJW_TAG=%s\n", ident, s, tag);
 			p += field_bin(p, "MESSAGE", msg, mlen);
 			while (sendto(fd, dgram, (size_t)(p - dgram), 0,
 			    (struct sockaddr *)&sun, sizeof sun) == -1) {
