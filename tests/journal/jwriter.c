@@ -7,8 +7,16 @@
  * to a record file one line per entry sent, in the format of
  * tests/writer.c's records (so the ingest helpers compare them):
  *
- *	SEQ DOMAIN REPLY	a delivery the daemon must count once
+ *	SEQ DOMAIN REPLY ENH STATUS KIND DIR MTA HOST HOUR EPOCH -
+ *				a delivery the daemon must count once
  *	SEQ - KIND		an entry it must not count
+ *
+ * HOUR and EPOCH are the UTC hour and second at which journald took the
+ * entry (its realtime stamp is the time of reception): the writer does
+ * not send in the two seconds before an hour ends and the first after,
+ * so a backlog in journald's socket cannot move an entry across the hour
+ * it recorded.  HOST is -H, else this machine's name (journald's
+ * _HOSTNAME); there is no stamp in the MESSAGE ("-").
  *
  * An entry is recorded after journald took it (the datagram was sent) or
  * after it was printed.  Each entry carries its number in the field
@@ -26,8 +34,9 @@
  *	-x N			1 entry in N Exim's (exim4), else Postfix
  *	-B N			1 entry in N a MESSAGE with a NUL byte
  *	-L N:BYTES		1 entry in N a MESSAGE of BYTES bytes
- *	-H HOST, -T USEC	export only: _HOSTNAME and the first
- *				realtime stamp (one entry per millisecond)
+ *	-H HOST			the host recorded (export: _HOSTNAME)
+ *	-T USEC			export only: the first realtime stamp
+ *				(one entry per millisecond)
  *
  * Not a benchmark generator; it knows nothing of the daemon.
  */
@@ -35,6 +44,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -134,6 +144,21 @@ field_bin(char *out, const char *name, const char *v, size_t len)
 	return n;
 }
 
+/* Wait while the hour is about to turn (journald stamps the entry when
+ * it reads it); the second the entry is taken at. */
+static time_t
+hour_safe(void)
+{
+	time_t	now;
+
+	for (;;) {
+		now = time(NULL);
+		if (now % 3600 < 3598 && now % 3600 >= 1)
+			return now;
+		usleep(200000);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -143,10 +168,13 @@ main(int argc, char *argv[])
 	unsigned long long	 usec = 0;
 	size_t			 longlen = 0, n, mlen;
 	const char		*sock = NULL, *tag = "j", *recpath = NULL;
-	const char		*host = "h", *ident, *kind;
+	const char		*host = NULL, *ident, *kind;
 	char			 dom[128], *msg, *dgram, *p;
 	FILE			*rec = NULL;
 	int			 ch, fd = -1, export = 0, reply, exim, b;
+	char			 hostbuf[256];
+	const char		*enh, *status;
+	time_t			 now = 0;
 
 	while ((ch = getopt(argc, argv, "u:ec:s:t:r:N:x:B:L:H:T:")) != -1) {
 		switch (ch) {
@@ -192,6 +220,12 @@ main(int argc, char *argv[])
 		default:
 			die("usage: jwriter -u socket|-e -c N [-s seq] [-r rec]");
 		}
+	}
+	if (host == NULL) {
+		if (gethostname(hostbuf, sizeof hostbuf) == -1)
+			die("gethostname: %s", strerror(errno));
+		hostbuf[sizeof hostbuf - 1] = '\0';
+		host = hostbuf;
 	}
 	if ((sock == NULL) == !export)
 		die("one of -u socket and -e");
@@ -252,6 +286,7 @@ main(int argc, char *argv[])
 			} else
 				printf("MESSAGE=%.*s\n\n", (int)mlen, msg);
 		} else {
+			now = hour_safe();
 			p = dgram;
 			p += sprintf(p, "SYSLOG_IDENTIFIER=%s\nPRIORITY=6\n"
 			    "JW_SEQ=%llu\nJW_TAG=%s\n", ident, s, tag);
@@ -269,8 +304,20 @@ main(int argc, char *argv[])
 		if (rec != NULL) {
 			if (kind != NULL)
 				fprintf(rec, "%llu - %s\n", s, kind);
-			else
-				fprintf(rec, "%llu %s %d\n", s, dom, reply);
+			else {
+				enh = reply / 100 == 2 ? "2.0.0" : reply / 100 ==
+				    4 ? "4.7.1" : "5.7.1";
+				status = reply / 100 == 2 ? "sent" : reply / 100 ==
+				    4 ? "deferred" : "bounced";
+				if (export)
+					now = (time_t)((usec + s * 1000) /
+					    1000000);
+				fprintf(rec, "%llu %s %d %s %s attempt out %s %s "
+				    "%lld %lld -\n", s, dom, reply, enh, status,
+				    exim ? "exim" : "postfix", host,
+				    (long long)(now - now % 3600),
+				    (long long)now);
+			}
 		}
 	}
 	if (export && fflush(stdout) != 0)
