@@ -799,6 +799,14 @@ conf_line(struct conf *c, const char *file, int lineno, const char *p,
 		return;
 	}
 	vstart = eq + 1;
+	/* A '#' after white space starts a comment, also after a value;
+	 * a '#' inside a word (a path "a#b") stays. */
+	for (q = vstart; q < end; q++)
+		if (*q == '#' && (q == vstart || q[-1] == ' ' ||
+		    q[-1] == '\t')) {
+			end = q;
+			break;
+		}
 	conf_trim(&vstart, &end);
 	if (vstart == end) {
 		conf_err(e, "%s:%d: %s: missing value", file, lineno, key);
@@ -849,6 +857,20 @@ conf_parse(struct conf *c, const char *file, const char *text, size_t len,
 	return e->n + e->dropped > before ? -1 : 0;
 }
 
+/* Does a follow value start with a word and a colon before any slash,
+ * the word not a format we know? */
+static int
+conf_unknown_prefix(const char *v)
+{
+	const char	*colon = strchr(v, ':'), *slash = strchr(v, '/');
+
+	if (conf_is_journal(v) || colon == NULL || colon == v ||
+	    (slash != NULL && slash < colon))
+		return 0;
+	return strncmp(v, "postfix:", 8) != 0 && strncmp(v, "exim:", 5) != 0 &&
+	    strncmp(v, "auto:", 5) != 0;
+}
+
 /* A command-line option for a key (arg NULL for a flag): it will win
  * over the file in conf_merge.  With cwd, a relative path (also after a
  * "postfix:" prefix) is taken from there, as a shell user expects; the
@@ -870,6 +892,11 @@ conf_option(struct conf *c, const struct conf_keydef *k, const char *arg,
 		    strncmp(arg, "auto:", 5) == 0))
 			plen = (size_t)(strchr(arg, ':') - arg) + 1;
 		path = arg + plen;
+		/* "nginx:/x" or "postfx:/x" is a format not known, not a
+		 * relative path: conf_follow says so. */
+		if (k->type == CONF_T_FOLLOW && plen == 0 &&
+		    conf_unknown_prefix(arg))
+			path = "/";
 		if (*path != '/' && *path != '\0' && !conf_is_journal(arg) &&
 		    strlen(cwd) + strlen(arg) + 2 < sizeof(joined)) {
 			snprintf(joined, sizeof(joined), "%.*s%s/%s", (int)plen,
@@ -943,6 +970,42 @@ conf_finish(struct conf *c, const char *file, struct conf_errors *e)
 		}
 	}
 	return rc;
+}
+
+/* Does the directory that holds the database exist?  Checked at start,
+ * so a typo in state_directory is named, not met as a lock file that
+ * cannot be created; by -n (all 0) only when state_directory or database
+ * was given, as the default one is made by the package or systemd. */
+int
+conf_check_dirs(const struct conf *c, int all, char *why, size_t len)
+{
+	char		 dir[CONF_PATH_MAX + 1], *slash;
+	struct stat	 sb;
+
+	if (!all && c->set[CONF_STATE_DIRECTORY] == 0 &&
+	    c->set[CONF_DATABASE] == 0)
+		return 0;
+
+	snprintf(dir, sizeof(dir), "%s", c->database);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &sb) == -1) {
+		snprintf(why, len, "%s: the directory for the database %s: %s; "
+		    "create it (install -d -o smtptally %s) or set "
+		    "state_directory or database", dir, c->database,
+		    strerror(errno), dir);
+		return -1;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(why, len, "%s: not a directory; set state_directory "
+		    "or database", dir);
+		return -1;
+	}
+	return 0;
 }
 
 /* Read a file (at most CONF_FILE_MAX bytes) and parse it over c.  A

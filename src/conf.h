@@ -201,6 +201,9 @@ int		 conf_option(struct conf *, const struct conf_keydef *,
 		     const char *, const char *, struct conf_errors *);
 void		 conf_merge(struct conf *, const struct conf *);
 int		 conf_finish(struct conf *, const char *, struct conf_errors *);
+/* The database's directory exists (with 0: only if one was given);
+ * else -1 and why. */
+int		 conf_check_dirs(const struct conf *, int, char *, size_t);
 int		 conf_read(struct conf *, const char *, int,
 		     struct conf_errors *);
 int		 conf_load(struct conf *, const char *, int,

@@ -980,6 +980,9 @@ main(int argc, char *argv[])
 	} else if (d_twins(d.conf, twins, sizeof twins) == -1) {
 		fprintf(stderr, "smtptallyd: %s\n", twins);
 		rc = 1;
+	} else if (conf_check_dirs(d.conf, !check, twins, sizeof twins) == -1) {
+		fprintf(stderr, "smtptallyd: %s\n", twins);
+		rc = 1;
 	} else if (check) {
 		if (verbose)
 			conf_print(stdout, d.conf);

@@ -377,8 +377,6 @@ static const struct {
 	  "t.conf:1: retention_days: '100001' is out of range (1 to 100000)" },
 	{ "retention_days = -1",
 	  "t.conf:1: retention_days: '-1' is not a number" },
-	{ "retention_days = 90 # days",
-	  "t.conf:1: retention_days: '90 # days' is not a number" },
 	{ "retention_days = 99999999999999999999",
 	  "t.conf:1: retention_days: '99999999999999999999' is not a number" },
 	{ "keep_days = 1000001",
@@ -672,6 +670,50 @@ START_TEST(option_cwd)
 	ck_assert_int_eq(conf_option(c, follow, "rel", NULL, &errs), -1);
 	ck_assert_str_eq(errs.msg[0],
 	    "--follow: 'rel' is not an absolute path");
+}
+END_TEST
+
+/* The trial's D7, D8, D22: an unknown format prefix on the command line
+ * is refused, not made a relative path; a '#' after white space starts a
+ * comment; a database directory that does not exist is named. */
+START_TEST(trial_fixes)
+{
+	const struct conf_keydef	*follow = conf_option_keydef("follow");
+	char				 why[4096];
+
+	ck_assert_int_eq(conf_option(c, follow, "nginx:/tmp/x", "/home/pm",
+	    &errs), -1);
+	ck_assert_str_eq(errs.msg[0], "--follow: unknown format 'nginx' "
+	    "(postfix, exim or auto)");
+	ck_assert_int_eq(conf_option(c, follow, "Postfix:/tmp/x", "/home/pm",
+	    &errs), -1);
+	/* A relative path with a colon after a slash is still a path. */
+	ck_assert_int_eq(conf_option(c, follow, "log/a:b", "/home/pm",
+	    &errs), 0);
+	ck_assert_str_eq(c->follow[0].path, "/home/pm/log/a:b");
+
+	conf_defaults(c);
+	ck_assert_int_eq(parse("socket = /tmp/c2.sock # the socket\n"
+	    "database = /tmp/a#b.db\t# hash inside a word stays\n"), 0);
+	ck_assert_str_eq(c->socket, "/tmp/c2.sock");
+	ck_assert_str_eq(c->database, "/tmp/a#b.db");
+	conf_defaults(c);
+	ck_assert_int_eq(parse("retention_days = 90 # days\n"), 0);
+	ck_assert_int_eq(c->retention_days, 90);
+	conf_defaults(c);
+	ck_assert_int_eq(parse("socket = # nothing but a comment\n"), -1);
+
+	conf_defaults(c);
+	snprintf(c->database, sizeof c->database, "/nonexistent-dir/x.db");
+	ck_assert_int_eq(conf_check_dirs(c, 1, why, sizeof why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "/nonexistent-dir: the directory "
+	    "for the database"));
+	snprintf(c->database, sizeof c->database, "/tmp/x.db");
+	ck_assert_int_eq(conf_check_dirs(c, 1, why, sizeof why), 0);
+	snprintf(c->database, sizeof c->database, "/etc/passwd/x.db");
+	ck_assert_int_eq(conf_check_dirs(c, 1, why, sizeof why), -1);
+	/* -n: the default directory is the package's to make. */
+	ck_assert_int_eq(conf_check_dirs(c, 0, why, sizeof why), 0);
 }
 END_TEST
 
@@ -969,6 +1011,7 @@ conf_suite(void)
 	tcase_add_test(tc, finish_errors);
 	tcase_add_test(tc, option_wins);
 	tcase_add_test(tc, option_cwd);
+	tcase_add_test(tc, trial_fixes);
 	tcase_add_test(tc, diff);
 	tcase_add_test(tc, utc_offset);
 	tcase_add_test(tc, read_file);

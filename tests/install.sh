@@ -37,7 +37,8 @@ find_one() {
 }
 
 daemon=$(find_one smtptallyd)
-client=$(find_one smtptally)
+# (the bash completion is a file named smtptally too)
+client=$(find "$D" -path '*bin/smtptally' -type f | head -n 1)
 [ -x "$daemon" ] && [ -x "$client" ] || fail "programs not executable"
 conf=$(find_one smtptallyd.conf)
 case $conf in */smtptally/smtptallyd.conf) ;; *) fail "config at $conf" ;; esac
