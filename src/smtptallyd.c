@@ -178,6 +178,7 @@ d_line(struct tail_line *l, void *arg)
 	    l->ref_time : d->now;
 	ctx.utc_offset = d->utc_offset;
 	ctx.cache = l->cache;
+	ctx.hops = &d->hops;
 	pr = parse_line(&ctx, l->mta, l->buf, l->len, &ev);
 	switch (pr) {
 	case PARSE_EVENT:
@@ -227,6 +228,7 @@ d_entry(const struct journal_entry *e, void *arg)
 	ctx.ref_time = when;
 	ctx.utc_offset = 0;
 	ctx.cache = NULL;
+	ctx.hops = &d->hops;
 	p = e->msg;
 	/* Exim through syslog may keep its own stamp: the entry's wins */
 	if (e->mta == MTA_EXIM && (q = time_exim(&ctx, p, p + e->len, &t)) !=
