@@ -225,9 +225,8 @@ d_entry(const struct journal_entry *e, void *arg)
 		return e->is_long ? JOURNAL_ENTRY_OK :
 		    JOURNAL_ENTRY_UNRECOGNISED;
 	}
+	memset(&ctx, 0, sizeof ctx);
 	ctx.ref_time = when;
-	ctx.utc_offset = 0;
-	ctx.cache = NULL;
 	ctx.hops = &d->hops;
 	p = e->msg;
 	/* Exim through syslog may keep its own stamp: the entry's wins */
