@@ -7,6 +7,10 @@
  * precise point (before_commit, after_commit, mid_rotation, mid_flush).
  * Without the flag HOOK() is nothing.  Each name is used in one file only,
  * so the per-file counter is the per-name counter.
+ *
+ * HOOK_NOW(t) is the daemon's idea of "now": t, or with the flag and
+ * SMTPTALLY_NOW=EPOCH in the environment that fixed second, so a test
+ * gives year-less stamps the same year on every run.
  */
 #ifndef SMTPTALLY_HOOK_H
 #define SMTPTALLY_HOOK_H
@@ -41,8 +45,21 @@ hook_hit(const char *name)
 		raise(SIGKILL);
 }
 #define HOOK(name)	hook_hit(name)
+
+/* The fixed clock of SMTPTALLY_NOW, or t. */
+static inline long long
+hook_now(long long t)
+{
+	const char	*env;
+
+	if ((env = getenv("SMTPTALLY_NOW")) == NULL || *env == '\0')
+		return t;
+	return strtoll(env, NULL, 10);
+}
+#define HOOK_NOW(t)	hook_now(t)
 #else
 #define HOOK(name)	do { } while (0)
+#define HOOK_NOW(t)	(t)
 #endif
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "classify.h"
 #include "conf.h"
+#include "hook.h"
 #include "http.h"
 #include "journal.h"
 #include "log.h"
@@ -136,7 +137,7 @@ d_ms_since(const struct timespec *then)
 static void
 d_clock(struct daemon *d)
 {
-	time_t		now = time(NULL);
+	time_t		now = (time_t)HOOK_NOW(time(NULL));
 
 	d->now = (int64_t)now;
 	d->utc_offset = conf_utc_offset(d->conf, now);
