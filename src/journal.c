@@ -35,6 +35,7 @@
 
 #define JOURNAL_MAXLINE_DEFAULT	65536
 #define JOURNAL_POLL_SEC	2	/* wake-up without an fd event */
+#define JOURNAL_REOPEN		20000	/* entries between two reopens */
 
 #ifdef HAVE_JOURNAL
 
@@ -55,6 +56,8 @@ struct jsrc {
 	int64_t			 lines, unrecognised, long_lines;
 	int64_t			 last_usec;	/* of the last entry read */
 	uint64_t		 read;		/* entries read this run */
+	uint64_t		 since_open;	/* entries since the handle was
+						 * opened (see jsrc_reopen) */
 };
 
 struct journal {
@@ -381,14 +384,51 @@ jsrc_gap_close(struct jsrc *s, const char *old, int64_t usec)
 	    s->spec, s->row.lost_from, s->row.lost_until, lost);
 }
 
+/* A handle as we use it: the field threshold, the matches, the fd in the
+ * loop. */
+static int
+jsrc_setup(struct journal *j, struct jsrc *s, const char **cause)
+{
+	static char	 why[256];
+	size_t		 k;
+	int		 fd, r;
+
+	/* what sd-journal decompresses of a field, bounded */
+	(void)sd_journal_set_data_threshold(s->sj, j->o.maxline + 16);
+	for (k = 0; k < j->o.nmatches; k++)
+		if ((r = sd_journal_add_match(s->sj, j->o.matches[k],
+		    0)) < 0) {
+			snprintf(why, sizeof why, "journal %s: match "
+			    "'%s': %s", s->spec, j->o.matches[k],
+			    strerror(-r));
+			*cause = why;
+			return -1;
+		}
+	if (j->base != NULL && !j->o.oneshot) {
+		if ((fd = sd_journal_get_fd(s->sj)) < 0) {
+			snprintf(why, sizeof why, "journal %s: no "
+			    "wake-up fd: %s", s->spec, strerror(-fd));
+			*cause = why;
+			return -1;
+		}
+		if ((s->ev = event_new(j->base, fd, EV_READ |
+		    EV_PERSIST, journal_fd_cb, j)) == NULL ||
+		    event_add(s->ev, NULL) == -1) {
+			*cause = "cannot watch the journal";
+			return -1;
+		}
+	}
+	s->since_open = 0;
+	return 0;
+}
+
 int
 journal_start(struct journal *j, const char **cause)
 {
 	static char	 why[256];
 	struct timeval	 tv = { JOURNAL_POLL_SEC, 0 };
 	struct jsrc	*s;
-	size_t		 i, k;
-	int		 fd, r;
+	size_t		 i;
 
 	if ((j->d = calloc(j->n + 1, sizeof(*j->d))) == NULL) {
 		*cause = "out of memory";
@@ -396,33 +436,9 @@ journal_start(struct journal *j, const char **cause)
 	}
 	for (i = 0; i < j->n; i++) {
 		s = &j->s[i];
-		if (jsrc_open(s, cause) == -1 || jsrc_load(j, s, cause) == -1)
+		if (jsrc_open(s, cause) == -1 || jsrc_load(j, s, cause) == -1 ||
+		    jsrc_setup(j, s, cause) == -1)
 			return -1;
-		/* what sd-journal decompresses of a field, bounded */
-		(void)sd_journal_set_data_threshold(s->sj, j->o.maxline + 16);
-		for (k = 0; k < j->o.nmatches; k++)
-			if ((r = sd_journal_add_match(s->sj, j->o.matches[k],
-			    0)) < 0) {
-				snprintf(why, sizeof why, "journal %s: match "
-				    "'%s': %s", s->spec, j->o.matches[k],
-				    strerror(-r));
-				*cause = why;
-				return -1;
-			}
-		if (j->base != NULL && !j->o.oneshot) {
-			if ((fd = sd_journal_get_fd(s->sj)) < 0) {
-				snprintf(why, sizeof why, "journal %s: no "
-				    "wake-up fd: %s", s->spec, strerror(-fd));
-				*cause = why;
-				return -1;
-			}
-			if ((s->ev = event_new(j->base, fd, EV_READ |
-			    EV_PERSIST, journal_fd_cb, j)) == NULL ||
-			    event_add(s->ev, NULL) == -1) {
-				*cause = "cannot watch the journal";
-				return -1;
-			}
-		}
 		if (jsrc_seek(j, s) == -1) {
 			snprintf(why, sizeof why, "journal %s: cannot seek",
 			    s->spec);
@@ -442,6 +458,31 @@ journal_start(struct journal *j, const char **cause)
 		}
 	}
 	return 0;
+}
+
+/* sd-journal maps the journal files and keeps what it touched mapped:
+ * reading a long journal through one handle grows the resident set by the
+ * size of the files read.  A new handle every JOURNAL_REOPEN entries,
+ * positioned on cur, keeps it bounded.  On failure the old handle stays. */
+static void
+jsrc_reopen(struct journal *j, struct jsrc *s)
+{
+	struct jsrc	 n = *s;
+	const char	*cause;
+
+	n.sj = NULL;
+	n.ev = NULL;
+	if (jsrc_open(&n, &cause) == -1 || jsrc_setup(j, &n, &cause) == -1) {
+		log_warnx("%s", cause);
+		jsrc_close(&n);
+		s->since_open = 0;
+		return;
+	}
+	jsrc_close(s);
+	s->sj = n.sj;
+	s->ev = n.ev;
+	s->since_open = 0;
+	s->reseek = 1;
 }
 
 /* Which MTA an identifier names: postfix/..., postfix-NAME/..., exim,
@@ -504,6 +545,7 @@ jsrc_read(struct journal *j, struct jsrc *s, size_t *budget)
 			break;
 		}
 		(*budget)--;
+		s->since_open++;
 		if ((r = sd_journal_get_realtime_usec(s->sj, &usec)) < 0)
 			usec = 0;
 		if (s->gap_open)
@@ -562,6 +604,8 @@ jsrc_read(struct journal *j, struct jsrc *s, size_t *budget)
 	}
 	if (s->moved)
 		(void)jsrc_take_cursor(s);
+	if (s->since_open >= JOURNAL_REOPEN && s->cur != NULL)
+		jsrc_reopen(j, s);
 	return *budget == 0 ? JOURNAL_MORE : JOURNAL_IDLE;
 }
 

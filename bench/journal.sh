@@ -1,0 +1,91 @@
+#!/bin/bash
+# bench/journal.sh: catch-up over the systemd journal (issue 13).
+#
+# usage: bench/journal.sh            (as root: it runs a journald)
+#
+# A namespaced systemd-journald (its own journald@NS.conf, no rate limit)
+# takes JOURNAL_BENCH_ENTRIES (1,000,000) Postfix and Exim entries from
+# tests/journal/jwriter.  Then, in the same run and on the same files:
+#   journalctl --namespace=NS -o cat > /dev/null   (only prints MESSAGE)
+#   smtptallyd --oneshot --follow journal:NS       (parses, counts, commits)
+# each RUNS times (default 3), cold database every time; the medians of
+# the wall times, the entries per second, smtptallyd's peak RSS
+# (/usr/bin/time) and the ratio are printed.  The counts of the last run
+# are checked against the writer's record.  The namespace, its files and
+# its configuration are removed at the end; the journald is stopped by
+# its pid.  Not a test: nothing here asserts a timing.
+
+set -u
+. "$(dirname "$0")/lib.sh"
+
+N=${JOURNAL_BENCH_ENTRIES:-1000000}
+RUNS=${RUNS:-3}
+JOURNALD=/lib/systemd/systemd-journald
+[ "$(id -u)" = 0 ] || die "needs root (a namespaced journald)"
+[ -x "$JOURNALD" ] || die "no $JOURNALD"
+[ -x $TIMEV ] || die "/usr/bin/time missing (apt-get install time)"
+build tests/journal/jwriter tests/dbtool smtptallyd || die "build failed"
+daemon=$(daemon_path)
+
+NS=stbench$$
+D=$BENCH_DIR/journal
+rm -rf "$D" && mkdir -p "$D" || die "mkdir $D"
+printf '[Journal]\nStorage=persistent\nRateLimitBurst=0\n' \
+    > "/etc/systemd/journald@$NS.conf"
+jpid=
+finish() {
+	[ -n "$jpid" ] && kill -TERM "$jpid" 2>/dev/null && wait "$jpid"
+	rm -rf /var/log/journal/*."$NS" "/run/systemd/journal.$NS"
+	rm -f "/etc/systemd/journald@$NS.conf"
+}
+trap finish EXIT
+"$JOURNALD" "$NS" 2>"$D/journald.log" &
+jpid=$!
+for _ in $(seq 100); do
+	[ -S "/run/systemd/journal.$NS/socket" ] && break
+	sleep 0.1
+done
+say "writing $N entries to journald $NS"
+t0=$(now_ns)
+"$BUILD/tests/journal/jwriter" -u "/run/systemd/journal.$NS/socket" \
+    -c "$N" -t b -x 4 -r "$D/rec" || die "jwriter failed"
+say "written in $(secs "$t0" "$(now_ns)") s"
+sleep 1
+# everything on disk before reading: stop journald (it syncs its files)
+kill -TERM "$jpid"; wait "$jpid"; jpid=
+have=$(journalctl --namespace="$NS" -q -o cat JW_TAG=b | wc -l)
+[ "$have" -eq "$N" ] || die "journald holds $have of $N entries"
+du -sh /var/log/journal/*."$NS" >&2
+
+jt=() st=() rss=()
+for r in $(seq "$RUNS"); do
+	jt+=("$(wall journalctl --namespace="$NS" -o cat)")
+	rm -f "$D/db" "$D/db-wal" "$D/db-shm"
+	t0=$(now_ns)
+	$TIMEV -f '%M' -o "$D/rss" "$daemon" --oneshot --db "$D/db" \
+	    --socket "$D/sock" --follow "journal:$NS" 2>"$D/daemon.log" ||
+	    die "smtptallyd failed (see $D/daemon.log)"
+	st+=("$(secs "$t0" "$(now_ns)")")
+	rss+=("$(tail -n 1 "$D/rss")")
+	say "run $r: journalctl ${jt[-1]} s, smtptallyd ${st[-1]} s," \
+	    "${rss[-1]} KiB"
+done
+
+# exact: deliveries per reply, from the record and from the database
+want=$(awk '$2 != "-" { c[$3]++ } END { for (k in c) print k, c[k] }' \
+    "$D/rec" | sort)
+got=$("$BUILD/tests/dbtool" sql "$D/db" "SELECT reply, sum(n) FROM counts
+    GROUP BY reply" | sort)
+[ "$want" = "$got" ] && exact=yes || exact=NO
+
+jm=$(median "${jt[@]}")
+sm=$(median "${st[@]}")
+rm_=$(median "${rss[@]}")
+awk -v n="$N" -v j="$jm" -v s="$sm" -v r="$rm_" -v e="$exact" 'BEGIN {
+	printf "entries            %d\n", n
+	printf "journalctl -o cat  %.2f s  %.0f entries/s\n", j, n / j
+	printf "smtptallyd         %.2f s  %.0f entries/s\n", s, n / s
+	printf "ratio              %.2f x journalctl\n", j / s
+	printf "peak RSS           %.1f MiB\n", r / 1024
+	printf "counts exact       %s\n", e
+}'
