@@ -454,7 +454,12 @@ tail_deltas(struct tail *t, const struct source_delta **out)
 			memcpy(r->head, g->head, g->headlen);
 			r->headlen = g->headlen;
 			r->offset = g->pos;
+			gen_mark(g);
+			memcpy(r->mark, g->mark, g->marklen);
+			r->marklen = g->marklen;
 			r->lost = gen_lost(g);
+			r->lost_from = g->lost_from;
+			r->lost_until = g->lost_until;
 			r->state = (enum source_state)g->state;
 			r->first_seen = g->first_seen;
 			r->last_time = g->last_time;

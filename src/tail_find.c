@@ -536,15 +536,30 @@ find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
 				gen_set(g, GEN_LOST);
 			continue;
 		}
-		m->claimed = 1;
 		off = rows[i].offset;
-		if (!m->isgz && m->size < off) {
-			log_warnx("tail %s: %s is shorter (%lld) than its "
-			    "committed offset (%lld), resuming at its end",
+		/* Truncated and refilled while we were away (shorter than
+		 * what we read, or other bytes before the offset, even under
+		 * the same head): a new content, read from 0; what was
+		 * written after our last commit and before the truncation
+		 * is lost, and the row says when. */
+		if (!m->isgz && (m->size < off || gen_mark_same(m->name, off,
+		    rows[i].mark, rows[i].marklen) == 0)) {
+			log_warnx("tail %s: %s was truncated and rewritten "
+			    "while we were away (%lld bytes, had read %lld): "
+			    "reading it from the start; lines written after "
+			    "the last commit and before that are lost",
 			    tp->path, m->name, (long long)m->size,
 			    (long long)off);
-			off = m->size;
+			m->fresh = 1;
+			if ((g = gen_stub(t, tp, rows[i].name != NULL ?
+			    rows[i].name : tp->path, &rows[i])) != NULL) {
+				g->lost_from = rows[i].last_commit;
+				g->lost_until = (int64_t)time(NULL);
+				gen_set(g, GEN_LOST);
+			}
+			continue;
 		}
+		m->claimed = 1;
 		if (m->live) {
 			st.st_dev = (dev_t)m->dev;
 			st.st_ino = (ino_t)m->ino;
@@ -564,7 +579,7 @@ find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
 		if (c[i].claimed)
 			continue;
 		for (known = find_twin(c, n, i), j = 0; j < nrows &&
-		    !known; j++)
+		    !known && !c[i].fresh; j++)
 			known = find_headsame(rows[j].head, rows[j].headlen,
 			    c[i].head, c[i].headlen);
 		if (c[i].live) {
@@ -575,7 +590,8 @@ find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
 			c[i].fd = -1;
 			continue;
 		}
-		if (known || (c[i].mtime < last && !t->o.backfill))
+		if (!c[i].fresh && (known || (c[i].mtime < last &&
+		    !t->o.backfill)))
 			continue;
 		log_info("tail %s: reading %s, new since the last run",
 		    tp->path, c[i].name);

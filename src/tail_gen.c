@@ -273,6 +273,10 @@ gen_alloc(struct tail *t, struct tail_path *tp, const char *name,
 		g->last_time = row->last_time;
 		g->state_c = row->state == SOURCE_ACTIVE ? GEN_ACTIVE :
 		    GEN_ROTATED;
+		memcpy(g->mark, row->mark, row->marklen);
+		g->marklen = row->marklen;
+		g->lost_from = row->lost_from;
+		g->lost_until = row->lost_until;
 	} else {
 		g->id = t->src.next_id(t->src.arg);
 		g->first_seen = (int64_t)time(NULL);
@@ -466,6 +470,8 @@ gen_stub(struct tail *t, struct tail_path *tp, const char *name,
 	g->committed = g->pos = g->rdoff = row->offset;
 	g->start_off = g->start_size = row->offset;
 	g->state = g->state_c = (enum gen_state)row->state;
+	g->lost_from = row->lost_from;
+	g->lost_until = row->lost_until;
 	if (row->id != 0) {
 		g->id = row->id;
 		g->inserted = 1;
@@ -473,6 +479,8 @@ gen_stub(struct tail *t, struct tail_path *tp, const char *name,
 		g->lost_c = row->lost;
 		g->headlen_c = row->headlen;
 		g->last_time = row->last_time;
+		memcpy(g->mark, row->mark, row->marklen);
+		g->marklen = row->marklen;
 	} else {
 		g->id = t->src.next_id(t->src.arg);
 		g->first_seen = (int64_t)time(NULL);
@@ -723,4 +731,127 @@ gen_dirty(const struct tail_gen *g)
 	return !g->inserted || (g->pos != g->committed || g->lines != 0 ||
 	    g->state != g->state_c || g->headlen != g->headlen_c ||
 	    gen_lost(g) != g->lost_c);
+}
+
+/*
+ * The mark: a keyed digest of the bytes just before the committed offset
+ * (up to TAIL_MARKWIN), stored with the row, so that a file truncated and
+ * refilled while we were away, even with the same first KiB, is told from
+ * the one we read.  Byte 0 is the format (1), then the 16-byte key (random
+ * per generation: a writer of log lines cannot aim at a collision), then
+ * SipHash-2-4 of the window.  .gz files need none: they do not change.
+ */
+#define TAIL_MARKWIN	1024
+#define TAIL_MARKLEN	25
+
+#define SIP_ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIP_ROUND(v0, v1, v2, v3) do {					\
+	v0 += v1; v1 = SIP_ROTL(v1, 13); v1 ^= v0; v0 = SIP_ROTL(v0, 32);	\
+	v2 += v3; v3 = SIP_ROTL(v3, 16); v3 ^= v2;			\
+	v0 += v3; v3 = SIP_ROTL(v3, 21); v3 ^= v0;			\
+	v2 += v1; v1 = SIP_ROTL(v1, 17); v1 ^= v2; v2 = SIP_ROTL(v2, 32);	\
+} while (0)
+
+static uint64_t
+gen_le64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* SipHash-2-4 (Aumasson and Bernstein) of p[0..n) under a 16-byte key. */
+static uint64_t
+gen_siphash(const unsigned char *key, const unsigned char *p, size_t n)
+{
+	uint64_t	k0 = gen_le64(key), k1 = gen_le64(key + 8), m, b;
+	uint64_t	v0 = k0 ^ 0x736f6d6570736575ULL;
+	uint64_t	v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t	v2 = k0 ^ 0x6c7967656e657261ULL;
+	uint64_t	v3 = k1 ^ 0x7465646279746573ULL;
+	size_t		i, left = n & 7;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = gen_le64(p + i);
+		v3 ^= m;
+		SIP_ROUND(v0, v1, v2, v3);
+		SIP_ROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	b = (uint64_t)n << 56;
+	while (left > 0) {
+		left--;
+		b |= (uint64_t)p[i + left] << (8 * left);
+	}
+	v3 ^= b;
+	SIP_ROUND(v0, v1, v2, v3);
+	SIP_ROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (i = 0; i < 4; i++)
+		SIP_ROUND(v0, v1, v2, v3);
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The digest of fd's window before off under key, into out[8]; -1 if
+ * the bytes cannot all be read (the file is shorter). */
+static int
+gen_mark_digest(int fd, int64_t off, const unsigned char *key,
+    unsigned char *out)
+{
+	unsigned char	win[TAIL_MARKWIN];
+	uint64_t	h;
+	size_t		n = off < TAIL_MARKWIN ? (size_t)off : TAIL_MARKWIN;
+	int		i;
+
+	if (pread(fd, win, n, (off_t)(off - (int64_t)n)) != (ssize_t)n)
+		return -1;
+	h = gen_siphash(key, win, n);
+	for (i = 0; i < 8; i++)
+		out[i] = (unsigned char)(h >> (8 * i));
+	return 0;
+}
+
+/* Renew the mark for the read position (a line start), as the next
+ * commit will record it. */
+void
+gen_mark(struct tail_gen *g)
+{
+	if (g->fd == -1 || g->isgz || g->pos == 0) {
+		if (g->pos == 0)
+			g->marklen = 0;
+		return;
+	}
+	if (g->marklen != TAIL_MARKLEN) {
+		g->mark[0] = 1;
+		if (getentropy(g->mark + 1, 16) == -1)
+			return;
+	}
+	if (gen_mark_digest(g->fd, g->pos, g->mark + 1, g->mark + 17) == 0)
+		g->marklen = TAIL_MARKLEN;
+	else
+		g->marklen = 0;
+}
+
+/* Are the bytes before off in the file at name those a mark was taken
+ * of?  1 yes, 0 no (changed, or shorter), -1 cannot tell (no mark). */
+int
+gen_mark_same(const char *name, int64_t off, const unsigned char *mark,
+    size_t marklen)
+{
+	struct stat	st;
+	unsigned char	d[8];
+	int		fd, r;
+
+	if (marklen != TAIL_MARKLEN || mark[0] != 1 || off <= 0)
+		return -1;
+	if ((fd = gen_openfile(name, &st)) < 0)
+		return -1;
+	r = gen_mark_digest(fd, off, mark + 1, d) == 0 &&
+	    memcmp(d, mark + 17, 8) == 0;
+	close(fd);
+	return r;
 }

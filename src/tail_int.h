@@ -63,6 +63,10 @@ struct tail_gen {
 	int64_t			 longl;
 	int64_t			 lost_c;	/* lost as committed */
 	int64_t			 lost_end;	/* content end when lost */
+	int64_t			 lost_from;	/* the last loss's window */
+	int64_t			 lost_until;
+	unsigned char		 mark[SOURCE_MARK_MAX];	/* see gen_mark */
+	size_t			 marklen;
 	enum gen_state		 state;
 	enum gen_state		 state_c;
 	int64_t			 size_seen;
@@ -143,6 +147,8 @@ struct tail_cand {
 	int			 isgz;
 	int			 live;
 	int			 claimed;
+	int			 fresh;		/* changed while we were away:
+						 * read it from 0 */
 	int64_t			 dev;
 	int64_t			 ino;
 	int64_t			 size;
@@ -174,6 +180,9 @@ struct tail_gen	*gen_lazy(struct tail *, struct tail_path *,
 int		 gen_unpark(struct tail *, struct tail_gen *);
 void		 gen_park(struct tail *, struct tail_gen *);
 int		 gen_at_end(struct tail_gen *);
+void		 gen_mark(struct tail_gen *);
+int		 gen_mark_same(const char *, int64_t, const unsigned char *,
+		    size_t);
 
 /* tail_find.c: finding generations. */
 void		 find_first(struct tail *, struct tail_path *);

@@ -772,6 +772,36 @@ START_TEST(test_rewrite_live)
 }
 END_TEST
 
+/* Truncated while we were down and refilled with the same first KiB and
+ * more: the mark (a keyed digest of the bytes before the committed
+ * offset) tells the new content from the old; longer and shorter. */
+static const int same_head_new[] = { 5, 400 };
+
+START_TEST(test_same_head)
+{
+	struct tail	*t;
+	size_t		 i, k = 0;
+
+	put_seq(logpath, "same", 0, 200);	/* 1,790 bytes */
+	put_seq(logpath, "old", 0, 100);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	tail_free(t);
+	ck_assert_uint_eq(db_one()->marklen, 25);
+	rewrite(logpath, "same", 0, 200);
+	put_seq(logpath, "new", 0, same_head_new[_i]);
+	t = t_start(NULL, NULL);
+	t_pump(t);
+	seen_seq("old", 0, 100);
+	seen_seq("new", 0, same_head_new[_i]);
+	for (i = 0; i < seen.n; i++)
+		k += strncmp(seen.lines[i], "same ", 5) == 0;
+	ck_assert_uint_eq(k, 400);		/* once in each content */
+	ck_assert_uint_eq(db_count(SOURCE_LOST), 1);
+	tail_free(t);
+}
+END_TEST
+
 START_TEST(test_rows_in_commit)
 {
 	struct tail	*t;
@@ -859,6 +889,8 @@ main(void)
 	tcase_add_test(tc, test_from_end);
 	tcase_add_test(tc, test_appears_later);
 	tcase_add_test(tc, test_rewrite_live);
+	tcase_add_loop_test(tc, test_same_head, 0,
+	    sizeof(same_head_new) / sizeof(*same_head_new));
 	tcase_add_test(tc, test_rows_in_commit);
 	tcase_add_test(tc, test_inotify);
 	suite_add_tcase(s, tc);
