@@ -91,7 +91,7 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	  "TCP listener for /metrics only (loopback unless told)" },
 	{ CONF_TIMEZONE, "timezone", "timezone", CONF_T_TIMEZONE, "local",
 	  -43200, 50400, 1, F(timezone), "zone",
-	  "zone of log stamps without one: local, UTC, +HH:MM" },
+	  "zone of log stamps without one: local, UTC, Area/City, +HH:MM" },
 	{ CONF_YEAR, "year", "year", CONF_T_YEAR, "mtime",
 	  0, 0, 1, F(year), "mtime|now",
 	  "year-less stamps: last year before the file's mtime or now" },
@@ -416,6 +416,17 @@ conf_timezone(const struct conf_keydef *k, struct conf_tz *tz,
 	memset(&t, 0, sizeof(t));
 	if (strcmp(v, "local") == 0)
 		t.kind = CONF_TZ_LOCAL;
+	else if (((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z')) &&
+	    strcmp(v, "UTC") != 0 && strcmp(v, "utc") != 0 &&
+	    strcmp(v, "Z") != 0) {
+		/* a tzdata name; smtptallyd reads the zone file at start */
+		if (strlen(v) >= sizeof(t.name) || strstr(v, "..") != NULL ||
+		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+		    "wxyz0123456789/_+-") != strlen(v))
+			goto bad;
+		t.kind = CONF_TZ_NAMED;
+		memcpy(t.name, v, strlen(v) + 1);
+	}
 	else if (strcmp(v, "UTC") == 0 || strcmp(v, "utc") == 0 ||
 	    strcmp(v, "Z") == 0)
 		t.kind = CONF_TZ_FIXED;
@@ -447,8 +458,8 @@ conf_timezone(const struct conf_keydef *k, struct conf_tz *tz,
 	memcpy(tz, &t, sizeof(t));
 	return 0;
 bad:
-	snprintf(why, CONF_WHY_LEN, "'%s' is not local, UTC or an offset "
-	    "like +01:00", v);
+	snprintf(why, CONF_WHY_LEN, "'%s' is not local, UTC, a zone like "
+	    "Europe/Berlin or an offset like +01:00", v);
 	return -1;
 }
 
@@ -1133,6 +1144,8 @@ conf_utc_offset(const struct conf *c, time_t t)
 
 	if (c->timezone.kind == CONF_TZ_FIXED)
 		return c->timezone.offset;
+	if (c->timezone.kind == CONF_TZ_NAMED)
+		return 0;	/* the daemon reads the zone's own rules */
 	if (localtime_r(&t, &tm) == NULL)
 		return 0;
 	return tm.tm_gmtoff;
@@ -1213,6 +1226,9 @@ conf_print(FILE *fp, const struct conf *c)
 			off = c->timezone.offset;
 			if (c->timezone.kind == CONF_TZ_LOCAL)
 				fprintf(fp, "%s = local\n", k->name);
+			else if (c->timezone.kind == CONF_TZ_NAMED)
+				fprintf(fp, "%s = %s\n", k->name,
+				    c->timezone.name);
 			else if (off == 0)
 				fprintf(fp, "%s = UTC\n", k->name);
 			else

@@ -91,12 +91,14 @@ enum conf_type {
 
 enum conf_tz_kind {
 	CONF_TZ_LOCAL,		/* the machine's zone, from localtime_r */
-	CONF_TZ_FIXED		/* offset seconds east of UTC (UTC = 0) */
+	CONF_TZ_FIXED,		/* offset seconds east of UTC (UTC = 0) */
+	CONF_TZ_NAMED		/* a tzdata zone: "Europe/Berlin" */
 };
 
 struct conf_tz {
 	enum conf_tz_kind kind;
 	long		 offset;
+	char		 name[64];	/* CONF_TZ_NAMED */
 };
 
 enum conf_year {

@@ -16,6 +16,8 @@
 
 #include "event.h"
 
+struct parse_tz;
+
 enum parse_result {
 	PARSE_EVENT,		/* ev filled in */
 	PARSE_IGNORED,		/* a known MTA line that is not a delivery */
@@ -36,6 +38,7 @@ struct parse_cache {
 	int64_t		 t;		/* key as seconds, before any offset */
 	int64_t		 ref_time;	/* ... for this reference */
 	long		 utc_offset;
+	const void	*tz;
 };
 
 /*
@@ -66,6 +69,10 @@ struct parse_ctx {
 	struct parse_cache *cache;	/* NULL, or the caller's cache */
 	const struct parse_hops *hops;	/* NULL: SMTP to loopback is a
 					 * filter, no relay named */
+	const struct parse_tz *tz;	/* NULL: utc_offset all year; else
+					 * the zone's offset at the time */
+	int64_t		 last_time;	/* UTC of the file's previous line
+					 * (0: none): the repeated hour */
 };
 
 enum parse_result	 parse_line(const struct parse_ctx *, enum mta,

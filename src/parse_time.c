@@ -14,6 +14,7 @@
 #include "civil.h"
 #include "parse.h"
 #include "parse_time.h"
+#include "parse_tz.h"
 
 /* Read exactly n digits; -1 if any is not a digit or the input is short. */
 static int
@@ -61,10 +62,13 @@ fraction(const char *p, const char *end)
 
 enum { STAMP_SYSLOG = 1, STAMP_RFC3339, STAMP_EXIM, STAMP_FULL };
 
-/* Local seconds (a stamp without an offset) to UTC. */
+/* Local seconds (a stamp without an offset) to UTC: the zone's offset
+ * at that local time, or the one fixed offset. */
 static int64_t
 local_to_utc(const struct parse_ctx *ctx, int64_t local)
 {
+	if (ctx->tz != NULL)
+		return parse_tz_utc(ctx->tz, local, ctx->last_time);
 	return local - ctx->utc_offset;
 }
 
@@ -102,7 +106,8 @@ cache_hit(const struct parse_ctx *ctx, int kind, const char *p,
 
 	if (c == NULL || c->kind != kind || c->keylen != n ||
 	    (size_t)(end - p) < n ||
-	    c->ref_time != ctx->ref_time || c->utc_offset != ctx->utc_offset)
+	    c->ref_time != ctx->ref_time || c->utc_offset != ctx->utc_offset ||
+	    c->tz != (const void *)ctx->tz)
 		return 0;
 	/* n is 14 to 19: compare the first and the last 8 bytes, and the
 	 * middle when they do not meet (cheaper than a call to memcmp). */
@@ -137,6 +142,7 @@ cache_put(const struct parse_ctx *ctx, int kind, const char *p, size_t n,
 	c->t = t;
 	c->ref_time = ctx->ref_time;
 	c->utc_offset = ctx->utc_offset;
+	c->tz = ctx->tz;
 }
 
 /* Days in month m of year y. */
@@ -217,7 +223,8 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 	 * read after they are written, so this is right across New Year in
 	 * both directions and for a backfill of up to a year.
 	 */
-	ref_local = ctx->ref_time + ctx->utc_offset;
+	ref_local = ctx->ref_time + (ctx->tz != NULL ?
+	    parse_tz_offset(ctx->tz, ctx->ref_time) : ctx->utc_offset);
 	civil_from_days(ref_local / 86400 -
 	    (ref_local < 0 && ref_local % 86400 != 0), &refy, &rm, &rd);
 	best = -1;
@@ -333,7 +340,9 @@ time_exim(const struct parse_ctx *ctx, const char *p, const char *end,
  * journalctl -o short-full: "Tue 2026-12-01 22:03:01 CET" (systemd's
  * format_timestamp(), "%a %Y-%m-%d %H:%M:%S %Z").  UTC and GMT, and the
  * numeric names tzdata gives zones without an abbreviation ("+03",
- * "-0330"), are exact; any other abbreviation is local time.
+ * "-0330"), are exact; an abbreviation of the configured zone has its
+ * offset ("CEST" is +02:00 in Europe/Berlin, also in the repeated hour);
+ * any other is local time.
  */
 const char *
 time_full(const struct parse_ctx *ctx, const char *p, const char *end,
@@ -373,6 +382,8 @@ time_full(const struct parse_ctx *ctx, const char *p, const char *end,
 		*t = local;
 	else if (numeric_zone(z, ze, &off) == 0)
 		*t = local - off;
+	else if (ctx->tz != NULL && parse_tz_abbr(ctx->tz, z, ze - z, &off) == 0)
+		*t = local - off;	/* "CEST": the zone says which */
 	else {
 		for (; z < ze; z++)
 			if (!((*z >= 'A' && *z <= 'Z') || (*z >= 'a' &&

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
+#include "parse_tz.h"
 #include "parse_time.h"
 #include "provider.h"
 #include "rules.h"
@@ -85,6 +86,7 @@ struct daemon {
 	int64_t			 now;
 	long			 utc_offset;
 	struct parse_hops	 hops;		/* filter_relay, filter_loopback */
+	struct parse_tz		*tz;		/* timezone's rules, or NULL */
 	struct timespec		 last_commit;
 };
 
@@ -158,12 +160,50 @@ d_hops(struct daemon *d)
 			    d->conf->filter_relay.v[i]);
 }
 
+/*
+ * The rules of the zone that stamps without an offset are in: a tzdata
+ * zone by name, or the zone localtime(3) uses (TZ, /etc/localtime) over
+ * six years back and two ahead; a fixed offset needs none.  On error the
+ * running zone is kept (none at start: -1 with the cause in why).
+ */
+static int
+d_zone(struct daemon *d, char *why, size_t whylen)
+{
+	const struct conf_tz	*c = &d->conf->timezone;
+	struct parse_tz		*z;
+	int64_t			 now = (int64_t)time(NULL);
+	int			 rc;
+
+	if (c->kind == CONF_TZ_FIXED) {
+		free(d->tz);
+		d->tz = NULL;
+		return 0;
+	}
+	if ((z = malloc(sizeof(*z))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (c->kind == CONF_TZ_NAMED)
+		rc = parse_tz_load(z, c->name, why, whylen);
+	else if ((rc = parse_tz_localtime(z, now - 6 * 366 * 86400LL,
+	    now + 2 * 366 * 86400LL)) == -1)
+		snprintf(why, whylen, "the local zone has more changes than "
+		    "smtptallyd keeps");
+	if (rc == -1) {
+		free(z);
+		return -1;
+	}
+	free(d->tz);
+	d->tz = z;
+	return 0;
+}
+
 /* One line from tail: parse, count; "full" makes tail offer it again. */
 static int
 d_line(struct tail_line *l, void *arg)
 {
 	struct daemon		*d = arg;
-	struct parse_ctx	 ctx;
+	struct parse_ctx	 ctx = { .cache = NULL };	/* all zero */
 	struct event		 ev;
 	enum parse_result	 pr;
 	enum tally_line		 res;
@@ -180,6 +220,8 @@ d_line(struct tail_line *l, void *arg)
 	ctx.utc_offset = d->utc_offset;
 	ctx.cache = l->cache;
 	ctx.hops = &d->hops;
+	ctx.tz = d->tz;
+	ctx.last_time = l->last_time;
 	pr = parse_line(&ctx, l->mta, l->buf, l->len, &ev);
 	switch (pr) {
 	case PARSE_EVENT:
@@ -209,7 +251,7 @@ static int
 d_entry(const struct journal_entry *e, void *arg)
 {
 	struct daemon		*d = arg;
-	struct parse_ctx	 ctx;
+	struct parse_ctx	 ctx = { .cache = NULL };	/* all zero */
 	struct event		 ev;
 	enum parse_result	 pr;
 	enum tally_line		 res;
@@ -862,6 +904,9 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	d_commit_timer(d);
 	d_clock(d);
 	d_hops(d);
+	if (d_zone(d, twins, sizeof twins) == -1)
+		log_warnx("reload: timezone %s: %s; the zone read before is "
+		    "kept", d->conf->timezone.name, twins);
 	log_info("reloaded: %zu file(s)", n->nfollow);
 	event_active(d->read_ev, EV_TIMEOUT, 0);
 done:
@@ -913,6 +958,7 @@ main(int argc, char *argv[])
 	char			 cwd[PATH_MAX];
 	char			*rcause = NULL;
 	char			 twins[2 * PATH_MAX + 64];
+	char			 zwhy[1200];
 	size_t			 n;
 	uint64_t		 wd;
 	int			 ch, foreground = 0, verbose = 0, check = 0, rc;
@@ -1024,6 +1070,9 @@ main(int argc, char *argv[])
 		fatalx("event_base_new failed");
 	d_clock(&d);
 	d_hops(&d);
+	if (d_zone(&d, zwhy, sizeof zwhy) == -1)
+		fatalx("timezone %s: %s", d.conf->timezone.kind ==
+		    CONF_TZ_NAMED ? d.conf->timezone.name : "local", zwhy);
 	clock_gettime(CLOCK_MONOTONIC, &d.last_commit);
 	if ((d.tail = d_tail(&d, d.conf, &cause)) == NULL)
 		fatalx("tail: %s", cause);
@@ -1111,6 +1160,7 @@ done:
 	tally_free(d.tally);
 	store_close(d.store);
 	rules_free(d.rules);
+	free(d.tz);
 	free(d.conf);
 	free(cl);
 	return rc;

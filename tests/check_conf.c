@@ -291,6 +291,10 @@ START_TEST(text_values)
 	ck_assert_int_eq(parse("timezone = local"), 0);
 	ck_assert_int_eq(c->timezone.kind, CONF_TZ_LOCAL);
 	conf_defaults(c);
+	ck_assert_int_eq(parse("timezone = Europe/Berlin"), 0);
+	ck_assert_int_eq(c->timezone.kind, CONF_TZ_NAMED);
+	ck_assert_str_eq(c->timezone.name, "Europe/Berlin");
+	conf_defaults(c);
 	ck_assert_int_eq(parse("year = mtime"), 0);
 	ck_assert_int_eq(c->year, CONF_YEAR_MTIME);
 	conf_defaults(c);
@@ -467,18 +471,21 @@ static const struct {
 	{ "metrics_listen = example.org:9425",
 	  "t.conf:1: metrics_listen: 'example.org' is not an IPv4 address" },
 	/* time */
-	{ "timezone = Europe/Paris",
-	  "t.conf:1: timezone: 'Europe/Paris' is not local, UTC or an offset "
-	  "like +01:00" },
+	{ "timezone = Europe/../../etc/passwd",
+	  "t.conf:1: timezone: 'Europe/../../etc/passwd' is not local, UTC, "
+	  "a zone like Europe/Berlin or an offset like +01:00" },
+	{ "timezone = Europe/Paris;x",
+	  "t.conf:1: timezone: 'Europe/Paris;x' is not local, UTC, a zone "
+	  "like Europe/Berlin or an offset like +01:00" },
 	{ "timezone = +1",
-	  "t.conf:1: timezone: '+1' is not local, UTC or an offset like "
-	  "+01:00" },
+	  "t.conf:1: timezone: '+1' is not local, UTC, a zone like "
+	  "Europe/Berlin or an offset like +01:00" },
 	{ "timezone = +01:",
-	  "t.conf:1: timezone: '+01:' is not local, UTC or an offset like "
-	  "+01:00" },
+	  "t.conf:1: timezone: '+01:' is not local, UTC, a zone like "
+	  "Europe/Berlin or an offset like +01:00" },
 	{ "timezone = +01:60",
-	  "t.conf:1: timezone: '+01:60' is not local, UTC or an offset like "
-	  "+01:00" },
+	  "t.conf:1: timezone: '+01:60' is not local, UTC, a zone like "
+	  "Europe/Berlin or an offset like +01:00" },
 	{ "timezone = +14:01",
 	  "t.conf:1: timezone: '+14:01' is out of range (-12:00 to +14:00)" },
 	{ "timezone = -12:30",

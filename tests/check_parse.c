@@ -14,6 +14,7 @@
 #include "civil.h"
 #include "parse.h"
 #include "parse_time.h"
+#include "parse_tz.h"
 #include "reason.h"
 
 #define MAX_CASES	512
@@ -347,6 +348,171 @@ START_TEST(test_calendar)
 }
 END_TEST
 
+/*
+ * Local time at the time of the line (issue 9 rule 7): every stamp of
+ * tests/data/tz-cases.txt, whose true UTC Python's zoneinfo computed
+ * (tests/data/tz-cases.py), as a syslog line and as an Exim line, in file
+ * order, each chain keeping the previous line's time as the daemon does.
+ */
+START_TEST(test_tz_table)
+{
+	static struct parse_tz	 z;
+	const char		*top = getenv("top_srcdir");
+	char			 path[4096], buf[512], line[1024], why[256];
+	char			 *f1, *f2, *f3;
+	struct parse_ctx	 ctx = { .ref_time = 0 };
+	struct event		 ev;
+	int64_t			 last_sys = 0, last_exim = 0;
+	int			 lineno = 0, nl = 0, zones = 0;
+	FILE			*f;
+
+	snprintf(path, sizeof(path), "%s/tests/data/tz-cases.txt",
+	    top != NULL ? top : ".");
+	ck_assert_msg((f = fopen(path, "r")) != NULL, "%s", path);
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		lineno++;
+		buf[strcspn(buf, "\n")] = '\0';
+		if (buf[0] == 'Z') {
+			ck_assert_msg(parse_tz_load(&z, buf + 2, why,
+			    sizeof(why)) == 0, "%s", why);
+			ctx.tz = &z;
+			zones++;
+		} else if (buf[0] == 'R')
+			ctx.ref_time = utc(buf + 2);
+		else if (buf[0] == 'B')
+			last_sys = last_exim = 0;
+		else if (buf[0] == 'L') {
+			f1 = buf + 2;
+			ck_assert((f2 = strchr(f1, '|')) != NULL);
+			*f2++ = '\0';
+			ck_assert((f3 = strchr(f2, '|')) != NULL);
+			*f3++ = '\0';
+			snprintf(line, sizeof(line), "%s mx1 postfix/smtp[1]: "
+			    "4F1A2B3C4D: to=<a@example.com>, relay=mx.example."
+			    "com[192.0.2.7]:25, delay=1, delays=0/0/0/1, "
+			    "dsn=2.0.0, status=sent (250 ok)", f1);
+			ctx.last_time = last_sys;
+			ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, line,
+			    strlen(line), &ev), PARSE_EVENT);
+			ck_assert_msg(ev.time == utc(f3), "tz-cases line %d: "
+			    "syslog %s: %lld, want %s (%lld)", lineno, f1,
+			    (long long)ev.time, f3, (long long)utc(f3));
+			last_sys = ev.time;
+			snprintf(line, sizeof(line), "%s 1rAbCd-000123-Xy => "
+			    "a@example.com R=r T=t H=mx [192.0.2.7] C=\"250 "
+			    "ok\"", f2);
+			ctx.last_time = last_exim;
+			ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, line,
+			    strlen(line), &ev), PARSE_EVENT);
+			ck_assert_msg(ev.time == utc(f3), "tz-cases line %d: "
+			    "exim %s: %lld, want %s", lineno, f2,
+			    (long long)ev.time, f3);
+			last_exim = ev.time;
+			nl++;
+		}
+	}
+	fclose(f);
+	ck_assert_int_eq(zones, 3);
+	ck_assert_int_gt(nl, 150);
+}
+END_TEST
+
+/* journalctl -o short-full in the zone: the abbreviation says which of
+ * the two 02:30s of Europe/Berlin's autumn change (CEST +2, CET +1). */
+START_TEST(test_tz_abbr)
+{
+	static struct parse_tz	 z;
+	static const char	 rest[] = " mx1 postfix/smtp[1]: 4F1A2B3C4D: "
+	    "to=<a@example.com>, relay=mx.example.com[192.0.2.7]:25, "
+	    "delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)";
+	struct parse_ctx	 ctx = { .ref_time = utc("2026-12-01T00:00:00Z") };
+	struct event		 ev;
+	char			 line[512], why[256];
+
+	ck_assert_msg(parse_tz_load(&z, "Europe/Berlin", why, sizeof(why)) ==
+	    0, "%s", why);
+	ctx.tz = &z;
+	snprintf(line, sizeof(line), "Sun 2026-10-25 02:30:00 CEST%s", rest);
+	ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, line, strlen(line),
+	    &ev), PARSE_EVENT);
+	ck_assert_int_eq(ev.time, utc("2026-10-25T00:30:00Z"));
+	snprintf(line, sizeof(line), "Sun 2026-10-25 02:30:00 CET%s", rest);
+	ck_assert_int_eq(parse_line(&ctx, MTA_UNKNOWN, line, strlen(line),
+	    &ev), PARSE_EVENT);
+	ck_assert_int_eq(ev.time, utc("2026-10-25T01:30:00Z"));
+}
+END_TEST
+
+/* Bad TZif bytes are refused, never read past: every prefix of a real
+ * zone file, and a real file with one byte changed at every position. */
+START_TEST(test_tz_bytes)
+{
+	static struct parse_tz	 z;
+	unsigned char		 buf[8192], *copy;
+	size_t			 n, i;
+	FILE			*f;
+
+	f = fopen("/usr/share/zoneinfo/Europe/Berlin", "rb");
+	ck_assert_msg(f != NULL, "tzdata's Europe/Berlin is missing");
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	ck_assert_int_eq(parse_tz_parse(&z, buf, n), 0);
+	ck_assert_uint_gt(z.n, 100);
+	for (i = 0; i < n; i++) {
+		copy = malloc(i ? i : 1);
+		memcpy(copy, buf, i);
+		(void)parse_tz_parse(&z, copy, i);
+		free(copy);
+	}
+	for (i = 0; i < n; i += 7) {
+		buf[i] ^= 0x5a;
+		(void)parse_tz_parse(&z, buf, n);
+		buf[i] ^= 0x5a;
+	}
+	ck_assert_int_eq(parse_tz_parse(&z, (const unsigned char *)"TZif", 4),
+	    -1);
+	parse_tz_fixed(&z, 3600);
+	ck_assert_int_eq(parse_tz_offset(&z, 0), 3600);
+	ck_assert_int_eq(parse_tz_utc(&z, 7200, 0), 3600);
+}
+END_TEST
+
+/* The zone as localtime(3) sees it (timezone = local) has the TZif
+ * file's offsets, for a tzdata name and for the POSIX TZ string of the
+ * same rules, every 15 minutes of 2026 and at each change. */
+START_TEST(test_tz_localtime)
+{
+	static struct parse_tz	 f, l;
+	static const char *const tzs[] = { "Europe/Berlin",
+	    "CET-1CEST,M3.5.0,M10.5.0/3" };
+	char			 why[256];
+	int64_t			 u, from = utc("2025-06-01T00:00:00Z");
+	int64_t			 to = utc("2027-06-01T00:00:00Z");
+	size_t			 i, k;
+
+	ck_assert_msg(parse_tz_load(&f, "Europe/Berlin", why, sizeof(why)) ==
+	    0, "%s", why);
+	for (i = 0; i < 2; i++) {
+		setenv("TZ", tzs[i], 1);
+		tzset();
+		ck_assert_int_eq(parse_tz_localtime(&l, from, to), 0);
+		ck_assert_uint_eq(l.n, 4);	/* 2025-10, 2026-03, -10, 2027-03 */
+		for (u = utc("2026-01-01T00:00:00Z");
+		    u < utc("2027-01-01T00:00:00Z"); u += 900)
+			ck_assert_int_eq(parse_tz_offset(&l, u),
+			    parse_tz_offset(&f, u));
+		for (k = 0; k < l.n; k++) {
+			ck_assert_int_eq(parse_tz_offset(&l, l.at[k]),
+			    parse_tz_offset(&f, l.at[k]));
+			ck_assert_int_eq(parse_tz_offset(&l, l.at[k] - 1),
+			    parse_tz_offset(&f, l.at[k] - 1));
+		}
+	}
+	unsetenv("TZ");
+	tzset();
+}
+END_TEST
+
 /* filter_relay values: what parse_hops_add() takes and refuses. */
 START_TEST(test_hops_add)
 {
@@ -469,6 +635,10 @@ main(void)
 	tcase_add_test(tc, test_calendar);
 	tcase_add_test(tc, test_class);
 	tcase_add_test(tc, test_hops_add);
+	tcase_add_test(tc, test_tz_table);
+	tcase_add_test(tc, test_tz_abbr);
+	tcase_add_test(tc, test_tz_localtime);
+	tcase_add_test(tc, test_tz_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reason");

@@ -18,7 +18,7 @@ $cc -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -I"$build" -I"$top/src" \
     "$top/tests/fuzz/fuzz_parse.c" "$top"/src/parse.c "$top"/src/parse_util.c \
     "$top"/src/civil.c "$top"/src/event.c \
-    "$top"/src/parse_time.c "$top"/src/parse_postfix.c "$top"/src/parse_exim.c \
+    "$top"/src/parse_time.c "$top"/src/parse_tz.c "$top"/src/parse_postfix.c "$top"/src/parse_exim.c \
     "$top"/src/reason.c -o "$work/fuzz_parse"
 
 # one seed per test-vector line
