@@ -15,6 +15,8 @@
 #include "config.h"
 #endif
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -789,6 +791,46 @@ d_status(struct daemon *d)
 		(void)notify_status("following %zu file(s)", d->conf->nfollow);
 }
 
+/* With no follow line anywhere, the default: the mail log this machine
+ * has, else the journal (Debian 12 without rsyslog logs only there).
+ * Decided afresh at every load, so a follow line added later wins. */
+static int
+d_conf_load(struct conf *c, const char *file, int required,
+    const struct conf *cmdline, struct conf_errors *e)
+{
+	static const char *const logs[] = { "postfix:/var/log/mail.log",
+	    "postfix:/var/log/maillog", "exim:/var/log/exim4/mainlog" };
+	const struct conf_keydef	*k = conf_option_keydef("follow");
+	struct conf			*cl, *f;
+	struct conf_errors		 ignored;
+	struct stat			 sb;
+	size_t				 i;
+	int				 rc;
+
+	if (cmdline->nfollow > 0 || k == NULL)
+		return conf_load(c, file, required, cmdline, e);
+	if ((f = malloc(sizeof(*f))) == NULL ||
+	    (cl = malloc(sizeof(*cl))) == NULL) {
+		free(f);
+		return conf_load(c, file, required, cmdline, e);
+	}
+	conf_defaults(f);
+	conf_errors_init(&ignored);
+	(void)conf_read(f, file, 0, &ignored);
+	memcpy(cl, cmdline, sizeof(*cl));
+	if (f->nfollow == 0) {
+		for (i = 0; i < sizeof(logs) / sizeof(logs[0]); i++)
+			if (stat(strchr(logs[i], ':') + 1, &sb) == 0)
+				(void)conf_option(cl, k, logs[i], NULL, &ignored);
+		if (cl->nfollow == 0 && journal_supported())
+			(void)conf_option(cl, k, "journal", NULL, &ignored);
+	}
+	rc = conf_load(c, file, required, cl, e);
+	free(cl);
+	free(f);
+	return rc;
+}
+
 /* SIGHUP: read the configuration again.  An invalid one is refused and
  * the running one kept.  Followed files added or removed: commit what was
  * read, then follow the new list from the committed offsets (the same path
@@ -817,7 +859,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 		log_warn("reload");
 		goto done;
 	}
-	if (conf_load(n, d->conffile, d->confreq, d->cmdline, &errs) == -1) {
+	if (d_conf_load(n, d->conffile, d->confreq, d->cmdline, &errs) == -1) {
 		for (i = 0; i < errs.n; i++)
 			log_warnx("reload: %s", errs.msg[i]);
 		log_warnx("reload refused: keeping the running configuration");
@@ -1017,7 +1059,8 @@ main(int argc, char *argv[])
 	if (errs.n > 0) {
 		conf_errors_print(stderr, &errs);
 		rc = 2;
-	} else if (conf_load(d.conf, d.conffile, d.confreq, cl, &errs) == -1) {
+	} else if (d_conf_load(d.conf, d.conffile, d.confreq, cl, &errs) ==
+	    -1) {
 		conf_errors_print(stderr, &errs);
 		rc = 1;
 	} else if ((d.rules = d_rules(d.conf, &rcause)) == NULL) {

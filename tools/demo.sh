@@ -21,6 +21,14 @@ for f in /var/log/mail.log /var/log/maillog; do
 	[ -r "$f" ] && { follow+=(--follow "postfix:$f"); break; }
 done
 [ -r /var/log/exim4/mainlog ] && follow+=(--follow exim:/var/log/exim4/mainlog)
+# No mail log (Debian 12 without rsyslog): Postfix and Exim log to the
+# journal; count it there when they do and this build reads it.
+if [ ${#follow[@]} -eq 0 ] && command -v journalctl >/dev/null 2>&1 &&
+    ! "$bin/smtptallyd" -n --follow journal 2>&1 | grep -q 'built without' &&
+    [ -n "$(journalctl -q -o cat -n 1 -t postfix/smtp -t postfix/smtpd \
+        -t postfix/qmgr -t postfix/local -t exim4 -t exim 2>/dev/null)" ]; then
+	follow=(--follow journal)
+fi
 if [ ${#follow[@]} -eq 0 ]; then
 	echo "smtptally: no mail log on this machine; using the bundled sample"
 	follow=(--follow "postfix:$top/tests/data/sample-postfix.log")
