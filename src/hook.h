@@ -11,6 +11,10 @@
  * HOOK_NOW(t) is the daemon's idea of "now": t, or with the flag and
  * SMTPTALLY_NOW=EPOCH in the environment that fixed second, so a test
  * gives year-less stamps the same year on every run.
+ *
+ * HOOK_SLEEP("name") sleeps when SMTPTALLY_SLEEP="name:MS" names it, so a
+ * test can make one point slow (http.c names each query by its path: a
+ * query of /v1/domains that takes 4 s is SMTPTALLY_SLEEP=/v1/domains:4000).
  */
 #ifndef SMTPTALLY_HOOK_H
 #define SMTPTALLY_HOOK_H
@@ -23,6 +27,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Kill ourselves on the configured hit of the named point. */
 static inline void
@@ -44,7 +49,7 @@ hook_hit(const char *name)
 	if (++hits == n)
 		raise(SIGKILL);
 }
-#define HOOK(name)	hook_hit(name)
+#define HOOK(name)		hook_hit(name)
 
 /* The fixed clock of SMTPTALLY_NOW, or t. */
 static inline long long
@@ -56,10 +61,35 @@ hook_now(long long t)
 		return t;
 	return strtoll(env, NULL, 10);
 }
-#define HOOK_NOW(t)	hook_now(t)
+#define HOOK_NOW(t)		hook_now(t)
+
+/* Sleep for the configured milliseconds at the named point. */
+static inline void
+hook_sleep(const char *name)
+{
+	struct timespec	 ts;
+	const char	*env, *colon;
+	unsigned long	 ms;
+	size_t		 len;
+
+	if ((env = getenv("SMTPTALLY_SLEEP")) == NULL)
+		return;
+	if ((colon = strrchr(env, ':')) == NULL)
+		return;
+	len = (size_t)(colon - env);
+	if (strlen(name) != len || strncmp(env, name, len) != 0)
+		return;
+	ms = strtoul(colon + 1, NULL, 10);
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1)
+		continue;
+}
+#define HOOK_SLEEP(name)	hook_sleep(name)
 #else
-#define HOOK(name)	do { } while (0)
-#define HOOK_NOW(t)	(t)
+#define HOOK(name)		do { } while (0)
+#define HOOK_NOW(t)		(t)
+#define HOOK_SLEEP(name)	do { } while (0)
 #endif
 
 #endif

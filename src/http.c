@@ -2,6 +2,18 @@
  * http: evhttp glue.  One Unix socket listener (and, when configured, one
  * loopback TCP listener serving /metrics only) feeding query_run().
  *
+ * Threads.  The connections run on a thread of their own with an event
+ * base of their own (the server thread); each query runs on one of a few
+ * worker threads, each with its own read-only SQLite connection (the
+ * database is in WAL mode, so readers never wait for the writer).  The
+ * daemon's event loop (ingest, commits, the watchdog) shares nothing with
+ * either, so a slow query or a hostile client cannot delay it.  A request
+ * becomes a job: the server thread copies its path and parameters into
+ * it and puts it on the waiting queue; a worker runs it and renders the
+ * answer to bytes; the server thread, woken through a pipe, sends them.
+ * The queue and the lists are under one mutex; a job's request and slot
+ * are the server thread's only, its answer the worker's until it is done.
+ *
  * Limits.  evhttp bounds header and body sizes and idle time itself.  It
  * has no limit on connections at once or on a connection's total age, so
  * this module tracks connections in a fixed table of slots: a slot is
@@ -9,11 +21,25 @@
  * connection's close callback frees it, and a one-second sweep drops
  * connections older than max_conn_time (a slow-header client that trickles
  * bytes never goes idle) and reclaims slots whose connection died before
- * the close callback could be set.  When every slot is taken the listener
- * is disabled and waiting clients stay in the kernel's backlog; the same
- * happens for a second after accept fails with EMFILE/ENFILE.
+ * the close callback could be set.  Against a flood of slow clients:
+ * when every slot is taken a new client takes the slot of the connection
+ * idle the longest (one with a request in a query thread is never
+ * dropped), and while three quarters of the slots are taken a connection
+ * gets HTTP_PRESSURE_SECS to send its request.  Only when every slot has
+ * a request in progress is the listener disabled (waiting clients stay in
+ * the kernel's backlog); the same happens for a second after accept fails
+ * with EMFILE/ENFILE.
  *
- * Not here: SQL, JSON building (query.c), the event loop (the daemon's).
+ * Against clients that send faster than they read: evhttp reads the next
+ * request of a connection only after the answer to the last one is
+ * written, and a read high-water mark stops reading from a connection
+ * past one request's worth of bytes, so one connection holds at most one
+ * answer and one request; all answers buffered together are bounded by
+ * out_max (more: 503).  Requests waiting for a worker are bounded by
+ * max_waiting and in time by query_ms (more, or longer: 503 with
+ * Retry-After).
+ *
+ * Not here: SQL, JSON building (query.c), the daemon's event loop.
  */
 #include "config.h"
 
@@ -29,6 +55,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,46 +71,105 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "hook.h"
 #include "http.h"
 #include "log.h"
 #include "query.h"
 
-#define SLOT_SLACK	16	/* accepted in one batch after the limit */
+#define HTTP_PRESSURE_SECS	2	/* to send a request, when crowded */
+#define HTTP_WORKERS_MAX	16
 
 struct http;
+struct job;
 
 struct slot {
 	struct http		*http;
 	struct bufferevent	*bev;		/* our reference or NULL */
 	struct evhttp_connection *evcon;	/* once known */
 	struct event		*arm;		/* finds evcon */
-	time_t			 since;
+	struct job		*job;		/* its request in a worker */
+	time_t			 since;		/* accepted */
+	time_t			 active;	/* accepted or last answered */
+};
+
+/* What /v1/status says of the server, as the server thread saw it. */
+struct http_stats {
+	int			 clients, max_clients, waiting, running;
+	uint64_t		 requests, limit_reached, dropped_slow,
+				 dropped_idle, untracked, refused_busy,
+				 refused_output;
+};
+
+enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
+
+struct job {
+	TAILQ_ENTRY(job)	 entry;
+	enum job_state		 state;		/* under the lock */
+	/* The server thread's. */
+	struct slot		*slot;		/* NULL: the client left */
+	struct evhttp_request	*req;		/* NULL: the client left */
+	struct timespec		 queued;
+	/* The request, copied; read by the worker. */
+	const char		*path;
+	struct query_param	 p[QUERY_PARAMS_MAX];
+	size_t			 np;
+	int64_t			 now;
+	struct http_stats	 stats;
+	/* The answer: the worker's until the job is done. */
+	int			 status;
+	int			 text;		/* Prometheus text, not JSON */
+	char			*body;
+	size_t			 len;
+	char			 strings[];	/* path, keys and values */
+};
+TAILQ_HEAD(jobs, job);
+
+struct worker {
+	struct http		*http;
+	struct query		*query;
+	pthread_t		 thread;
+	int			 started;
 };
 
 struct http {
-	struct event_base	*base;
+	struct event_base	*base;		/* the server thread's */
 	struct http_config	 conf;
 	char			*path;		/* our socket */
 	struct evhttp		*evh;		/* Unix socket */
 	struct evhttp		*mevh;		/* TCP, /metrics */
 	struct evconnlistener	*lev;
 	struct evconnlistener	*mlev;
-	struct query		*query;
 	struct event		*sweep;
 	struct event		*resume;	/* after EMFILE */
+	struct event		*wake_ev;	/* a worker finished */
+	int			 wake[2];	/* the pipe it writes */
 	struct slot		*slots;
 	int			 nslots;
 	int			 active;
 	int			 full;		/* listeners off: no slot */
 	int			 emfile;	/* listeners off: no fd */
-	uint64_t		 requests, refused_full, dropped_slow,
-				 untracked;
+	size_t			 read_max;	/* high-water mark per client */
+	struct http_stats	 st;		/* counters */
+
+	pthread_t		 thread;	/* the server thread */
+	int			 started;
+	struct worker		 workers[HTTP_WORKERS_MAX];
+	int			 nworkers;
+
+	pthread_mutex_t		 lock;		/* guards what follows */
+	pthread_cond_t		 cond;		/* a job waits, or stop */
+	struct jobs		 waiting;
+	struct jobs		 done;
+	int			 nwaiting;
+	int			 nrunning;
+	int			 stopping;
 };
 
 /*
  * The listener's error callback gets the listener's argument, which evhttp
  * owns (it is the struct evhttp).  So the instances are kept here to find
- * ours from the listener; a process has one or two.
+ * ours from the listener; a process has one or two.  Written only while
+ * no server thread runs.
  */
 #define HTTP_INSTANCES	4
 static struct http	*instances[HTTP_INSTANCES];
@@ -96,6 +183,9 @@ static const struct {
 	{ 500, "Internal Server Error" }, { 503, "Service Unavailable" },
 };
 
+static void	reply_busy(struct http *, struct evhttp_request *,
+		    const char *);
+
 /* The reason phrase for a status we send. */
 static const char *
 reason_phrase(int code)
@@ -106,6 +196,27 @@ reason_phrase(int code)
 		if (reasons[i].code == code)
 			return reasons[i].reason;
 	return "Error";
+}
+
+/* Seconds on the monotonic clock: the sweep's ages ignore clock steps. */
+static time_t
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Milliseconds since a point on the monotonic clock. */
+static long long
+ms_since(const struct timespec *then)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - then->tv_sec) * 1000 +
+	    (now.tv_nsec - then->tv_nsec) / 1000000;
 }
 
 /* Listeners on or off, from the two reasons to pause them. */
@@ -120,6 +231,65 @@ listeners_update(struct http *h)
 		(on ? evconnlistener_enable : evconnlistener_disable)(h->mlev);
 }
 
+/* May this slot's connection make way for a new one?  Not while its
+ * request is in a worker, nor before its connection is known. */
+static int
+slot_evictable(const struct slot *s)
+{
+	return s->bev != NULL && s->evcon != NULL && s->job == NULL;
+}
+
+/* Is there a slot for one more connection, free or to be freed? */
+static int
+slot_available(const struct http *h)
+{
+	int	 i;
+
+	for (i = 0; i < h->nslots; i++)
+		if (h->slots[i].bev == NULL || slot_evictable(&h->slots[i]))
+			return 1;
+	return 0;
+}
+
+/* After a slot was freed or became evictable: listen again if paused. */
+static void
+slot_recheck(struct http *h)
+{
+	if (h->full && slot_available(h)) {
+		h->full = 0;
+		listeners_update(h);
+	}
+}
+
+/* A job and its answer. */
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->body);
+	free(j);
+}
+
+/* The client of a job left: forget it; a waiting job goes at once, a
+ * running or done one when its answer arrives. */
+static void
+job_cancel(struct http *h, struct job *j)
+{
+	int	 waiting;
+
+	j->slot = NULL;
+	j->req = NULL;
+	pthread_mutex_lock(&h->lock);
+	if ((waiting = j->state == JOB_WAITING)) {
+		TAILQ_REMOVE(&h->waiting, j, entry);
+		h->nwaiting--;
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (waiting)
+		job_free(j);
+}
+
 /* Give a slot back; the bufferevent goes when evhttp lets go too. */
 static void
 slot_release(struct slot *s)
@@ -128,15 +298,16 @@ slot_release(struct slot *s)
 
 	if (s->bev == NULL)
 		return;
+	if (s->job != NULL) {
+		job_cancel(h, s->job);
+		s->job = NULL;
+	}
 	event_del(s->arm);
 	bufferevent_decref(s->bev);
 	s->bev = NULL;
 	s->evcon = NULL;
 	h->active--;
-	if (h->full && h->active < h->conf.max_clients) {
-		h->full = 0;
-		listeners_update(h);
-	}
+	slot_recheck(h);
 }
 
 /* evhttp is freeing the connection. */
@@ -171,13 +342,47 @@ slot_arm(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (s->bev == NULL)
+	if (s->bev == NULL || s->evcon != NULL)
 		return;
 	if ((s->evcon = bev_owner(s->bev)) == NULL) {
 		slot_release(s);	/* died already */
 		return;
 	}
 	evhttp_connection_set_closecb(s->evcon, conn_closed, s);
+}
+
+/* Drop a slot's connection (the close callback frees the slot). */
+static void
+slot_drop(struct slot *s)
+{
+	struct evhttp_connection	*evcon;
+
+	if ((evcon = bev_owner(s->bev)) != NULL)
+		evhttp_connection_free(evcon);	/* calls conn_closed */
+	if (s->bev != NULL)
+		slot_release(s);
+}
+
+/* Every slot taken: free the one idle the longest, if any may go. */
+static struct slot *
+slot_evict(struct http *h)
+{
+	struct slot	*s, *old = NULL;
+	int		 i;
+
+	for (i = 0; i < h->nslots; i++) {
+		s = &h->slots[i];
+		if (slot_evictable(s) && (old == NULL || s->active <
+		    old->active))
+			old = s;
+	}
+	if (old == NULL)
+		return NULL;
+	h->st.dropped_idle++;
+	log_debug("http: every slot taken, dropped the connection idle "
+	    "for %llds", (long long)(mono_now() - old->active));
+	slot_drop(old);
+	return old->bev == NULL ? old : NULL;
 }
 
 /* evhttp asks for a bufferevent for each new connection: count it. */
@@ -193,55 +398,124 @@ conn_new(struct event_base *base, void *arg)
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		return NULL;
+	/* Read no more than one request ahead of the answers. */
+	bufferevent_setwatermark(bev, EV_READ, 0, h->read_max);
 	for (i = 0; i < h->nslots; i++)
 		if (h->slots[i].bev == NULL) {
 			s = &h->slots[i];
 			break;
 		}
-	if (s == NULL) {
-		h->untracked++;	/* accepted in one burst past the slack */
+	if (s == NULL && (s = slot_evict(h)) == NULL) {
+		h->st.untracked++;	/* accepted in one burst */
 		return bev;
 	}
 	bufferevent_incref(bev);
 	s->bev = bev;
 	s->evcon = NULL;
-	s->since = time(NULL);
+	s->job = NULL;
+	s->since = s->active = mono_now();
 	event_add(s->arm, &now);
-	if (++h->active >= h->conf.max_clients && !h->full) {
+	if (++h->active >= h->nslots && !h->full && !slot_available(h)) {
 		h->full = 1;
-		h->refused_full++;
+		h->st.limit_reached++;
 		listeners_update(h);
 	}
 	return bev;
 }
 
-/* Once a second: drop connections past their time, reclaim dead slots. */
+/* The slot of a request's connection, or NULL (untracked). */
+static struct slot *
+slot_of(struct http *h, struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct slot			*s;
+	int				 i;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL)
+		return NULL;
+	bev = evhttp_connection_get_bufferevent(evcon);
+	for (i = 0; i < h->nslots; i++) {
+		s = &h->slots[i];
+		if (s->bev == NULL || s->bev != bev)
+			continue;
+		if (s->evcon == NULL) {	/* asked before slot_arm ran */
+			s->evcon = evcon;
+			evhttp_connection_set_closecb(evcon, conn_closed, s);
+		}
+		return s;
+	}
+	return NULL;
+}
+
+/* Requests that waited past their time get a 503 (server thread). */
+static void
+expire_waiting(struct http *h)
+{
+	struct jobs	 old;
+	struct job	*j, *next;
+
+	TAILQ_INIT(&old);
+	pthread_mutex_lock(&h->lock);
+	for (j = TAILQ_FIRST(&h->waiting); j != NULL; j = next) {
+		next = TAILQ_NEXT(j, entry);
+		if (ms_since(&j->queued) < h->conf.query_ms)
+			continue;
+		TAILQ_REMOVE(&h->waiting, j, entry);
+		h->nwaiting--;
+		TAILQ_INSERT_TAIL(&old, j, entry);
+	}
+	pthread_mutex_unlock(&h->lock);
+	while ((j = TAILQ_FIRST(&old)) != NULL) {
+		TAILQ_REMOVE(&old, j, entry);
+		h->st.refused_busy++;
+		if (j->slot != NULL) {
+			j->slot->job = NULL;
+			j->slot->active = mono_now();
+		}
+		if (j->req != NULL)
+			reply_busy(h, j->req, "every query thread is busy; "
+			    "try again");
+		job_free(j);
+	}
+	slot_recheck(h);
+}
+
+/* Once a second: drop connections past their time, reclaim dead slots,
+ * answer requests that waited too long. */
 static void
 sweep(evutil_socket_t fd, short events, void *arg)
 {
 	struct http		*h = arg;
 	struct slot		*s;
-	struct evhttp_connection *evcon;
-	time_t			 now = time(NULL);
-	int			 i;
+	time_t			 now = mono_now();
+	int			 i, crowded;
 
 	(void)fd;
 	(void)events;
+	expire_waiting(h);
+	crowded = h->active * 4 >= h->nslots * 3;
 	for (i = 0; i < h->nslots; i++) {
 		s = &h->slots[i];
 		if (s->bev == NULL)
 			continue;
-		if ((evcon = bev_owner(s->bev)) == NULL) {
+		if (bev_owner(s->bev) == NULL) {
 			slot_release(s);
 			continue;
 		}
+		if (s->job != NULL)	/* bounded by the query's limits */
+			continue;
 		if (now - s->since >= h->conf.max_conn_time) {
-			h->dropped_slow++;
+			h->st.dropped_slow++;
 			log_debug("http: connection open %llds, dropped",
 			    (long long)(now - s->since));
-			evhttp_connection_free(evcon);	/* calls conn_closed */
-			if (s->bev != NULL)
-				slot_release(s);
+			slot_drop(s);
+		} else if (crowded && now - s->active >= HTTP_PRESSURE_SECS) {
+			h->st.dropped_slow++;
+			log_debug("http: crowded, connection without a "
+			    "request for %llds dropped",
+			    (long long)(now - s->active));
+			slot_drop(s);
 		}
 	}
 }
@@ -329,20 +603,250 @@ reply_json(struct evhttp_request *req, int code, json_t *j)
 	free(s);
 }
 
-/* Server-side counters added to /v1/status. */
+/* 503 with Retry-After: the server is too busy for this request now. */
 static void
-add_server_stats(struct http *h, json_t *o)
+reply_busy(struct http *h, struct evhttp_request *req, const char *why)
 {
-	json_object_set_new(o, "server", json_pack("{s:i s:i s:I s:I s:I s:I}",
-	    "clients", h->active,
-	    "max_clients", h->conf.max_clients,
-	    "requests", (json_int_t)h->requests,
-	    "limit_reached", (json_int_t)h->refused_full,
-	    "dropped_slow", (json_int_t)h->dropped_slow,
-	    "untracked", (json_int_t)h->untracked));
+	char	 secs[16];
+	int	 n = h->conf.query_ms / 1000;
+
+	snprintf(secs, sizeof secs, "%d", n < 1 ? 1 : n);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", secs);
+	reply_json(req, 503, query_error(why));
 }
 
-/* Every request: check method and size, split the URI, ask query. */
+/* Bytes of answers buffered for every client. */
+static size_t
+output_total(const struct http *h)
+{
+	size_t	 n = 0;
+	int	 i;
+
+	for (i = 0; i < h->nslots; i++)
+		if (h->slots[i].bev != NULL)
+			n += evbuffer_get_length(bufferevent_get_output(
+			    h->slots[i].bev));
+	return n;
+}
+
+/* Server-side counters added to /v1/status. */
+static void
+add_server_stats(const struct http_stats *st, json_t *o)
+{
+	json_object_set_new(o, "server", json_pack("{s:i s:i s:i s:i s:I s:I"
+	    " s:I s:I s:I s:I s:I}",
+	    "clients", st->clients,
+	    "max_clients", st->max_clients,
+	    "waiting", st->waiting,
+	    "running", st->running,
+	    "requests", (json_int_t)st->requests,
+	    "limit_reached", (json_int_t)st->limit_reached,
+	    "dropped_slow", (json_int_t)st->dropped_slow,
+	    "dropped_idle", (json_int_t)st->dropped_idle,
+	    "untracked", (json_int_t)st->untracked,
+	    "refused_busy", (json_int_t)st->refused_busy,
+	    "refused_output", (json_int_t)st->refused_output));
+}
+
+/* A worker: run one job on our own connection, render the answer. */
+static void
+job_run(struct worker *w, struct job *j)
+{
+	struct http		*h = w->http;
+	struct query_result	 r;
+
+	HOOK_SLEEP(j->path);
+	if (h->conf.commit_failures != NULL)
+		query_set_commit_failures(w->query,
+		    h->conf.commit_failures(h->conf.arg));
+	query_set_journal_lag(w->query, h->conf.journal_lag, h->conf.arg);
+	query_run(w->query, j->path, j->p, j->np, j->now, &r);
+	j->status = r.status;
+	if (r.text != NULL) {
+		j->text = 1;
+		j->body = r.text;
+		j->len = r.textlen;
+		r.text = NULL;
+	} else {
+		if (r.status == 200 && strcmp(j->path, "/v1/status") == 0)
+			add_server_stats(&j->stats, r.json);
+		if ((j->body = json_dumps(r.json, JSON_COMPACT)) == NULL) {
+			j->status = 500;
+			j->body = strdup("{\"error\":\"out of memory\"}");
+		}
+		j->len = j->body != NULL ? strlen(j->body) : 0;
+	}
+	query_result_clear(&r);
+}
+
+/* A worker thread: take waiting jobs until told to stop. */
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	struct http	*h = w->http;
+	struct job	*j;
+
+	for (;;) {
+		pthread_mutex_lock(&h->lock);
+		while (!h->stopping && TAILQ_EMPTY(&h->waiting))
+			pthread_cond_wait(&h->cond, &h->lock);
+		if (h->stopping) {
+			pthread_mutex_unlock(&h->lock);
+			break;
+		}
+		j = TAILQ_FIRST(&h->waiting);
+		TAILQ_REMOVE(&h->waiting, j, entry);
+		h->nwaiting--;
+		h->nrunning++;
+		j->state = JOB_RUNNING;
+		pthread_mutex_unlock(&h->lock);
+
+		job_run(w, j);
+
+		pthread_mutex_lock(&h->lock);
+		j->state = JOB_DONE;
+		h->nrunning--;
+		TAILQ_INSERT_TAIL(&h->done, j, entry);
+		pthread_mutex_unlock(&h->lock);
+		/* A full pipe already says there is work: no need to wait. */
+		while (write(h->wake[1], "", 1) == -1 && errno == EINTR)
+			continue;
+	}
+	return NULL;
+}
+
+/* Send a done job's answer, if its client is still there. */
+static void
+job_answer(struct http *h, struct job *j)
+{
+	struct slot	*s = j->slot;
+
+	if (j->req == NULL) {		/* the client left */
+		job_free(j);
+		return;
+	}
+	s->job = NULL;
+	s->active = mono_now();
+	if (j->body == NULL)
+		reply_json(j->req, 500, query_error("out of memory"));
+	else if (output_total(h) + j->len > h->conf.out_max) {
+		h->st.refused_output++;
+		reply_busy(h, j->req, "too many answers are waiting to be "
+		    "read; try again");
+	} else if (j->text)
+		reply(j->req, j->status, "text/plain; version=0.0.4; "
+		    "charset=utf-8", j->body, j->len, 0);
+	else
+		reply(j->req, j->status, "application/json", j->body, j->len,
+		    1);
+	job_free(j);
+}
+
+/* The wake-up pipe: answer the done jobs, or leave the loop to stop. */
+static void
+wake(evutil_socket_t fd, short events, void *arg)
+{
+	struct http	*h = arg;
+	struct jobs	 done;
+	struct job	*j;
+	char		 buf[64];
+	int		 stopping;
+
+	(void)events;
+	while (read(fd, buf, sizeof buf) > 0)
+		continue;
+	TAILQ_INIT(&done);
+	pthread_mutex_lock(&h->lock);
+	TAILQ_CONCAT(&done, &h->done, entry);
+	stopping = h->stopping;
+	pthread_mutex_unlock(&h->lock);
+	while ((j = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, j, entry);
+		job_answer(h, j);
+	}
+	slot_recheck(h);
+	if (stopping)
+		event_base_loopbreak(h->base);
+}
+
+/* Copy a request into a new job, or NULL. */
+static struct job *
+job_new(const char *path, const struct query_param *p, size_t n)
+{
+	struct job	*j;
+	size_t		 len, i, k, v;
+	char		*cp;
+
+	len = strlen(path) + 1;
+	for (i = 0; i < n; i++)
+		len += strlen(p[i].key) + strlen(p[i].value) + 2;
+	if ((j = calloc(1, sizeof *j + len)) == NULL)
+		return NULL;
+	cp = j->strings;
+	memcpy(cp, path, strlen(path) + 1);
+	j->path = cp;
+	cp += strlen(path) + 1;
+	for (i = 0; i < n; i++) {
+		k = strlen(p[i].key) + 1;
+		v = strlen(p[i].value) + 1;
+		memcpy(cp, p[i].key, k);
+		j->p[i].key = cp;
+		cp += k;
+		memcpy(cp, p[i].value, v);
+		j->p[i].value = cp;
+		cp += v;
+	}
+	j->np = n;
+	return j;
+}
+
+/* Queue a request for a worker; 503 when the queue is full. */
+static void
+submit(struct http *h, struct evhttp_request *req, const char *path,
+    const struct query_param *p, size_t n)
+{
+	struct slot	*s;
+	struct job	*j;
+	int		 full;
+
+	if ((s = slot_of(h, req)) == NULL) {	/* past every limit */
+		h->st.refused_busy++;
+		reply_busy(h, req, "too many clients; try again");
+		return;
+	}
+	if ((j = job_new(path, p, n)) == NULL) {
+		reply_json(req, 500, query_error("out of memory"));
+		return;
+	}
+	j->now = (int64_t)time(NULL);
+	j->slot = s;
+	j->req = req;
+	clock_gettime(CLOCK_MONOTONIC, &j->queued);
+	pthread_mutex_lock(&h->lock);
+	if (!(full = h->nwaiting >= h->conf.max_waiting)) {
+		h->st.waiting = h->nwaiting;
+		h->st.running = h->nrunning;
+		h->st.clients = h->active;
+		h->st.max_clients = h->conf.max_clients;
+		j->stats = h->st;
+		j->state = JOB_WAITING;
+		TAILQ_INSERT_TAIL(&h->waiting, j, entry);
+		h->nwaiting++;
+		pthread_cond_signal(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (full) {
+		h->st.refused_busy++;
+		job_free(j);
+		reply_busy(h, req, "too many requests waiting; try again");
+		return;
+	}
+	s->job = j;
+}
+
+/* Every request: check method and size, split the URI, queue it. */
 static void
 handle(struct http *h, struct evhttp_request *req, int metrics_only)
 {
@@ -351,11 +855,10 @@ handle(struct http *h, struct evhttp_request *req, int metrics_only)
 	struct evkeyvalq	 kv;
 	struct evkeyval		*e;
 	struct query_param	 p[QUERY_PARAMS_MAX];
-	struct query_result	 r;
 	size_t			 n = 0;
 	enum evhttp_cmd_type	 cmd;
 
-	h->requests++;
+	h->st.requests++;
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    (size_t)h->conf.max_body) {
 		reply_json(req, 413, query_error("request body too large"));
@@ -396,21 +899,8 @@ handle(struct http *h, struct evhttp_request *req, int metrics_only)
 		p[n].value = e->value;
 		n++;
 	}
-	if (h->conf.commit_failures != NULL)
-		query_set_commit_failures(h->query,
-		    h->conf.commit_failures(h->conf.arg));
-	query_set_journal_lag(h->query, h->conf.journal_lag, h->conf.arg);
-	query_run(h->query, path, p, n, (int64_t)time(NULL), &r);
+	submit(h, req, path, p, n);
 	evhttp_clear_headers(&kv);
-	if (r.text != NULL)
-		reply(req, r.status, "text/plain; version=0.0.4; "
-		    "charset=utf-8", r.text, r.textlen, 0);
-	else {
-		if (r.status == 200 && strcmp(path, "/v1/status") == 0)
-			add_server_stats(h, r.json);
-		reply_json(req, r.status, json_incref(r.json));
-	}
-	query_result_clear(&r);
 }
 
 /* The Unix socket serves every endpoint. */
@@ -601,15 +1091,39 @@ nomem:
 	return -1;
 }
 
-/* Socket, listeners, limits and the query connection, or a cause. */
+/* The server thread: run the connections until http_free says stop. */
+static void *
+server_main(void *arg)
+{
+	struct http	*h = arg;
+
+	event_base_dispatch(h->base);
+	return NULL;
+}
+
+/* Start a thread with every signal blocked: they are the caller's. */
+static int
+thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t	 all, old;
+	int		 e;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return e;
+}
+
+/* Socket, listeners, limits, the query threads and the server thread, or
+ * a cause. */
 struct http *
-http_new(struct event_base *base, const struct http_config *conf,
-    const char *dbpath, char **cause)
+http_new(const struct http_config *conf, const char *dbpath, char **cause)
 {
 	struct http		*h;
 	struct query_limits	 ql;
 	struct timeval		 tv = { 1, 0 };
-	int			 fd, i;
+	int			 fd, i, e;
 
 	*cause = NULL;
 	if (conf->socket_path == NULL || dbpath == NULL) {
@@ -618,7 +1132,11 @@ http_new(struct event_base *base, const struct http_config *conf,
 	}
 	if ((h = calloc(1, sizeof *h)) == NULL)
 		goto nomem;
-	h->base = base;
+	h->wake[0] = h->wake[1] = -1;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	TAILQ_INIT(&h->waiting);
+	TAILQ_INIT(&h->done);
 	h->conf = *conf;
 #define DEFAULT(f, v) do { if (h->conf.f <= 0) h->conf.f = (v); } while (0)
 	DEFAULT(socket_mode, 0660);
@@ -630,41 +1148,57 @@ http_new(struct event_base *base, const struct http_config *conf,
 	DEFAULT(max_body, 4096);
 	DEFAULT(max_rows, 1000);
 	DEFAULT(query_ms, 5000);
+	DEFAULT(workers, 2);
+	DEFAULT(max_waiting, 8);
 	DEFAULT(metrics_top, 20);
 #undef DEFAULT
-	/*
-	 * A query runs inside the event loop: while it runs no timer fires,
-	 * and the connection's idle timer would expire the moment it ends,
-	 * before the answer is written.  So the idle time, and the time a
-	 * connection may live, are longer than the longest query.
-	 */
-	if (h->conf.idle_timeout < h->conf.query_ms / 1000 + 2)
-		h->conf.idle_timeout = h->conf.query_ms / 1000 + 2;
-	if (h->conf.max_conn_time < h->conf.idle_timeout + 1)
-		h->conf.max_conn_time = h->conf.idle_timeout + 1;
+	if (h->conf.out_max == 0)
+		h->conf.out_max = 16 * 1024 * 1024;
+	if (h->conf.workers > HTTP_WORKERS_MAX)
+		h->conf.workers = HTTP_WORKERS_MAX;
+	/* One request's worth: evhttp refuses more than this itself. */
+	h->read_max = (size_t)h->conf.max_header + 4 *
+	    (size_t)h->conf.max_body + 4096;
 	memset(&ql, 0, sizeof ql);
 	ql.max_rows = h->conf.max_rows;
 	ql.time_ms = h->conf.query_ms;
 	ql.busy_ms = h->conf.query_ms / 2;
 	ql.metrics_top = h->conf.metrics_top;
-	if ((h->query = query_new(dbpath, &ql)) == NULL)
-		goto nomem;
+	for (i = 0; i < h->conf.workers; i++) {
+		h->workers[i].http = h;
+		if ((h->workers[i].query = query_new(dbpath, &ql)) == NULL)
+			goto nomem;
+	}
+	h->nworkers = h->conf.workers;
 
-	h->nslots = h->conf.max_clients + SLOT_SLACK;
+	if ((h->base = event_base_new()) == NULL)
+		goto nomem;
+	if (pipe2(h->wake, O_NONBLOCK | O_CLOEXEC) == -1) {
+		if (asprintf(cause, "http: pipe: %s", strerror(errno)) == -1)
+			*cause = NULL;
+		http_free(h);
+		return NULL;
+	}
+	if ((h->wake_ev = event_new(h->base, h->wake[0], EV_READ | EV_PERSIST,
+	    wake, h)) == NULL)
+		goto nomem;
+	event_add(h->wake_ev, NULL);
+
+	h->nslots = h->conf.max_clients;
 	if ((h->slots = calloc(h->nslots, sizeof *h->slots)) == NULL)
 		goto nomem;
 	for (i = 0; i < h->nslots; i++) {
 		h->slots[i].http = h;
-		if ((h->slots[i].arm = evtimer_new(base, slot_arm,
+		if ((h->slots[i].arm = evtimer_new(h->base, slot_arm,
 		    &h->slots[i])) == NULL)
 			goto nomem;
 	}
-	if ((h->sweep = event_new(base, -1, EV_PERSIST, sweep, h)) == NULL ||
-	    (h->resume = evtimer_new(base, resume, h)) == NULL)
+	if ((h->sweep = event_new(h->base, -1, EV_PERSIST, sweep, h)) ==
+	    NULL || (h->resume = evtimer_new(h->base, resume, h)) == NULL)
 		goto nomem;
 	event_add(h->sweep, &tv);
 
-	if ((h->evh = evhttp_new(base)) == NULL)
+	if ((h->evh = evhttp_new(h->base)) == NULL)
 		goto nomem;
 	evh_setup(h, h->evh, handle_unix);
 	if ((fd = socket_create(&h->conf, cause)) == -1) {
@@ -676,8 +1210,8 @@ http_new(struct event_base *base, const struct http_config *conf,
 		unlink(conf->socket_path);
 		goto nomem;
 	}
-	h->lev = evconnlistener_new(base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	h->lev = evconnlistener_new(h->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 	if (h->lev == NULL) {
 		close(fd);
 		goto nomem;
@@ -699,8 +1233,25 @@ http_new(struct event_base *base, const struct http_config *conf,
 			instances[i] = h;
 			break;
 		}
-	log_info("http: listening on %s", h->path);
+
+	for (i = 0; i < h->nworkers; i++) {
+		if ((e = thread_start(&h->workers[i].thread, worker_main,
+		    &h->workers[i])) != 0)
+			goto nothread;
+		h->workers[i].started = 1;
+	}
+	if ((e = thread_start(&h->thread, server_main, h)) != 0)
+		goto nothread;
+	h->started = 1;
+	log_info("http: listening on %s (%d query threads)", h->path,
+	    h->nworkers);
 	return h;
+nothread:
+	if (asprintf(cause, "http: cannot start a thread: %s",
+	    strerror(e)) == -1)
+		*cause = NULL;
+	http_free(h);
+	return NULL;
 nomem:
 	http_free(h);
 	free(*cause);
@@ -708,22 +1259,37 @@ nomem:
 	return NULL;
 }
 
-/* Tear down in the order evhttp needs; removes the socket. */
+/* Stop the server thread and the workers; then tear down in the order
+ * evhttp needs, and remove the socket. */
 void
 http_free(struct http *h)
 {
 	struct evconnlistener	*lev, *mlev;
+	struct job		*j;
 	int			 i;
 
 	if (h == NULL)
 		return;
+	pthread_mutex_lock(&h->lock);
+	h->stopping = 1;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	if (h->started) {
+		while (write(h->wake[1], "", 1) == -1 && errno == EINTR)
+			continue;
+		pthread_join(h->thread, NULL);
+	}
+	for (i = 0; i < h->nworkers; i++)
+		if (h->workers[i].started)
+			pthread_join(h->workers[i].thread, NULL);
+	/* From here on this is the only thread. */
 	for (i = 0; i < HTTP_INSTANCES; i++)
 		if (instances[i] == h)
 			instances[i] = NULL;
 	/*
 	 * evhttp_free frees the listeners bound to it, then its connections,
 	 * whose close callbacks may try to re-enable the listeners: forget
-	 * them first.
+	 * them first.  The close callbacks cancel the connections' jobs.
 	 */
 	lev = h->lev;
 	mlev = h->mlev;
@@ -746,14 +1312,33 @@ http_free(struct http *h)
 			event_free(h->slots[i].arm);
 	}
 	free(h->slots);
+	while ((j = TAILQ_FIRST(&h->waiting)) != NULL) {
+		TAILQ_REMOVE(&h->waiting, j, entry);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&h->done)) != NULL) {
+		TAILQ_REMOVE(&h->done, j, entry);
+		job_free(j);
+	}
 	if (h->sweep != NULL)
 		event_free(h->sweep);
 	if (h->resume != NULL)
 		event_free(h->resume);
+	if (h->wake_ev != NULL)
+		event_free(h->wake_ev);
+	if (h->base != NULL)
+		event_base_free(h->base);
+	if (h->wake[0] != -1)
+		close(h->wake[0]);
+	if (h->wake[1] != -1)
+		close(h->wake[1]);
 	if (h->path != NULL) {
 		unlink(h->path);
 		free(h->path);
 	}
-	query_free(h->query);
+	for (i = 0; i < HTTP_WORKERS_MAX; i++)
+		query_free(h->workers[i].query);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

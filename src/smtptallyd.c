@@ -9,7 +9,8 @@
  * the tally is full, and on SIGTERM/SIGINT before exit.
  *
  * Not here: parsing, SQL, file identity, serving (http.c is started at the
- * marked place).
+ * marked place and serves on threads of its own, so nothing a client does
+ * runs in this loop).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -79,7 +80,8 @@ struct daemon {
 	int			 confreq;	/* -f given: file must exist */
 	struct tail_opts	 o;		/* as at start */
 	int			 oneshot;
-	int64_t			 commit_failures;	/* for /metrics */
+	int64_t			 commit_failures;	/* for /metrics; atomic:
+							 * read by query threads */
 	int			 failing;
 	int			 paused;
 	int			 backoff;
@@ -374,7 +376,7 @@ d_commit(struct daemon *d)
 			    "failed to write the database, exiting so that a "
 			    "restart goes on from the last commit (check the "
 			    "disk and the kernel log)", cause);
-		d->commit_failures++;
+		__atomic_fetch_add(&d->commit_failures, 1, __ATOMIC_RELAXED);
 		tally_clear(d->tally);
 		tail_rewind(d->tail);
 		journal_rewind(d->journal);
@@ -966,13 +968,14 @@ d_watchdog(evutil_socket_t fd, short what, void *arg)
 	(void)notify_watchdog();
 }
 
-/* /metrics and /v1/status want the failed commits only we know. */
+/* /metrics and /v1/status want the failed commits only we know; they
+ * ask from a query thread. */
 static int64_t
 d_commit_failures(void *arg)
 {
 	struct daemon	*d = arg;
 
-	return d->commit_failures;
+	return __atomic_load_n(&d->commit_failures, __ATOMIC_RELAXED);
 }
 
 /* /v1/status and /metrics: how far a journal's reader is behind. */
@@ -1164,7 +1167,7 @@ main(int argc, char *argv[])
 	hc.commit_failures = d_commit_failures;
 	hc.journal_lag = d_journal_lag;
 	hc.arg = &d;
-	if ((http = http_new(d.base, &hc, d.conf->database, &hcause)) == NULL)
+	if ((http = http_new(&hc, d.conf->database, &hcause)) == NULL)
 		fatalx("%s", hcause);
 	d_retain(-1, 0, &d);
 	log_info("started: %zu file(s), database %s", d.conf->nfollow,

@@ -1,6 +1,7 @@
 /*
  * testd: the serving half alone, for the tests in tests/serve/.  It runs
- * http_new() on a database the test filled itself, until SIGTERM.
+ * http_new() on a database the test filled itself, until SIGTERM (http
+ * serves on threads of its own; this loop only waits for the signal).
  *
  * Not the daemon: no ingest, no config file.  Limits come from options so
  * the hostile-client tests can make them small.
@@ -37,7 +38,7 @@ main(int argc, char **argv)
 	char			*cause;
 	int			 ch;
 
-	while ((ch = getopt(argc, argv, "c:g:m:M:n:r:t:T:q:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:g:m:M:n:o:r:t:T:q:w:W:")) != -1) {
 		switch (ch) {
 		case 'c':
 			c.max_clients = atoi(optarg);
@@ -66,10 +67,20 @@ main(int argc, char **argv)
 		case 'q':
 			c.query_ms = atoi(optarg);
 			break;
+		case 'o':
+			c.out_max = (size_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'w':
+			c.workers = atoi(optarg);
+			break;
+		case 'W':
+			c.max_waiting = atoi(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: testd [-c clients] [-g group] "
-			    "[-m addr:port] [-M mode] [-n top] [-r rows] [-t idle] [-T conntime] "
-			    "[-q ms] db socket\n");
+			    "[-m addr:port] [-M mode] [-n top] [-o bytes] [-r rows] "
+			    "[-t idle] [-T conntime] [-q ms] [-w workers] "
+			    "[-W waiting] db socket\n");
 			return 2;
 		}
 	}
@@ -84,7 +95,7 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	c.socket_path = argv[1];
-	if ((h = http_new(base, &c, argv[0], &cause)) == NULL) {
+	if ((h = http_new(&c, argv[0], &cause)) == NULL) {
 		fprintf(stderr, "testd: %s\n", cause ? cause : "failed");
 		free(cause);
 		return 1;
