@@ -308,6 +308,30 @@ d_pending(const struct daemon *d)
 	return tail_pending(d->tail) || journal_pending(d->journal);
 }
 
+/* The service manager's status line: what we follow, files we could
+ * not open (an error: their lines are not counted) and, while commits
+ * fail, what is held open and what was let go. */
+static void
+d_status(struct daemon *d)
+{
+	int64_t	errs = tail_errors(d->tail);
+	size_t	open, parked;
+	char	more[128] = "";
+
+	if (errs > 0)
+		snprintf(more, sizeof more, "; %lld could not be opened (see "
+		    "the log)", (long long)errs);
+	if (d->failing) {
+		tail_held(d->tail, &open, &parked);
+		(void)notify_status("commits failing%s: reading stopped, %zu "
+		    "file(s) held open, %zu let go until commits work%s",
+		    store_is_full(d->store) ? " (disk full)" : "", open, parked,
+		    more);
+	} else
+		(void)notify_status("following %zu file(s)%s",
+		    d->conf->nfollow, more);
+}
+
 /* What tail needs to remember files, from the store. */
 static int
 d_src_rows(void *arg, const char *path, struct source_row **rows, size_t *n,
@@ -379,6 +403,9 @@ d_commit(struct daemon *d)
 		__atomic_fetch_add(&d->commit_failures, 1, __ATOMIC_RELAXED);
 		tally_clear(d->tally);
 		tail_rewind(d->tail);
+		/* Hold no rotated file open: the operator may be deleting
+		 * them to make room. */
+		tail_hold(d->tail, 1);
 		journal_rewind(d->journal);
 		d->backoff = d->backoff == 0 ? 1 : d->backoff * 2;
 		if (d->backoff > D_BACKOFF_MAX)
@@ -390,6 +417,7 @@ d_commit(struct daemon *d)
 		else
 			log_debug("store: commit failed again: %s", cause);
 		d->failing = 1;
+		d_status(d);
 		if (!d->oneshot) {
 			d->paused = 1;
 			tv.tv_sec = d->backoff;
@@ -402,9 +430,12 @@ d_commit(struct daemon *d)
 	journal_committed(d->journal);
 	tally_clear(d->tally);
 	clock_gettime(CLOCK_MONOTONIC, &d->last_commit);
-	if (d->failing)
+	if (d->failing) {
 		log_info("store: commits work again");
-	d->failing = 0;
+		tail_hold(d->tail, 0);
+		d->failing = 0;
+		d_status(d);
+	}
 	d->backoff = 0;
 	return 0;
 }
@@ -777,20 +808,6 @@ d_rules_warn(const struct rules *r, const struct conf *c)
 	if (r->missing > 0)
 		log_warnx("rules %s: not found; replies are classified with "
 		    "the local rules only", c->rules);
-}
-
-/* The service manager's status line: what we follow, and files we
- * could not open (an error: their lines are not counted). */
-static void
-d_status(struct daemon *d)
-{
-	int64_t	errs = tail_errors(d->tail);
-
-	if (errs > 0)
-		(void)notify_status("following %zu file(s); %lld could not be "
-		    "opened (see the log)", d->conf->nfollow, (long long)errs);
-	else
-		(void)notify_status("following %zu file(s)", d->conf->nfollow);
 }
 
 /* With no follow line anywhere, the default: the mail log this machine

@@ -164,6 +164,24 @@ tail_free(struct tail *t)
 	free(t);
 }
 
+/* Close every rotated generation (renamed or deleted: the files an
+ * operator deletes to free space); they are found again from their
+ * committed positions once the hold ends. */
+static void
+tail_release(struct tail *t)
+{
+	struct tail_gen	*g;
+	size_t		 i;
+
+	for (i = 0; i < t->npaths; i++)
+		for (g = t->paths[i]->gens; g != NULL; g = g->next)
+			if (gen_open(g) && g->state != GEN_ACTIVE) {
+				log_info("tail %s: letting go of %s while "
+				    "commits fail", t->paths[i]->path, g->name);
+				gen_park(t, g);
+			}
+}
+
 /* Is a parked generation waiting for its first read since it was
  * parked? */
 static int
@@ -172,6 +190,8 @@ tail_waiting(const struct tail *t)
 	const struct tail_gen	*g;
 	size_t			 i;
 
+	if (t->hold)
+		return 0;
 	for (i = 0; i < t->npaths; i++)
 		for (g = t->paths[i]->gens; g != NULL; g = g->next)
 			if (g->parked && !g->spent &&
@@ -195,6 +215,8 @@ tail_unpark(struct tail *t, int spent)
 			next = g->next;
 			if (t->nopen >= t->maxopen)
 				return;
+			if (t->hold && g->state != GEN_ACTIVE)
+				continue;
 			if (!g->parked || (g->spent && !spent) ||
 			    (g->state != GEN_ACTIVE && g->state != GEN_ROTATED))
 				continue;
@@ -261,6 +283,8 @@ tail_reconcile(struct tail *t)
 			    TAIL_DIRMASK);
 		find_reconcile(t, tp, now);
 	}
+	if (t->hold)
+		tail_release(t);
 	if (!t->o.oneshot)
 		tail_unpark(t, 1);
 }
@@ -614,4 +638,36 @@ int64_t
 tail_errors(const struct tail *t)
 {
 	return t->errors;
+}
+
+/* Commits fail (a full disk): hold nothing the operator may be deleting
+ * to make room, or stop holding (commits work again: what was let go is
+ * opened again by name, or found among the siblings, else it is lost
+ * with its unread bytes recorded). */
+void
+tail_hold(struct tail *t, int hold)
+{
+	t->hold = hold;
+	if (hold)
+		tail_release(t);
+}
+
+/* For status: generations open now, and those let go or waiting for a
+ * descriptor (parked). */
+void
+tail_held(const struct tail *t, size_t *open, size_t *parked)
+{
+	const struct tail_gen	*g;
+	size_t			 i;
+
+	*open = *parked = 0;
+	for (i = 0; i < t->npaths; i++) {
+		for (g = t->paths[i]->gens; g != NULL; g = g->next) {
+			if (gen_open(g))
+				(*open)++;
+			else if (g->parked && (g->state == GEN_ACTIVE ||
+			    g->state == GEN_ROTATED))
+				(*parked)++;
+		}
+	}
 }

@@ -104,6 +104,8 @@ void		 tail_rewind(struct tail *);
 void		 tail_progress(const struct tail *, uint64_t *, uint64_t *);
 size_t		 tail_generations(const struct tail *);
 int64_t		 tail_errors(const struct tail *);
+void		 tail_hold(struct tail *, int);
+void		 tail_held(const struct tail *, size_t *, size_t *);
 int		 tail_twins(const char *const *, size_t, size_t *, size_t *);
 
 #endif

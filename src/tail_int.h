@@ -126,6 +126,8 @@ struct tail {
 	size_t			 nopen;
 	int64_t			 errors;	/* files we could not open */
 	int			 emfile;	/* said: the fd limit */
+	int			 hold;		/* commits fail: keep no rotated
+					 * file open (tail_hold) */
 	struct tail_path	**paths;	/* each allocated: generations
 						 * point at theirs */
 	size_t			 npaths;
