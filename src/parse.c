@@ -57,7 +57,8 @@ exim_syslog_part(const char *p, const char *end)
 
 /* The Exim body after its own stamp: skip an optional "[pid] ". */
 static enum parse_result
-exim_body(const char *p, const char *end, struct event *ev)
+exim_body(const struct parse_ctx *ctx, const char *p, const char *end,
+    struct event *ev)
 {
 	const char	*q;
 
@@ -71,7 +72,7 @@ exim_body(const char *p, const char *end, struct event *ev)
 				p++;
 		}
 	}
-	return parse_exim(p, end, ev);
+	return parse_exim(ctx, p, end, ev);
 }
 
 /*
@@ -146,7 +147,7 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 	if (*p >= '0' && *p <= '9') {
 		if ((q = time_exim(ctx, p, end, &t)) != NULL) {
 			ev->time = t;
-			return exim_body(q, end, ev);
+			return exim_body(ctx, q, end, ev);
 		}
 		q = time_rfc3339(ctx, p, end, &t);
 		exact = 1;	/* the stamp has its offset */
@@ -182,7 +183,7 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 				ev->time = t;
 			p = q;
 		}
-		r = exim_body(p, end, ev);
+		r = exim_body(ctx, p, end, ev);
 		break;
 	default:
 		return PARSE_FOREIGN;
@@ -208,7 +209,7 @@ parse_message(const struct parse_ctx *ctx, enum mta mta, const char *msg,
 	case MTA_POSTFIX:
 		return parse_postfix(ctx, NULL, 0, msg, end, ev);
 	case MTA_EXIM:
-		return exim_body(msg, end, ev);
+		return exim_body(ctx, msg, end, ev);
 	default:
 		return PARSE_UNRECOGNISED;
 	}

@@ -326,17 +326,47 @@ failure_text(const char *p, const char *end, struct event *ev)
 	}
 }
 
-/* The host name of "H=NAME [IP]" as the event's relay. */
-static void
-host_field(const char *p, const char *q, struct event *ev)
+/*
+ * "H=NAME [ADDR]:PORT" with p after "H=" and q the end of NAME: the event's
+ * relay, and its hop when the host is a content filter (a filter_relay, or
+ * SMTP to a loopback address, as for Postfix).  Returns 1 when an address
+ * in brackets follows: the smtp transport's remote host (a local
+ * transport's host list has a name only).
+ */
+static int
+host_field(const struct parse_ctx *ctx, const char *p, const char *q,
+    const char *end, struct event *ev)
 {
+	const char	*addr = NULL, *aend = NULL, *port = NULL, *pend;
+
 	ev->relay = p;
 	ev->relaylen = q - p;
+	if (q + 1 < end && q[0] == ' ' && q[1] == '[') {
+		addr = q + 2;
+		if ((aend = memchr(addr, ']', end - addr)) == NULL)
+			return 0;
+		if (aend + 1 < end && aend[1] == ':') {
+			port = aend + 2;
+			for (pend = port; pend < end && *pend >= '0' &&
+			    *pend <= '9'; pend++)
+				;
+		} else
+			pend = aend;
+		if (pu_named_filter(ctx, p, q, addr, aend, port, pend) ||
+		    (pu_local_addr(addr, aend) &&
+		    (ctx == NULL || ctx->hops == NULL || ctx->hops->loopback)))
+			ev->hop = HOP_FILTER;
+		return 1;
+	}
+	if (pu_named_filter(ctx, p, q, NULL, NULL, NULL, NULL))
+		ev->hop = HOP_FILTER;
+	return 0;
 }
 
 /* See the top of the file. */
 enum parse_result
-parse_exim(const char *p, const char *end, struct event *ev)
+parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
+    struct event *ev)
 {
 	const char	*q;
 	char		 enh[EVENT_ENHANCED_MAX + 1];
@@ -375,8 +405,10 @@ parse_exim(const char *p, const char *end, struct event *ev)
 			}
 			q = token_end(p, end);
 			if (p[0] == 'H' && q - p > 2 && p[1] == '=') {
-				host_field(p + 2, q, ev);
-				host = 1;
+				if (host_field(ctx, p + 2, q, end, ev))
+					host = 1;
+				else if (ev->hop == HOP_REMOTE)
+					host = 2;	/* local, host list */
 			} else if (q - p >= 4 && p[0] == 'C' && p[1] == '=' &&
 			    p[2] == '"') {
 				ev->text = p + 3;
@@ -393,7 +425,7 @@ parse_exim(const char *p, const char *end, struct event *ev)
 		}
 		/* no host named: a local transport (appendfile, lmtp on a
 		 * socket), and ":blackhole:" stays a discard */
-		if (!host && ev->hop == HOP_REMOTE && ev->kind != KIND_SKIP)
+		if (host != 1 && ev->hop == HOP_REMOTE && ev->kind != KIND_SKIP)
 			ev->hop = HOP_MAILBOX;
 		return PARSE_EVENT;
 	}
@@ -409,13 +441,28 @@ parse_exim(const char *p, const char *end, struct event *ev)
 			break;
 		}
 		q = token_end(p, end);
-		if (p[0] == 'H' && q - p > 3 && p[1] == '=')
-			host_field(p + 2, q[-1] == ':' ? q - 1 : q, ev);
+		if (p[0] == 'H' && q - p > 3 && p[1] == '=' &&
+		    ev->hop != HOP_MAILBOX)
+			(void)host_field(ctx, p + 2, q[-1] == ':' ? q - 1 : q,
+			    end, ev);
 		if (q[-1] == ':') {
 			p = q < end ? q + 1 : q;
 			break;
 		}
 		p = q;
+	}
+	/* "defer (111): Connection refused H=NAME [IP]: ...": deliver.c
+	 * deferral_log() puts the host after strerror's text, which holds no
+	 * ": " */
+	if (ev->relay == NULL && ev->hop != HOP_MAILBOX &&
+	    (q = PU_FIND(p, (q = PU_FIND(p, end, ": ")) != NULL ? q : end,
+	    " H=")) != NULL) {
+		const char	*ne;
+
+		q += 3;
+		for (ne = q; ne < end && *ne != ' ' && *ne != ':'; ne++)
+			;
+		(void)host_field(ctx, q, ne, end, ev);
 	}
 	failure_text(p, end, ev);
 	return PARSE_EVENT;

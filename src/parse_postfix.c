@@ -115,38 +115,6 @@ status_word(const char *p, size_t n, struct event *ev)
 	return -1;
 }
 
-/* Is [p, end), the address of a relay "name[addr]:port", on this host: a
- * loopback address (127.0.0.0/8, ::1, ::ffff:127.x) or a unix socket
- * ("private/amavis", "/run/x.sock")? */
-static int
-local_addr(const char *p, const char *end)
-{
-	size_t	 n = end - p;
-
-	if (n == 0)
-		return 0;
-	if (memchr(p, '/', n) != NULL)
-		return 1;
-	if (PU_LIT(p, end, "ipv6:") != NULL) {	/* Postfix 2.x wrote it */
-		p += 5;
-		n -= 5;
-	}
-	if (n > 4 && memcmp(p, "127.", 4) == 0)
-		return 1;
-	if (n == 3 && memcmp(p, "::1", 3) == 0)
-		return 1;
-	return n > 11 && memcmp(p, "::ffff:127.", 11) == 0;
-}
-
-/* [p, end) equals the NUL-terminated s? */
-static int
-slice_is(const char *p, const char *end, const char *s)
-{
-	size_t	 n = strlen(s);
-
-	return (size_t)(end - p) == n && memcmp(p, s, n) == 0;
-}
-
 /*
  * Where the delivery went (event.h's hop), from the program (service) and
  * the relay: "name[addr]:port", "local", "virtual", a pipe transport's name.
@@ -161,8 +129,6 @@ delivery_hop(const struct parse_ctx *ctx, const char *svc, size_t svclen,
 	const struct parse_hops	*h = ctx != NULL ? ctx->hops : NULL;
 	const char		*name = r, *nend, *addr = NULL, *aend = NULL;
 	const char		*port = NULL;
-	size_t			 i;
-	int			 lmtp;
 
 	if (svclen == 7 && memcmp(svc, "discard", 7) == 0) {
 		ev->hop = HOP_DISCARD;
@@ -182,26 +148,17 @@ delivery_hop(const struct parse_ctx *ctx, const char *svc, size_t svclen,
 			port = aend + 2;
 	} else {
 		nend = rend;
-		if (svc == NULL && (slice_is(r, rend, "local") ||
-		    slice_is(r, rend, "virtual")))
+		if (svc == NULL && (pu_slice_is(r, rend, "local") ||
+		    pu_slice_is(r, rend, "virtual")))
 			ev->hop = HOP_MAILBOX;	/* no program name given */
 	}
-	if (h != NULL)
-		for (i = 0; i < h->n; i++) {
-			if (!slice_is(name, nend, h->relay[i].host) &&
-			    (addr == NULL ||
-			    !slice_is(addr, aend, h->relay[i].host)))
-				continue;
-			if (h->relay[i].port[0] != '\0' && (port == NULL ||
-			    !slice_is(port, rend, h->relay[i].port)))
-				continue;
-			ev->hop = HOP_FILTER;
-			return;
-		}
-	if (addr == NULL || !local_addr(addr, aend))
+	if (pu_named_filter(ctx, name, nend, addr, aend, port, rend)) {
+		ev->hop = HOP_FILTER;
 		return;
-	lmtp = svclen == 4 && memcmp(svc, "lmtp", 4) == 0;
-	if (lmtp)
+	}
+	if (addr == NULL || !pu_local_addr(addr, aend))
+		return;
+	if (svclen == 4 && memcmp(svc, "lmtp", 4) == 0)
 		ev->hop = HOP_MAILBOX;
 	else if (h == NULL || h->loopback)
 		ev->hop = HOP_FILTER;
@@ -264,7 +221,7 @@ delivery(const struct parse_ctx *ctx, const char *svc, size_t svclen,
 	if (status_word(word, q - word, ev) == -1)
 		return PARSE_UNRECOGNISED;
 	strcpy(ev->enhanced, dsn);
-	if (relay != NULL && !slice_is(relay, relayend, "none")) {
+	if (relay != NULL && !pu_slice_is(relay, relayend, "none")) {
 		ev->relay = relay;
 		ev->relaylen = relayend - relay;
 	}

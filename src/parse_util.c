@@ -218,3 +218,60 @@ pu_event_init(struct event *ev)
 	ev->stage_ms[0] = ev->stage_ms[1] = ev->stage_ms[2] = ev->stage_ms[3] =
 	    EVENT_DELAY_NONE;
 }
+
+/* [p, end) equals the NUL-terminated s? */
+int
+pu_slice_is(const char *p, const char *end, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return (size_t)(end - p) == n && memcmp(p, s, n) == 0;
+}
+
+/* Is [p, end), the address of a next hop, on this host: a loopback
+ * address (127.0.0.0/8, ::1, ::ffff:127.x) or a unix socket
+ * ("private/amavis", "/run/x.sock")? */
+int
+pu_local_addr(const char *p, const char *end)
+{
+	size_t	 n = end - p;
+
+	if (n == 0)
+		return 0;
+	if (memchr(p, '/', n) != NULL)
+		return 1;
+	if (PU_LIT(p, end, "ipv6:") != NULL) {	/* Postfix 2.x wrote it */
+		p += 5;
+		n -= 5;
+	}
+	if (n > 4 && memcmp(p, "127.", 4) == 0)
+		return 1;
+	if (n == 3 && memcmp(p, "::1", 3) == 0)
+		return 1;
+	return n > 11 && memcmp(p, "::ffff:127.", 11) == 0;
+}
+
+/* Is the next hop NAME [ADDR]:PORT (addr and port NULL when not given)
+ * one of the filter relays the operator named (parse_hops)? */
+int
+pu_named_filter(const struct parse_ctx *ctx, const char *name,
+    const char *nend, const char *addr, const char *aend, const char *port,
+    const char *pend)
+{
+	const struct parse_hops	*h = ctx != NULL ? ctx->hops : NULL;
+	size_t			 i;
+
+	if (h == NULL)
+		return 0;
+	for (i = 0; i < h->n; i++) {
+		if (!pu_slice_is(name, nend, h->relay[i].host) &&
+		    (addr == NULL || !pu_slice_is(addr, aend,
+		    h->relay[i].host)))
+			continue;
+		if (h->relay[i].port[0] != '\0' && (port == NULL ||
+		    !pu_slice_is(port, pend, h->relay[i].port)))
+			continue;
+		return 1;
+	}
+	return 0;
+}

@@ -32,11 +32,17 @@ const char	*pu_angle_addr(const char *, const char *, const char **);
 void		 pu_domain(const char *, const char *, char *);
 size_t		 pu_utf8_len(const unsigned char *, const unsigned char *);
 void		 pu_event_init(struct event *);
+int		 pu_slice_is(const char *, const char *, const char *);
+int		 pu_local_addr(const char *, const char *);
+struct parse_ctx;
+int		 pu_named_filter(const struct parse_ctx *, const char *,
+		     const char *, const char *, const char *, const char *,
+		     const char *);
 
 /* The two message parsers parse.c dispatches to. */
-struct parse_ctx;
 enum parse_result parse_postfix(const struct parse_ctx *, const char *, size_t,
 		     const char *, const char *, struct event *);
-enum parse_result parse_exim(const char *, const char *, struct event *);
+enum parse_result parse_exim(const struct parse_ctx *, const char *,
+		     const char *, struct event *);
 
 #endif

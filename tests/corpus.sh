@@ -1,7 +1,8 @@
 #!/bin/sh
 # Corpus test: the parser over every file of the shared corpus of real
 # Postfix and Exim logs.  For each file the events the parser reports, by
-# MTA, direction, kind and status, must equal a count made here by other
+# MTA, direction, kind and status, and by hop (remote, mailbox, filter,
+# discard), must equal a count made here by other
 # means (grep and awk over the structure of the lines), and no line that
 # looks like a delivery may be left unrecognised.  Skips (77) when the
 # corpus is absent: it is a workspace aid, not part of the project.
@@ -26,26 +27,49 @@ postfix_count() {
 	LC_ALL=C awk -v bare="$2" '
 	{
 		msg = $0
+		svc = ""
 		if (!bare) {
 			# the message follows "postfix.../service[pid]: "
 			if (!match($0, / postfix[^ ]*\/[^ \[]+\[[0-9]+\]: +/))
 				next
 			msg = substr($0, RSTART + RLENGTH)
+			svc = substr($0, RSTART, RLENGTH)
+			sub(/\[.*/, "", svc)
+			sub(/.*\//, "", svc)
 		}
 		if (msg !~ /^(NOQUEUE|[0-9A-Za-z]+): /)
 			next
 		sub(/^[^:]*: /, "", msg)
 		if (msg ~ /^(milter-)?reject: /) {
 			n["postfix in attempt rejected"]++
+			h["postfix remote"]++
 			next
 		}
 		if (msg ~ /^from=<[^>]*>, status=expired/) {
 			n["postfix out final expired"]++
+			h["postfix remote"]++
 			next
 		}
 		if (msg !~ /^to=/ || !match(msg, /, status=[a-z-]+/))
 			next
 		st = substr(msg, RSTART + 9, RLENGTH - 9)
+		# where it went: the program, and the relay'"'"'s address
+		hop = "remote"
+		relay = ""
+		if (match(msg, /, relay=[^,]*/))
+			relay = substr(msg, RSTART + 8, RLENGTH - 8)
+		if (st ~ /deliverable/)
+			hop = "remote"	# verify probes: no hop
+		else if (svc == "discard")
+			hop = "discard"
+		else {
+			if (svc ~ /^(local|virtual|pipe)$/ ||
+			    (svc == "" && relay ~ /^(local|virtual)$/))
+				hop = "mailbox"
+			if (relay ~ /\[(ipv6:)?(127\.[^]]+|::1|::ffff:127\.[^]]+|[^]]*\/[^]]*)\]/)
+				hop = svc == "lmtp" ? "mailbox" : "filter"
+		}
+		h["postfix " hop]++
 		if (st == "deferred" && msg ~ /status=deferred \(delivery temporarily suspended: /)
 			n["postfix out skip deferred"]++
 		else if (st ~ /^undeliverable/)
@@ -66,6 +90,7 @@ postfix_count() {
 	END {
 		for (k in n) print "event " k " " n[k]
 		for (k in r) print "reply " k " " r[k]
+		for (k in h) print "hop " k " " h[k]
 	}' "$1" | sort
 }
 
@@ -108,6 +133,25 @@ exim_count() {
 					r[substr(text, RSTART + 2, 3)]++
 			}
 		}
+		# where it went: a pipe, file or autoreply is a mailbox,
+		# :blackhole: a discard, a remote host on the loopback a
+		# filter, a delivery with no remote host a mailbox
+		addr = substr(line, 4)
+		sub(/ .*/, "", addr)
+		hop = "remote"
+		if (addr ~ /^[|\/>]/ || substr(line, 4, 5) == "save ")
+			hop = "mailbox"
+		else if (addr == ":blackhole:" || (flag != "== " && flag != "** " && addr == "discarded"))
+			hop = "discard"
+		else if (match(line, / H=[^ ]+ \[[^]]*\]/)) {
+			ha = substr(line, RSTART, RLENGTH)
+			sub(/^[^[]*\[/, "", ha)
+			if (ha ~ /^(127\.|::1\]|::ffff:127\.)/)
+				hop = "filter"
+		} else if (flag == "=> " || flag == "-> ")
+			hop = "mailbox"
+		if (flag ~ /^(=>|->|\*>|\*\*|==) $/)
+			h["exim " hop]++
 		if (flag == "=> " || flag == "-> ")
 			n["exim out attempt sent"]++
 		else if (flag == "*> ")
@@ -127,6 +171,7 @@ exim_count() {
 	END {
 		for (k in n) print "event " k " " n[k]
 		for (k in r) print "reply " k " " r[k]
+		for (k in h) print "hop " k " " h[k]
 	}' "$1" | sort
 }
 
@@ -141,7 +186,7 @@ check() {	# file mta bare
 		return
 	fi
 	{
-		grep '^event ' "$tmp/out"
+		grep -E '^(event|hop) ' "$tmp/out"
 		# replies said on outgoing deliveries (column 7 of -e output)
 		awk -F '\t' '$1 == "E" && $4 == "out" && $7 != 0 { r[$7]++ }
 		    END { for (k in r) print "reply " k " " r[k] }' "$tmp/out"

@@ -5,7 +5,7 @@
  *
  * usage: parsecount [-M] [-e] [-u] [-m postfix|exim] [-r reftime] file...
  *   -M  lines are message parts only (no stamp, host or tag)
- *   -e  print every event, tab-separated
+ *   -e  print every event, tab-separated (the hop last)
  *   -u  print every unrecognised line
  */
 #include "config.h"
@@ -25,6 +25,7 @@
 #define BUF_LEN		(1024 * 1024)
 
 static uint64_t	 events[3][2][4][7];
+static uint64_t	 hops[3][4];
 static uint64_t	 results[4], lines, longlines;
 static int	 eflag, uflag, Mflag;
 static enum mta	 hint = MTA_UNKNOWN;
@@ -45,14 +46,15 @@ one(const char *line, size_t len)
 	results[r]++;
 	if (r == PARSE_EVENT) {
 		events[ev.mta][ev.direction][ev.kind][ev.status]++;
+		hops[ev.mta][ev.hop]++;
 		if (eflag)
-			printf("E\t%lld\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n",
+			printf("E\t%lld\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n",
 			    (long long)ev.time, event_mta_name(ev.mta),
 			    event_direction_name(ev.direction),
 			    event_kind_name(ev.kind),
 			    event_status_name(ev.status), ev.reply,
 			    ev.enhanced[0] ? ev.enhanced : "-", ev.domain,
-			    ev.host[0] ? ev.host : "-");
+			    ev.host[0] ? ev.host : "-", event_hop_name(ev.hop));
 	} else if (r == PARSE_UNRECOGNISED && uflag)
 		printf("U\t%.*s\n", (int)len, line);
 }
@@ -155,6 +157,12 @@ main(int argc, char **argv)
 						    event_status_name(s),
 						    (unsigned long long)
 						    events[m][d][k][s]);
+	for (m = 0; m < 3; m++)
+		for (k = 0; k < 4; k++)
+			if (hops[m][k])
+				printf("hop %s %s %llu\n", event_mta_name(m),
+				    event_hop_name(k),
+				    (unsigned long long)hops[m][k]);
 	for (c = 1; c < 4; c++)
 		printf("%s %llu\n", parse_result_name(c),
 		    (unsigned long long)results[c]);
