@@ -79,6 +79,7 @@ const char	*show_zone(const struct opts *, int64_t);
 void		 wrapped(FILE *, int, int, const char *, const char *);
 /* Print the answer as JSON, or its rows as CSV, when asked: 1 if done. */
 int		 out_data(const struct opts *, json_t *, json_t *);
+void		 out_page(const struct opts *, json_t *, int);
 /* A note that the range was rounded to stored buckets, if it was. */
 void		 out_rounded(const struct opts *, json_t *, FILE *);
 /* Colour for a share of a class ('4', '5') when on, else "". */

@@ -135,6 +135,39 @@ summary_series(struct opts *o, const char *key)
 	return EXIT_OK;
 }
 
+/* summary --all: every group, a page at a time in key order, streamed. */
+static int
+summary_all(struct opts *o, const char *by)
+{
+	struct target	 t;
+	json_t		*j, *next;
+	char		 after[API_VALUE_MAX + 1] = "";
+	int		 first = 1, more;
+
+	if (!o->csv && !o->json)
+		die(EXIT_USAGE, "summary: --all streams rows: add --csv or "
+		    "--json");
+	if (o->top > 0)
+		die(EXIT_USAGE, "summary: --all gives every row: no --top");
+	do {
+		target_init(&t, API_SUMMARY);
+		target_common(&t, o, NULL);
+		target_add(&t, "by", by);
+		target_add(&t, "limit", "1000");
+		if (!first)
+			target_add(&t, "after", after);
+		j = client_ask(o, &t);
+		out_page(o, json_object_get(j, "rows"), first);
+		next = json_object_get(j, "next");
+		if ((more = json_is_string(next)))
+			snprintf(after, sizeof after, "%s",
+			    json_string_value(next));
+		first = 0;
+		json_decref(j);
+	} while (more);
+	return EXIT_OK;
+}
+
 /* summary: counts grouped by --by, with shares. */
 int
 cmd_summary(struct opts *o, int argc, char **argv)
@@ -152,6 +185,8 @@ cmd_summary(struct opts *o, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (o->all)
+		return summary_all(o, by);
 	/* In a terminal a time series gets bars and a sparkline; scripts
 	 * reading a pipe get the plain table. */
 	if (!o->json && !o->csv && isatty(STDOUT_FILENO) &&

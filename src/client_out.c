@@ -166,9 +166,10 @@ csv_field(FILE *f, const char *s, int last)
 	fputc(last ? '\n' : ',', f);
 }
 
-/* The rows of an answer as CSV: the keys of the first row, in order. */
+/* The rows of an answer as CSV: the keys of the first row, in order;
+ * the header line unless it went out with a page before. */
 static void
-print_csv(json_t *rows)
+print_csv(json_t *rows, int header)
 {
 	json_t		*row, *first, *v;
 	const char	*k;
@@ -179,8 +180,9 @@ print_csv(json_t *rows)
 		return;
 	n = json_object_size(first);
 	i = 0;
-	json_object_foreach(first, k, v)
-		csv_field(stdout, k, ++i == n);
+	if (header)
+		json_object_foreach(first, k, v)
+			csv_field(stdout, k, ++i == n);
 	json_array_foreach(rows, i, row) {
 		j = 0;
 		json_object_foreach(first, k, v) {
@@ -214,10 +216,28 @@ out_data(const struct opts *o, json_t *answer, json_t *rows)
 		return 1;
 	}
 	if (o->csv) {
-		print_csv(rows);
+		print_csv(rows, 1);
 		return 1;
 	}
 	return 0;
+}
+
+/* One page of --all: CSV rows (the header with the first page), or one
+ * JSON object a line. */
+void
+out_page(const struct opts *o, json_t *rows, int first)
+{
+	json_t	*row;
+	size_t	 i;
+
+	if (o->csv) {
+		print_csv(rows, first);
+		return;
+	}
+	json_array_foreach(rows, i, row) {
+		json_dumpf(row, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+	}
 }
 
 /* The daemon counts whole stored buckets: say when the range was read

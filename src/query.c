@@ -196,7 +196,8 @@ static const struct endpoint {
 	enum ep_id	 id;
 	unsigned	 allow;
 } endpoints[] = {
-	{ "/v1/summary", EP_SUMMARY, QA_RANGE | QA_BY | QA_FILTERS | QA_TOP },
+	{ "/v1/summary", EP_SUMMARY, QA_RANGE | QA_BY | QA_FILTERS | QA_TOP |
+	    QA_PAGE },
 	{ "/v1/domains", EP_DOMAINS, QA_RANGE | QA_FILTERS | QA_TOP },
 	{ "/v1/reasons", EP_REASONS, QA_RANGE | QA_FILTERS | QA_TOP },
 	{ "/v1/lines", EP_LINES, QA_RANGE },

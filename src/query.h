@@ -61,6 +61,8 @@ struct query_args {
 	int		 class;		/* 0 = any, else 2, 4, 5 */
 	int		 top;		/* 0 = default */
 	int		 has_direction;	/* given, "all" included */
+	int		 limit;		/* rows a page, 0 = not paging */
+	const char	*after;		/* the cursor, or NULL */
 	char		 domain_buf[256];	/* domain, normalised */
 };
 #define QUERY_UNTIL_MAX	((int64_t)1 << 52)
@@ -101,5 +103,6 @@ json_t		*query_error(const char *);
 #define QA_BY		0x02
 #define QA_FILTERS	0x04	/* domain reply class status kind ... */
 #define QA_TOP		0x08
+#define QA_PAGE		0x10	/* limit, after */
 
 #endif

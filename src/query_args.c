@@ -256,6 +256,15 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 		} else if ((allow & QA_BY) && strcmp(k, "by") == 0) {
 			if (parse_by(val, a, err, errlen) == -1)
 				return -1;
+		} else if ((allow & QA_PAGE) && strcmp(k, "limit") == 0) {
+			if (parse_int(val, 1, API_TOP_MAX, &v) == -1)
+				return bad(err, errlen, "not a number from 1 "
+				    "to 100000", k);
+			a->limit = (int)v;
+		} else if ((allow & QA_PAGE) && strcmp(k, "after") == 0) {
+			if (*val == '\0')
+				return bad(err, errlen, "empty", k);
+			a->after = val;
 		} else if ((allow & QA_TOP) && strcmp(k, "top") == 0) {
 			if (parse_int(val, 1, INT_MAX, &v) == -1)
 				return bad(err, errlen, "not a positive "
@@ -269,6 +278,12 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 			return bad(err, errlen, "unknown parameter for this "
 			    "endpoint", "query");
 	}
+	if (a->after != NULL && a->limit == 0)
+		return bad(err, errlen, "needs limit", "after");
+	if (a->limit > 0 && a->top > 0)
+		return bad(err, errlen, "a page has a limit, not a top", "top");
+	if (a->limit > 0 && a->nby == 0)
+		return bad(err, errlen, "paging needs by", "limit");
 	if (a->since >= a->until)
 		return bad(err, errlen, "must be before until", "since");
 	if (a->kind == NULL && (allow & QA_FILTERS))

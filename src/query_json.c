@@ -106,6 +106,166 @@ put_answer(struct query_result *r, const struct query_args *a,
 	r->status = 200;
 }
 
+/* The cursor of a page: the last row's keys as a JSON array, in hex so
+ * that it is one opaque word in a query string. */
+static json_t *
+cursor_make(json_t *keys)
+{
+	static const char hex[] = "0123456789abcdef";
+	char		*text, *out;
+	size_t		 i, n;
+	json_t		*j;
+
+	if ((text = json_dumps(keys, JSON_COMPACT)) == NULL)
+		return NULL;
+	n = strlen(text);
+	if ((out = malloc(2 * n + 1)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[(unsigned char)text[i] >> 4];
+		out[2 * i + 1] = hex[(unsigned char)text[i] & 15];
+	}
+	out[2 * n] = '\0';
+	j = json_string(out);
+	free(text);
+	free(out);
+	return j;
+}
+
+/* A cursor back into nby keys bound as :c0...; -1 if it is not one of
+ * this request's. */
+static int
+cursor_bind(sqlite3_stmt *st, const char *after, size_t nby)
+{
+	char		 buf[QUERY_VALUE_MAX / 2 + 1], name[32];
+	size_t		 i, n = strlen(after);
+	json_t		*keys, *v;
+	int		 hi, lo, rc = 0;
+
+	if (n % 2 != 0 || n / 2 >= sizeof buf)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		hi = after[2 * i];
+		lo = after[2 * i + 1];
+		hi = hi >= '0' && hi <= '9' ? hi - '0' : hi >= 'a' && hi <= 'f' ?
+		    hi - 'a' + 10 : -1;
+		lo = lo >= '0' && lo <= '9' ? lo - '0' : lo >= 'a' && lo <= 'f' ?
+		    lo - 'a' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		buf[i] = (char)(hi << 4 | lo);
+	}
+	if ((keys = json_loadb(buf, n / 2, 0, NULL)) == NULL)
+		return -1;
+	if (!json_is_array(keys) || json_array_size(keys) != nby)
+		rc = -1;
+	for (i = 0; rc == 0 && i < nby; i++) {
+		v = json_array_get(keys, i);
+		snprintf(name, sizeof name, ":c%zu", i);
+		if (json_is_integer(v))
+			sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st,
+			    name), json_integer_value(v));
+		else if (json_is_string(v))
+			sqlite3_bind_text(st, sqlite3_bind_parameter_index(st,
+			    name), json_string_value(v), -1,
+			    SQLITE_TRANSIENT);
+		else
+			rc = -1;
+	}
+	json_decref(keys);
+	return rc;
+}
+
+/* One group of a summary as the answer shows it. */
+static json_t *
+summary_row(sqlite3_stmt *st, const struct query_args *a)
+{
+	json_t		*row, *o;
+	enum query_key	 k;
+	size_t		 i;
+
+	row = json_object();
+	for (i = 0; i < a->nby; i++) {
+		k = a->by[i];
+		if (k == QK_CLASS)
+			o = query_json_class(sqlite3_column_int(st, (int)i));
+		else if (query_keys[k].is_time)
+			o = query_json_time(sqlite3_column_int64(st, (int)i));
+		else if (query_keys[k].is_int)
+			o = json_integer(sqlite3_column_int64(st, (int)i));
+		else
+			o = query_json_str((const char *)sqlite3_column_text(
+			    st, (int)i));
+		json_object_set_new(row, query_keys[k].name, o);
+	}
+	json_object_set_new(row, "count",
+	    json_integer(sqlite3_column_int64(st, (int)a->nby)));
+	return row;
+}
+
+/* GET /v1/summary?limit=N[&after=CURSOR]: one page in key order, and the
+ * cursor of the next while there is one. */
+static void
+summary_page(struct query *q, const struct query_args *a, const char *sql,
+    const int64_t *m, struct query_result *r)
+{
+	sqlite3_stmt	*st = NULL;
+	json_t		*rows, *last = NULL;
+	int64_t		 total = 0, groups = 0, limit;
+	size_t		 i;
+	int		 rc, n = 0, more = 0;
+
+	limit = a->limit < q->limits.max_rows ? a->limit : q->limits.max_rows;
+	if ((rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL)) != SQLITE_OK) {
+		query_fail(q, r, rc);
+		return;
+	}
+	query_sql_bind(st, a, -1);
+	query_sql_bind_months(st, m);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":plimit"),
+	    limit + 1);
+	if (a->after != NULL && cursor_bind(st, a->after, a->nby) == -1) {
+		sqlite3_finalize(st);
+		r->status = 400;
+		r->json = query_error("after: not a cursor of this request");
+		return;
+	}
+	rows = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			more = 1;
+			break;
+		}
+		json_array_append_new(rows, summary_row(st, a));
+		total = sqlite3_column_int64(st, (int)a->nby + 1);
+		groups = sqlite3_column_int64(st, (int)a->nby + 2);
+		json_decref(last);
+		last = json_array();
+		for (i = 0; i < a->nby; i++)
+			json_array_append_new(last, sqlite3_column_type(st,
+			    (int)i) == SQLITE_INTEGER ?
+			    json_integer(sqlite3_column_int64(st, (int)i)) :
+			    json_stringn_nocheck((const char *)
+			    sqlite3_column_text(st, (int)i),
+			    (size_t)sqlite3_column_bytes(st, (int)i)));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		json_decref(rows);
+		json_decref(last);
+		query_fail(q, r, rc);
+		return;
+	}
+	put_answer(r, a, total, rows, 0);
+	json_object_set_new(r->json, "groups", json_integer(groups));
+	if (more && last != NULL)
+		json_object_set_new(r->json, "next", cursor_make(last));
+	json_decref(last);
+}
+
 /* GET /v1/summary */
 void
 query_json_summary(struct query *q, const struct query_args *a,
@@ -113,11 +273,9 @@ query_json_summary(struct query *q, const struct query_args *a,
 {
 	char		 sql[SQL_MAX];
 	sqlite3_stmt	*st = NULL;
-	json_t		*rows, *row, *o;
+	json_t		*rows, *row;
 	int64_t		 total = 0, groups = 0, limit, m[4] = { 0, 0, 0, 0 };
-	size_t		 i;
 	int		 rc, nrows = 0;
-	enum query_key	 k;
 
 	limit = a->top > 0 && a->top < q->limits.max_rows ? a->top :
 	    q->limits.max_rows;
@@ -128,6 +286,10 @@ query_json_summary(struct query *q, const struct query_args *a,
 		r->json = query_error("query too complex");
 		return;
 	}
+	if (a->limit > 0) {
+		summary_page(q, a, sql, m, r);
+		return;
+	}
 	if ((rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL)) != SQLITE_OK) {
 		query_fail(q, r, rc);
 		return;
@@ -136,23 +298,7 @@ query_json_summary(struct query *q, const struct query_args *a,
 	query_sql_bind_months(st, m);
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row = json_object();
-		for (i = 0; i < a->nby; i++) {
-			k = a->by[i];
-			if (k == QK_CLASS)
-				o = query_json_class(sqlite3_column_int(st, (int)i));
-			else if (query_keys[k].is_time)
-				o = query_json_time(sqlite3_column_int64(st, (int)i));
-			else if (query_keys[k].is_int)
-				o = json_integer(sqlite3_column_int64(st,
-				    (int)i));
-			else
-				o = query_json_str((const char *)sqlite3_column_text(st,
-				    (int)i));
-			json_object_set_new(row, query_keys[k].name, o);
-		}
-		json_object_set_new(row, "count",
-		    json_integer(sqlite3_column_int64(st, (int)a->nby)));
+		row = summary_row(st, a);
 		total = sqlite3_column_int64(st, (int)a->nby + 1);
 		groups = sqlite3_column_int64(st, (int)a->nby + 2);
 		json_array_append_new(rows, row);

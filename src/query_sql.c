@@ -290,6 +290,50 @@ summary_joins(const struct need *nd, char *buf, size_t len)
 	return r;
 }
 
+/*
+ * A page of a summary: the groups after a cursor in the order of their
+ * keys, which a commit cannot reorder (counts change, keys do not), so
+ * paging while the daemon writes never repeats a group and never skips
+ * one that exists from the first page to the last.  :c0... are the last
+ * keys of the page before (no condition on the first page); :plimit is
+ * one more than the page, to know whether another follows.
+ */
+static int
+page_tail(const struct query_args *a, int nonzero, char *buf, size_t len)
+{
+	char	 num[32];
+	size_t	 i;
+	int	 r = 0;
+
+	r |= query_sql_cat(buf, len, " GROUP BY ");
+	for (i = 0; i < a->nby; i++) {
+		snprintf(num, sizeof num, "%s%zu", i ? ", " : "", i + 1);
+		r |= query_sql_cat(buf, len, num);
+	}
+	r |= query_sql_cat(buf, len, nonzero ? " HAVING SUM(u.n) != 0" :
+	    " HAVING 1");
+	if (a->after != NULL) {
+		r |= query_sql_cat(buf, len, " AND (");
+		for (i = 0; i < a->nby; i++) {
+			snprintf(num, sizeof num, "%sk%zu", i ? ", " : "", i);
+			r |= query_sql_cat(buf, len, num);
+		}
+		r |= query_sql_cat(buf, len, ") > (");
+		for (i = 0; i < a->nby; i++) {
+			snprintf(num, sizeof num, "%s:c%zu", i ? ", " : "", i);
+			r |= query_sql_cat(buf, len, num);
+		}
+		r |= query_sql_cat(buf, len, ")");
+	}
+	r |= query_sql_cat(buf, len, " ORDER BY ");
+	for (i = 0; i < a->nby; i++) {
+		snprintf(num, sizeof num, "%s%zu", i ? ", " : "", i + 1);
+		r |= query_sql_cat(buf, len, num);
+	}
+	r |= query_sql_cat(buf, len, " LIMIT :plimit");
+	return r;
+}
+
 /* Summary SQL on the count tables (fast = 0) or the roll-ups. */
 int
 query_sql_summary(const struct query_args *a, int fast, char *buf, size_t len)
@@ -306,7 +350,8 @@ query_sql_summary(const struct query_args *a, int fast, char *buf, size_t len)
 	r |= query_sql_cat(buf, len, "SELECT ");
 	for (i = 0; i < a->nby; i++) {
 		r |= query_sql_cat(buf, len, query_keys[a->by[i]].outer);
-		r |= query_sql_cat(buf, len, ", ");
+		snprintf(num, sizeof num, " AS k%zu, ", i);
+		r |= query_sql_cat(buf, len, num);
 		timed |= query_keys[a->by[i]].is_time;
 	}
 	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
@@ -321,6 +366,10 @@ query_sql_summary(const struct query_args *a, int fast, char *buf, size_t len)
 	 * a spread day row may give an hour nothing. */
 	r |= query_sql_cat(buf, len, " WHERE u.n IS NOT NULL AND u.n != 0");
 	r |= query_sql_verdict(a, buf, len);
+	if (a->nby > 0 && a->limit > 0) {
+		r |= page_tail(a, 0, buf, len);
+		return r ? -1 : 0;
+	}
 	if (a->nby > 0) {
 		r |= query_sql_cat(buf, len, " GROUP BY ");
 		for (i = 0; i < a->nby; i++) {
@@ -431,7 +480,8 @@ query_sql_summary_range(struct query *q, const struct query_args *a, int64_t *m,
 	r |= query_sql_cat(buf, len, "SELECT ");
 	for (i = 0; i < a->nby; i++) {
 		r |= query_sql_cat(buf, len, query_keys[a->by[i]].outer);
-		r |= query_sql_cat(buf, len, ", ");
+		snprintf(num, sizeof num, " AS k%zu, ", i);
+		r |= query_sql_cat(buf, len, num);
 	}
 	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
 	    " COUNT(*) OVER ()"
@@ -439,6 +489,10 @@ query_sql_summary_range(struct query *q, const struct query_args *a, int64_t *m,
 	r |= query_sql_range(a, query_sql_plan(q, a, m), nd.verdict, buf, len);
 	r |= query_sql_cat(buf, len, " WHERE 1");
 	r |= query_sql_verdict(a, buf, len);
+	if (a->nby > 0 && a->limit > 0) {
+		r |= page_tail(a, 1, buf, len);
+		return r ? -1 : 0;
+	}
 	if (a->nby > 0) {
 		r |= query_sql_cat(buf, len, " GROUP BY ");
 		for (i = 0; i < a->nby; i++) {
@@ -715,3 +769,4 @@ query_sql_plan(struct query *q, const struct query_args *a, int64_t *m)
 	    (a->until < QUERY_UNTIL_MAX ? overlap(lo, hi, m[1], a->until) : 0);
 	return rest < direct ? DP_REST : DP_MONTHS;
 }
+

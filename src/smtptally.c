@@ -58,7 +58,7 @@ struct command {
 #define O_VIEW	(O_RANGE | O_FORMAT | O_FILTERS | O_COLOR | O_UTC)
 
 static const struct command commands[] = {
-	{ "summary", "", 0, 0, O_VIEW | O_BY | O_TOP | O_WIDE, 1,
+	{ "summary", "", 0, 0, O_VIEW | O_BY | O_TOP | O_WIDE | O_ALL, 1,
 	  cmd_summary, "counts by class, or grouped by --by KEY,..." },
 	{ "top", "", 0, 0, O_VIEW | O_TOP, 1, cmd_top,
 	  "busiest recipient domains, deferral and bounce shares "
@@ -83,7 +83,8 @@ static const struct command commands[] = {
 
 /* The options; the filters follow, from api_filters. */
 enum { OPT_SINCE = 256, OPT_UNTIL, OPT_BY, OPT_TOP, OPT_JSON, OPT_CSV,
-    OPT_WIDE, OPT_COLOR, OPT_UTC, OPT_SOCKET, OPT_HELP, OPT_FILTER };
+    OPT_WIDE, OPT_COLOR, OPT_UTC, OPT_ALL, OPT_SOCKET, OPT_HELP,
+    OPT_FILTER };
 
 static const struct option_help {
 	int		 val;
@@ -108,6 +109,8 @@ static const struct option_help {
 	  "auto (a terminal, no NO_COLOR), always or never" },
 	{ OPT_UTC, "utc", 0, O_UTC, NULL,
 	  "times in UTC, not the local zone (TZ)" },
+	{ OPT_ALL, "all", 0, O_ALL, NULL,
+	  "every row, fetched a page at a time, as CSV or JSON lines" },
 };
 #define NOPTIONS	(sizeof options / sizeof options[0])
 
@@ -379,6 +382,9 @@ parse_options(const struct command *c, struct opts *o, int argc,
 			break;
 		case OPT_UTC:
 			o->utc = 1;
+			break;
+		case OPT_ALL:
+			o->all = 1;
 			break;
 		case 's':
 		case OPT_SOCKET:
