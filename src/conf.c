@@ -74,7 +74,7 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	  0, 1000000, 1, F(keep_days), "days",
 	  "days of daily counts kept (0 = forever)" },
 	{ CONF_COMMIT_INTERVAL, "commit_interval", "commit-interval",
-	  CONF_T_MSEC, "1000", 10, 3600000, 1, F(commit_interval), "ms",
+	  CONF_T_MSEC, "500", 10, 3600000, 1, F(commit_interval), "ms",
 	  "longest time between commits while lines arrive" },
 	{ CONF_MAX_LINE, "max_line", "max-line", CONF_T_SIZE, "65536",
 	  256, 16777216, 0, F(max_line), "bytes",

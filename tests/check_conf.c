@@ -120,7 +120,7 @@ START_TEST(defaults)
 	ck_assert_str_eq(c->socket_group, "");
 	ck_assert_int_eq(c->retention_days, 90);
 	ck_assert_int_eq(c->keep_days, 0);
-	ck_assert_int_eq(c->commit_interval, 1000);
+	ck_assert_int_eq(c->commit_interval, 500);
 	ck_assert_uint_eq(c->max_line, 64 * 1024);
 	ck_assert_uint_eq(c->max_keys, 32768);
 	ck_assert_int_eq(c->metrics_top, 20);
