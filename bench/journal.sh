@@ -57,18 +57,33 @@ have=$(journalctl --namespace="$NS" -q -o cat JW_TAG=b | wc -l)
 [ "$have" -eq "$N" ] || die "journald holds $have of $N entries"
 du -sh /var/log/journal/*."$NS" >&2
 
-jt=() st=() rss=()
+jt=() st=() rss=() jrss=() anon=()
 for r in $(seq "$RUNS"); do
-	jt+=("$(wall journalctl --namespace="$NS" -o cat)")
+	t0=$(now_ns)
+	$TIMEV -f '%M' -o "$D/jrss" journalctl --namespace="$NS" -o cat \
+	    > /dev/null || die "journalctl failed"
+	jt+=("$(secs "$t0" "$(now_ns)")")
+	jrss+=("$(tail -n 1 "$D/jrss")")
 	rm -f "$D/db" "$D/db-wal" "$D/db-shm"
 	t0=$(now_ns)
 	$TIMEV -f '%M' -o "$D/rss" "$daemon" --oneshot --db "$D/db" \
-	    --socket "$D/sock" --follow "journal:$NS" 2>"$D/daemon.log" ||
-	    die "smtptallyd failed (see $D/daemon.log)"
+	    --socket "$D/sock" --follow "journal:$NS" 2>"$D/daemon.log" &
+	dp=$!
+	# the anonymous part (heap, tally, SQLite's cache) apart from the
+	# journal files sd-journal maps, sampled every 50 ms
+	a=0
+	while kill -0 "$dp" 2>/dev/null; do
+		k=$(pgrep -P "$dp" smtptallyd | head -n 1)
+		v=$(awk '/^RssAnon/ { print $2 }' "/proc/$k/status" 2>/dev/null)
+		[ -n "$v" ] && [ "$v" -gt "$a" ] && a=$v
+		sleep 0.05
+	done
+	wait "$dp" || die "smtptallyd failed (see $D/daemon.log)"
 	st+=("$(secs "$t0" "$(now_ns)")")
+	anon+=("$a")
 	rss+=("$(tail -n 1 "$D/rss")")
-	say "run $r: journalctl ${jt[-1]} s, smtptallyd ${st[-1]} s," \
-	    "${rss[-1]} KiB"
+	say "run $r: journalctl ${jt[-1]} s, ${jrss[-1]} KiB;" \
+	    "smtptallyd ${st[-1]} s, ${rss[-1]} KiB (anonymous ${anon[-1]})"
 done
 
 # exact: deliveries per reply, from the record and from the database
@@ -81,11 +96,16 @@ got=$("$BUILD/tests/dbtool" sql "$D/db" "SELECT reply, sum(n) FROM counts
 jm=$(median "${jt[@]}")
 sm=$(median "${st[@]}")
 rm_=$(median "${rss[@]}")
-awk -v n="$N" -v j="$jm" -v s="$sm" -v r="$rm_" -v e="$exact" 'BEGIN {
+jr=$(median "${jrss[@]}")
+am=$(median "${anon[@]}")
+awk -v n="$N" -v j="$jm" -v s="$sm" -v r="$rm_" -v e="$exact" \
+    -v jr="$jr" -v am="$am" 'BEGIN {
 	printf "entries            %d\n", n
 	printf "journalctl -o cat  %.2f s  %.0f entries/s\n", j, n / j
 	printf "smtptallyd         %.2f s  %.0f entries/s\n", s, n / s
 	printf "ratio              %.2f x journalctl\n", j / s
-	printf "peak RSS           %.1f MiB\n", r / 1024
+	printf "peak RSS           %.1f MiB (anonymous %.1f MiB)\n", r / 1024,
+	    am / 1024
+	printf "journalctl RSS     %.1f MiB\n", jr / 1024
 	printf "counts exact       %s\n", e
 }'

@@ -57,9 +57,11 @@ build main --enable-werror --enable-test-hooks
 SOAK_LINES=200000 build sanitize --enable-werror --enable-test-hooks \
     --enable-sanitizers
 
+# distcheck builds --without-journal: the suite must pass without
+# libsystemd too (issue 13), at no extra build's cost.
 stage "distcheck"
 ( cd build/main && SOAK_LINES=200000 make -s distcheck \
-    DISTCHECK_CONFIGURE_FLAGS=--enable-werror >distcheck.log 2>&1 ) || { tail -40 build/main/distcheck.log; failed distcheck; }
+    DISTCHECK_CONFIGURE_FLAGS="--enable-werror --without-journal" >distcheck.log 2>&1 ) || { tail -40 build/main/distcheck.log; failed distcheck; }
 
 stage "end to end: real Postfix and real Exim (tests/e2e)"
 rc=0
