@@ -91,6 +91,9 @@ cleanup()
 	if [ -n "${MOUNTED:-}" ]; then
 		umount "$MOUNTED" 2>/dev/null || umount -l "$MOUNTED" 2>/dev/null
 	fi
+	if [ -n "${SOCKDIR:-}" ] && [ "$SOCKDIR" != "${T:-}" ]; then
+		rm -rf "$SOCKDIR"
+	fi
 	if [ -n "${T:-}" ] && [ -d "$T" ]; then
 		if { [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; } && [ -z "${KEEP:-}" ]; then
 			rm -rf "$T"
@@ -117,8 +120,14 @@ ingest_init()
 	trap cleanup EXIT
 	trap 'RESULT=1; exit 1' INT TERM HUP
 	: > "$T/pids"
+	# A Unix socket path has at most 107 bytes: under a long TMPDIR the
+	# sockets go to a short directory of their own.
+	SOCKDIR=$T
+	if [ ${#T} -gt 60 ]; then
+		SOCKDIR=$(mktemp -d /tmp/st.XXXXXX) || fail "mktemp"
+	fi
 	DB=$T/tally.db
-	SOCK=$T/sock
+	SOCK=$SOCKDIR/sock
 	DLOG=$T/daemon.log
 	FOLLOW=
 	DPID=
@@ -183,18 +192,26 @@ daemon_spawn()
 	track "$DPID"
 }
 
-# Start the daemon in the background and wait until it is up (arguments:
-# environment settings).
+# How many times the daemon's log says it started.
+started_count()
+{
+	_c=$(grep -c 'smtptallyd: started: ' "$DLOG" 2>/dev/null)
+	echo "${_c:-0}"
+}
+
+# Start the daemon in the background and wait until it is up: its log
+# says "started" (after it opened the database, scanned its files and
+# listens; a file or socket left by an earlier run says nothing).
+# Arguments: environment settings.
 daemon_start()
 {
+	_before=$(started_count)
 	daemon_spawn "$@"
-	# Ready once the database exists (the lock is taken before) and
-	# the socket, if the daemon makes one, within a second more.
 	_n=0
-	while [ ! -e "$DB" ] || { [ ! -e "$SOCK" ] && [ "$_n" -lt 10 ]; }; do
+	while [ "$(started_count)" -le "$_before" ]; do
 		alive "$DPID" || break
 		_n=$((_n + 1))
-		[ "$_n" -gt 50 ] && break
+		[ "$_n" -le 600 ] || fail "daemon not started after 60 s"
 		sleep 0.1
 	done
 	alive "$DPID" || {
@@ -302,8 +319,9 @@ rec_line()
 }
 
 # Wait up to $2 s until the database holds $1 events; stop early when
-# nothing moved for 10 s.  Returns 1 if the total was not reached; the
-# exact comparison judges the rest.
+# nothing moved for WAIT_STALL seconds (45: longer than the daemon's
+# longest commit back-off, 30 s).  Returns 1 if the total was not reached;
+# the exact comparison judges the rest.
 wait_total()
 {
 	_want=$1
@@ -316,7 +334,7 @@ wait_total()
 		[ "$_got" -ge "$_want" ] && return 0
 		if [ "$_got" = "$_last" ]; then
 			_still=$((_still + 1))
-			[ "$_still" -ge 20 ] && break
+			[ "$_still" -ge $((${WAIT_STALL:-45} * 2)) ] && break
 		else
 			_still=0
 		fi
@@ -335,6 +353,78 @@ wait_live()
 {
 	wait_total "$@" ||
 	    soft_fail "the live daemon counted only $_got of $1 events"
+}
+
+# The daemon's /v1/status on its socket, one line of JSON ("" if none).
+daemon_status()
+{
+	curl -s -m 10 --unix-socket "$SOCK" http://localhost/v1/status \
+	    2>/dev/null
+}
+
+# Wait up to $1 s until the daemon says it has committed everything it
+# follows to the end ("caught_up": the decision about every file it sees
+# is in the database).
+wait_caught_up()
+{
+	_n=0
+	while :; do
+		daemon_status | grep -q '"caught_up":true' && return 0
+		alive "$DPID" || fail "the daemon died: $(tail -n 3 "$DLOG")"
+		_n=$((_n + 1))
+		[ "$_n" -le $(($1 * 10)) ] ||
+		    fail "the daemon did not catch up in $1 s:" \
+		    "$(daemon_status)"
+		sleep 0.1
+	done
+}
+
+# Wait up to $3 s until the committed offset of followed path $1 is $2.
+wait_offset()
+{
+	_n=0
+	while :; do
+		_o=$(db_sql "SELECT offset FROM source WHERE path = '$1'
+		    AND state = 'active';")
+		[ "${_o:-x}" = "$2" ] && return 0
+		_n=$((_n + 1))
+		[ "$_n" -le $(($3 * 10)) ] ||
+		    fail "committed offset of $1 is ${_o:-none}, not $2, after $3 s"
+		sleep 0.1
+	done
+}
+
+# The offset of the first byte after the file's last newline: where a
+# reader that holds a partial last line has committed to.
+last_line_start()
+{
+	echo $(($(wc -c < "$1") - $(tail -n 1 "$1" | wc -c)))
+}
+
+# Wait up to $2 s for a line matching the extended regular expression
+# $1 in the daemon's log.
+wait_log()
+{
+	_n=0
+	until grep -q -E "$1" "$DLOG"; do
+		_n=$((_n + 1))
+		[ "$_n" -le $(($2 * 10)) ] || fail "no \"$1\" in the log in $2 s"
+		sleep 0.1
+	done
+}
+
+# Peak resident memory of a process in KiB (VmHWM).
+peak_kib()
+{
+	awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# Whether the daemon was built with AddressSanitizer (its memory figures
+# mean nothing then).
+daemon_asan()
+{
+	command -v ldd >/dev/null 2>&1 &&
+	    ldd "$SMTPTALLYD" 2>/dev/null | grep -q libasan
 }
 
 # Compare the record(s) with the database: exact equality or a diff.
@@ -382,9 +472,11 @@ check_counts()
 # The offset invariant, for every generation in the file table that is
 # still on disk uncompressed in directory $1 (same inode, same head): the
 # committed offset is 0 or just after a newline, and the line count equals
-# the newlines before it.  Prints what it checked; returns 1 on a breach.
+# the newlines before it.  Prints what it checked; returns 1 on a breach,
+# or when it checked fewer than $2 generations (default 1).
 check_offsets()
 {
+	_min=${2:-1}
 	WORK=${WORK:-$T}
 	db_sql "SELECT id, ino, offset, lines, length(head), hex(head)
 	    FROM source ORDER BY id;" > "$WORK/offsets"
@@ -411,6 +503,11 @@ check_offsets()
 		fi
 	done < "$WORK/offsets"
 	say "offset invariant checked on $_n generations"
+	if [ "$_n" -lt "$_min" ]; then
+		echo "offset invariant: checked $_n generations, want $_min" \
+		    "(test too weak?)"
+		_bad=1
+	fi
 	return "$_bad"
 }
 
@@ -470,7 +567,7 @@ have_hooks()
 	mkdir -p "$T/hookprobe"
 	"$WRITER" -c 5 -r /dev/null "$T/hookprobe/mail.log" 2>/dev/null
 	SMTPTALLY_CRASH=before_commit:1 "$SMTPTALLYD" --foreground \
-	    --db "$T/hookprobe/db" --socket "$T/hookprobe/sock" --oneshot \
+	    --db "$T/hookprobe/db" --socket "$SOCKDIR/hookprobe.sock" --oneshot \
 	    --follow "postfix:$T/hookprobe/mail.log" \
 	    > "$T/hookprobe/log" 2>&1 &
 	_p=$!

@@ -30,7 +30,10 @@ run_case()
 	gzip -1 -c "$LOG.1" > "$D/full.gz"
 	head -c "$2" "$D/full.gz" > "$LOG.1.gz"
 	daemon_start
-	sleep 2
+	# the hazard: the daemon has seen the half .gz and committed what it
+	# made of it (had it taken it for a generation, it would be read and
+	# committed before the daemon catches up)
+	wait_caught_up 60
 	daemon_kill
 	# logrotate finishes: the whole .gz, .1 removed, renamed to .2.gz,
 	# the old mail.log renamed to .1, a new mail.log
@@ -45,6 +48,7 @@ run_case()
 	daemon_stop
 	daemon_oneshot
 	check_counts "$D/rec" || soft_fail "$1: counts differ"
+	check_offsets "$D/log" 2 || soft_fail "$1: offset invariant broken"
 }
 
 run_case header 10	# no data yet: the head is empty

@@ -18,7 +18,7 @@ run_case()
 	D=$T/$1-$2
 	mkdir -p "$D/log"
 	DB=$D/tally.db
-	SOCK=$D/sock
+	SOCK=$SOCKDIR/$1-$2.sock
 	DLOG=$D/daemon.log
 	WORK=$D
 	LOG=$D/log/mail.log
@@ -49,7 +49,7 @@ run_case()
 	wait_total "$(rec_total "$D/rec")" 60 || live=no
 	daemon_stop
 	daemon_oneshot
-	if check_counts "$D/rec" && check_offsets "$D/log"; then
+	if check_counts "$D/rec" && check_offsets "$D/log" 10; then
 		if [ "$live" = yes ]; then
 			echo pass > "$D/result"
 		else
