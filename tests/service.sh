@@ -17,12 +17,10 @@ fail() { echo "FAIL: $*"; [ -f "$T/daemon.log" ] && tail -n 20 "$T/daemon.log"; 
 pass() { echo "ok: $*"; }
 
 [ -x "$SMTPTALLYD" ] || fail "$SMTPTALLYD not built"
-"$SMTPTALLYD" --help 2>&1 | grep -q -- '--check' ||
-    skip "smtptallyd has no -n/--check yet (config not wired in)"
 command -v sqlite3 >/dev/null 2>&1 || skip "sqlite3(1) not installed"
 command -v timeout >/dev/null 2>&1 || skip "timeout(1) not installed"
 
-T=$(mktemp -d /tmp/smtptally-service.XXXXXX) || fail "mktemp"
+T=$(mktemp -d "${TMPDIR:-/tmp}/smtptally-service.XXXXXX") || fail "mktemp"
 PID=
 NPID=
 cleanup() {
@@ -71,7 +69,7 @@ DB=$T/state/db
 mkdir "$T/state"
 # Deliveries to domain $2, $3 lines, appended to file $1.
 deliver() {
-	stamp=$(date '+%b %e %H:%M:%S')
+	stamp=$(LC_ALL=C date '+%b %e %H:%M:%S')
 	awk -v s="$stamp" -v d="$2" -v n="$3" 'BEGIN {
 		for (i = 0; i < n; i++)
 			printf "%s mx1 postfix/smtp[4242]: 4F%06X: " \

@@ -2,7 +2,9 @@
 # The whole test suite, as the README's second command and CI run it:
 # install what is missing, build with -Werror, run the unit, corpus and
 # integration tests, the same suite under ASan+UBSan, make distcheck, and
-# the parser fuzzer for a minute.  Build trees go to build/.
+# the parser fuzzer for a minute.  Build trees go to build/.  A skip fails
+# the run unless the allow-list below names it; the summary lists every
+# skip with its reason.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -11,6 +13,63 @@ top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 pass=0 fail=0 skip=0
 failed_stages=
+
+# The shared corpus of real logs, for every stage (distcheck too): one
+# variable, never a path of one workspace.
+SMTPTALLY_CORPUS=${SMTPTALLY_CORPUS:-$top/../shared/corpus}
+export SMTPTALLY_CORPUS
+
+# Skips that do not fail the run, each with the reason printed in the
+# summary: "STAGE:TEST|REASON", STAGE and TEST shell patterns (stages:
+# main, sanitize, distcheck, e2e, fuzz).  Any other skip is a failure.
+allowed=()
+allow() { allowed+=("$1|$2"); }
+allow "distcheck:tests/ingest/crash_points.sh" \
+    "distcheck configures without --enable-test-hooks"
+allow "distcheck:tests/ingest/corpus_restart.sh" \
+    "distcheck configures without --enable-test-hooks (fixed clock)"
+allow "distcheck:tests/journal/*" "distcheck builds --without-journal"
+if [ ! -d "$SMTPTALLY_CORPUS/postfix" ]; then
+	allow "*:tests/corpus.sh" "no corpus at $SMTPTALLY_CORPUS"
+	allow "*:tests/classify_corpus.sh" "no corpus at $SMTPTALLY_CORPUS"
+	allow "*:tests/ingest/corpus_restart.sh" \
+	    "no corpus at $SMTPTALLY_CORPUS"
+fi
+if [ "$(id -u)" != 0 ]; then
+	allow "*:tests/ingest/disk_full.sh" "not root: cannot mount a tmpfs"
+	allow "*:tests/ingest/readonly_db.sh" "not root: cannot run as nobody"
+	allow "*:tests/journal/*" "not root: no namespaced journald"
+	allow "e2e:*" "not root: cannot install an MTA"
+fi
+skips=()
+unexpected=0
+
+# Note a skip of TEST in STAGE with the reason its log gives.
+skipped() {
+	local stage=$1 test=$2 why=$3 a pat reason
+	skip=$((skip + 1))
+	for a in "${allowed[@]}"; do
+		pat=${a%%|*} reason=${a#*|}
+		# shellcheck disable=SC2053
+		if [[ $stage:$test == $pat ]]; then
+			skips+=("  $stage: $test: allowed: $reason")
+			return
+		fi
+	done
+	skips+=("  $stage: $test: NOT ALLOWED: ${why:-no reason given}")
+	unexpected=$((unexpected + 1))
+}
+
+# The skips of an automake build tree, with the reason each log gives.
+build_skips() {
+	local stage=$1 dir=$2 t why
+	[ -f "$dir/test-suite.log" ] || return 0
+	for t in $(sed -n 's/^SKIP: //p' "$dir/test-suite.log"); do
+		why=$(grep -m1 -i 'skip' "$dir/$t.log" 2>/dev/null |
+		    sed 's/^SKIP[: ]*//')
+		skipped "$stage" "$t" "$why"
+	done
+}
 
 stage() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
@@ -49,6 +108,7 @@ build() {
 	if [ -f "build/$name/test-suite.log" ]; then
 		grep -E '^(FAIL|ERROR|XPASS):' "build/$name/test-suite.log" || true
 	fi
+	build_skips "$name" "build/$name"
 }
 
 build main --enable-werror --enable-test-hooks
@@ -62,13 +122,17 @@ SOAK_LINES=200000 build sanitize --enable-werror --enable-test-hooks \
 stage "distcheck"
 ( cd build/main && SOAK_LINES=200000 make -s distcheck \
     DISTCHECK_CONFIGURE_FLAGS="--enable-werror --without-journal" >distcheck.log 2>&1 ) || { tail -40 build/main/distcheck.log; failed distcheck; }
+# its build tree is gone; the harness printed each result
+for t in $(sed -n 's/^SKIP: //p' build/main/distcheck.log 2>/dev/null); do
+	skipped distcheck "$t" "see build/main/distcheck.log"
+done
 
 stage "end to end: real Postfix and real Exim (tests/e2e)"
 rc=0
 bash tests/e2e/run.sh build/main || rc=$?
 case $rc in
 0) pass=$((pass + 1)) ;;
-77) skip=$((skip + 1)) ;;
+77) skipped e2e tests/e2e/run.sh "every MTA test skipped" ;;
 *) failed e2e ;;
 esac
 
@@ -77,10 +141,19 @@ if FUZZ_WORK="$top/build/fuzz" bash tests/fuzz/run.sh 60 "$top/build/main"; then
 	pass=$((pass + 1))
 else
 	rc=$?
-	if [ "$rc" = 77 ]; then skip=$((skip + 1)); else failed fuzz; fi
+	if [ "$rc" = 77 ]; then
+		skipped fuzz tests/fuzz/run.sh "no clang"
+	else
+		failed fuzz
+	fi
 fi
 
 stage "summary"
+if [ "${#skips[@]}" -gt 0 ]; then
+	echo "skipped:"
+	printf '%s\n' "${skips[@]}"
+fi
+[ "$unexpected" = 0 ] || failed_stages="$failed_stages skips"
 [ -n "$failed_stages" ] && echo "failed stages:$failed_stages"
-echo "$pass passed, $fail failed, $skip skipped"
+echo "$pass passed, $fail failed, $skip skipped ($unexpected not allowed)"
 [ "$fail" = 0 ] && [ -z "$failed_stages" ]

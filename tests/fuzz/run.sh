@@ -23,8 +23,9 @@ $cc -g -O1 -fsanitize=fuzzer,address,undefined \
 
 # one seed per test-vector line
 sed -n 's/^L //p' "$top/tests/data/parse-cases.txt" | split -l 1 - "$work/seeds/case-"
-if [ -d "$top/../shared/corpus" ]; then
-	cat "$top"/../shared/corpus/*/*.log | shuf -n 2000 --random-source=/dev/zero |
+corpus=${SMTPTALLY_CORPUS:-$top/../shared/corpus}
+if [ -d "$corpus" ]; then
+	cat "$corpus"/*/*.log | shuf -n 2000 --random-source=/dev/zero |
 	    split -l 1 - "$work/seeds/corpus-"
 fi
 cd "$work"
