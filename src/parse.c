@@ -151,8 +151,7 @@ parse_line(const struct parse_ctx *ctx, enum mta hint, const char *line,
 		}
 		q = time_rfc3339(ctx, p, end, &t);
 		exact = 1;	/* the stamp has its offset */
-	} else if (end - p > 4 && p[3] == ' ' && p[4] >= '0' && p[4] <= '9' &&
-	    p[5] >= '0' && p[5] <= '9' && p[6] >= '0' && p[6] <= '9')
+	} else if (end - p > 8 && p[8] == '-' && p[3] == ' ')
 		q = time_full(ctx, p, end, &t);	/* "Tue 2026-12-01 ..." */
 	else if (*p == '-' && PU_LIT(p, end, "-- ") != NULL)
 		return PARSE_IGNORED;	/* journalctl's "-- Boot ... --" */

@@ -268,7 +268,7 @@ no_attempt_text(const char *p, const char *end, struct event *ev)
 	    *p != 'n'))
 		return 0;
 	for (i = 0; i < sizeof(no_attempt) / sizeof(no_attempt[0]); i++) {
-		if (n < no_attempt[i].len ||
+		if (no_attempt[i].text[0] != *p || n < no_attempt[i].len ||
 		    memcmp(p, no_attempt[i].text, no_attempt[i].len) != 0)
 			continue;
 		if (i == 4 && PU_FIND(p, end,
@@ -298,11 +298,13 @@ failure_text(const char *p, const char *end, struct event *ev)
 
 	ev->text = p;
 	ev->textlen = end - p;
-	if (no_attempt_text(p, end, ev))
-		return;
 	if ((q = PU_LIT(p, end, "SMTP error from remote mail server after "))
-	    == NULL)
-		return;		/* Connection refused, Unrouteable address... */
+	    == NULL) {
+		/* Exim's own words: a skip, a give-up, or an attempt that
+		 * got no reply (Connection refused, Unrouteable address) */
+		(void)no_attempt_text(p, end, ev);
+		return;
+	}
 	if ((p = PU_LIT(q, end, "pipelined ")) != NULL)
 		q = p;
 	if ((p = PU_LIT(q, end, "RCPT TO:<")) != NULL ||
@@ -338,6 +340,8 @@ host_field(const struct parse_ctx *ctx, const char *p, const char *q,
     const char *end, struct event *ev)
 {
 	const char	*addr = NULL, *aend = NULL, *port = NULL, *pend;
+	int		 named = ctx != NULL && ctx->hops != NULL &&
+			    ctx->hops->n > 0;
 
 	ev->relay = p;
 	ev->relaylen = q - p;
@@ -352,13 +356,14 @@ host_field(const struct parse_ctx *ctx, const char *p, const char *q,
 				;
 		} else
 			pend = aend;
-		if (pu_named_filter(ctx, p, q, addr, aend, port, pend) ||
+		if ((named &&
+		    pu_named_filter(ctx, p, q, addr, aend, port, pend)) ||
 		    (pu_local_addr(addr, aend) &&
 		    (ctx == NULL || ctx->hops == NULL || ctx->hops->loopback)))
 			ev->hop = HOP_FILTER;
 		return 1;
 	}
-	if (pu_named_filter(ctx, p, q, NULL, NULL, NULL, NULL))
+	if (named && pu_named_filter(ctx, p, q, NULL, NULL, NULL, NULL))
 		ev->hop = HOP_FILTER;
 	return 0;
 }
@@ -370,7 +375,7 @@ parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 {
 	const char	*q;
 	char		 enh[EVENT_ENHANCED_MAX + 1];
-	int		 reply, host = 0;
+	int		 reply, host = 0, errtext = 0;
 
 	ev->mta = MTA_EXIM;
 	if ((q = message_id(p, end)) == NULL)
@@ -446,6 +451,9 @@ parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 			(void)host_field(ctx, p + 2, q[-1] == ':' ? q - 1 : q,
 			    end, ev);
 		if (q[-1] == ':') {
+			/* "(111):": strerror's text follows ("(dd)" in
+			 * the logs of Exim's own test suite) */
+			errtext = p[0] == '(' && p[1] != '-';
 			p = q < end ? q + 1 : q;
 			break;
 		}
@@ -454,8 +462,8 @@ parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 	/* "defer (111): Connection refused H=NAME [IP]: ...": deliver.c
 	 * deferral_log() puts the host after strerror's text, which holds no
 	 * ": " */
-	if (ev->relay == NULL && ev->hop != HOP_MAILBOX &&
-	    (q = PU_FIND(p, (q = PU_FIND(p, end, ": ")) != NULL ? q : end,
+	if (errtext && ev->relay == NULL && ev->hop != HOP_MAILBOX &&
+	    (q = PU_FIND(p, (q = memchr(p, ':', end - p)) != NULL ? q : end,
 	    " H=")) != NULL) {
 		const char	*ne;
 

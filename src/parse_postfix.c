@@ -152,7 +152,8 @@ delivery_hop(const struct parse_ctx *ctx, const char *svc, size_t svclen,
 		    pu_slice_is(r, rend, "virtual")))
 			ev->hop = HOP_MAILBOX;	/* no program name given */
 	}
-	if (pu_named_filter(ctx, name, nend, addr, aend, port, rend)) {
+	if (h != NULL && h->n > 0 &&
+	    pu_named_filter(ctx, name, nend, addr, aend, port, rend)) {
 		ev->hop = HOP_FILTER;
 		return;
 	}
@@ -207,7 +208,8 @@ delivery(const struct parse_ctx *ctx, const char *svc, size_t svclen,
 		/* relay=, delay=, delays=, conn_use=: values without ", " */
 		if ((q = memchr(p, ',', end - p)) == NULL)
 			return PARSE_UNRECOGNISED;
-		if (relay == NULL && (r = PU_LIT(p, q, "relay=")) != NULL) {
+		if (relay == NULL && *p == 'r' &&
+		    (r = PU_LIT(p, q, "relay=")) != NULL) {
 			relay = r;
 			relayend = q;
 		}

@@ -219,15 +219,6 @@ pu_event_init(struct event *ev)
 	    EVENT_DELAY_NONE;
 }
 
-/* [p, end) equals the NUL-terminated s? */
-int
-pu_slice_is(const char *p, const char *end, const char *s)
-{
-	size_t	 n = strlen(s);
-
-	return (size_t)(end - p) == n && memcmp(p, s, n) == 0;
-}
-
 /* Is [p, end), the address of a next hop, on this host: a loopback
  * address (127.0.0.0/8, ::1, ::ffff:127.x) or a unix socket
  * ("private/amavis", "/run/x.sock")? */
@@ -238,17 +229,16 @@ pu_local_addr(const char *p, const char *end)
 
 	if (n == 0)
 		return 0;
-	if (memchr(p, '/', n) != NULL)
-		return 1;
-	if (PU_LIT(p, end, "ipv6:") != NULL) {	/* Postfix 2.x wrote it */
-		p += 5;
-		n -= 5;
-	}
-	if (n > 4 && memcmp(p, "127.", 4) == 0)
-		return 1;
-	if (n == 3 && memcmp(p, "::1", 3) == 0)
-		return 1;
-	return n > 11 && memcmp(p, "::ffff:127.", 11) == 0;
+	/* most next hops are IPv4 addresses: one byte tells */
+	if (*p >= '0' && *p <= '9')
+		return n > 4 && p[0] == '1' && p[1] == '2' && p[2] == '7' &&
+		    p[3] == '.';
+	if (*p == ':')
+		return (n == 3 && p[1] == ':' && p[2] == '1') ||
+		    (n > 11 && memcmp(p, "::ffff:127.", 11) == 0);
+	if (PU_LIT(p, end, "ipv6:") != NULL)	/* Postfix 2.x wrote it */
+		return pu_local_addr(p + 5, end);
+	return memchr(p, '/', n) != NULL;	/* a unix socket */
 }
 
 /* Is the next hop NAME [ADDR]:PORT (addr and port NULL when not given)

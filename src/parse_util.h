@@ -24,6 +24,15 @@ pu_lit(const char *p, const char *end, const char *s, size_t n)
 	return p + n;
 }
 #define PU_LIT(p, end, s)	pu_lit((p), (end), (s), sizeof(s) - 1)
+
+/* [p, end) equals the NUL-terminated s? */
+static inline int
+pu_slice_is(const char *p, const char *end, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return (size_t)(end - p) == n && memcmp(p, s, n) == 0;
+}
 const char	*pu_find(const char *, const char *, const char *, size_t);
 #define PU_FIND(p, end, s)	pu_find((p), (end), (s), sizeof(s) - 1)
 const char	*pu_enhanced(const char *, const char *, char *);
@@ -32,7 +41,6 @@ const char	*pu_angle_addr(const char *, const char *, const char **);
 void		 pu_domain(const char *, const char *, char *);
 size_t		 pu_utf8_len(const unsigned char *, const unsigned char *);
 void		 pu_event_init(struct event *);
-int		 pu_slice_is(const char *, const char *, const char *);
 int		 pu_local_addr(const char *, const char *);
 struct parse_ctx;
 int		 pu_named_filter(const struct parse_ctx *, const char *,
