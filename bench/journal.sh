@@ -9,8 +9,9 @@
 #   journalctl --namespace=NS -o cat > /dev/null   (only prints MESSAGE)
 #   smtptallyd --oneshot --follow journal:NS       (parses, counts, commits)
 # each RUNS times (default 3), cold database every time; the medians of
-# the wall times, the entries per second, smtptallyd's peak RSS
-# (/usr/bin/time) and the ratio are printed.  The counts of the last run
+# the wall and CPU times, the entries per second, both peak RSS
+# (/usr/bin/time; smtptallyd's anonymous part sampled apart from the
+# journal files sd-journal maps) and the ratios are printed.  The counts of the last run
 # are checked against the writer's record.  The namespace, its files and
 # its configuration are removed at the end; the journald is stopped by
 # its pid.  Not a test: nothing here asserts a timing.
@@ -57,16 +58,17 @@ have=$(journalctl --namespace="$NS" -q -o cat JW_TAG=b | wc -l)
 [ "$have" -eq "$N" ] || die "journald holds $have of $N entries"
 du -sh /var/log/journal/*."$NS" >&2
 
-jt=() st=() rss=() jrss=() anon=()
+jt=() st=() rss=() jrss=() anon=() jc=() sc=()
 for r in $(seq "$RUNS"); do
 	t0=$(now_ns)
-	$TIMEV -f '%M' -o "$D/jrss" journalctl --namespace="$NS" -o cat \
+	$TIMEV -f '%M %U %S' -o "$D/jrss" journalctl --namespace="$NS" -o cat \
 	    > /dev/null || die "journalctl failed"
 	jt+=("$(secs "$t0" "$(now_ns)")")
-	jrss+=("$(tail -n 1 "$D/jrss")")
+	jrss+=("$(tail -n 1 "$D/jrss" | cut -d' ' -f1)")
+	jc+=("$(tail -n 1 "$D/jrss" | awk '{ print $2 + $3 }')")
 	rm -f "$D/db" "$D/db-wal" "$D/db-shm"
 	t0=$(now_ns)
-	$TIMEV -f '%M' -o "$D/rss" "$daemon" --oneshot --db "$D/db" \
+	$TIMEV -f '%M %U %S' -o "$D/rss" "$daemon" --oneshot --db "$D/db" \
 	    --socket "$D/sock" --follow "journal:$NS" 2>"$D/daemon.log" &
 	dp=$!
 	# the anonymous part (heap, tally, SQLite's cache) apart from the
@@ -81,9 +83,11 @@ for r in $(seq "$RUNS"); do
 	wait "$dp" || die "smtptallyd failed (see $D/daemon.log)"
 	st+=("$(secs "$t0" "$(now_ns)")")
 	anon+=("$a")
-	rss+=("$(tail -n 1 "$D/rss")")
-	say "run $r: journalctl ${jt[-1]} s, ${jrss[-1]} KiB;" \
-	    "smtptallyd ${st[-1]} s, ${rss[-1]} KiB (anonymous ${anon[-1]})"
+	rss+=("$(tail -n 1 "$D/rss" | cut -d' ' -f1)")
+	sc+=("$(tail -n 1 "$D/rss" | awk '{ print $2 + $3 }')")
+	say "run $r: journalctl ${jt[-1]} s (CPU ${jc[-1]} s), ${jrss[-1]} KiB;" \
+	    "smtptallyd ${st[-1]} s (CPU ${sc[-1]} s), ${rss[-1]} KiB" \
+	    "(anonymous ${anon[-1]})"
 done
 
 # exact: deliveries per reply, from the record and from the database
@@ -98,12 +102,16 @@ sm=$(median "${st[@]}")
 rm_=$(median "${rss[@]}")
 jr=$(median "${jrss[@]}")
 am=$(median "${anon[@]}")
+jcm=$(median "${jc[@]}")
+scm=$(median "${sc[@]}")
 awk -v n="$N" -v j="$jm" -v s="$sm" -v r="$rm_" -v e="$exact" \
-    -v jr="$jr" -v am="$am" 'BEGIN {
+    -v jr="$jr" -v am="$am" -v jc="$jcm" -v sc="$scm" 'BEGIN {
 	printf "entries            %d\n", n
 	printf "journalctl -o cat  %.2f s  %.0f entries/s\n", j, n / j
 	printf "smtptallyd         %.2f s  %.0f entries/s\n", s, n / s
-	printf "ratio              %.2f x journalctl\n", j / s
+	printf "ratio              %.2f x journalctl (wall)\n", j / s
+	printf "CPU (user+sys)     journalctl %.2f s, smtptallyd %.2f s: "\
+	    "%.2f x\n", jc, sc, jc / sc
 	printf "peak RSS           %.1f MiB (anonymous %.1f MiB)\n", r / 1024,
 	    am / 1024
 	printf "journalctl RSS     %.1f MiB\n", jr / 1024
