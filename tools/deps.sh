@@ -6,7 +6,7 @@ SMTPTALLY_BUILD_DEPS="build-essential autoconf automake libtool pkgconf
 libevent-dev libsqlite3-dev libjansson-dev zlib1g-dev check
 libsystemd-dev"
 SMTPTALLY_TEST_DEPS="sqlite3 logrotate curl clang libclang-rt-14-dev
-prometheus jq systemd man-db groff-base procps psmisc util-linux gzip python3
+prometheus jq systemd man-db groff-base mandoc procps psmisc util-linux gzip python3
 systemd-journal-remote"
 
 deps_install() {
