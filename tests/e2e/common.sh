@@ -8,6 +8,13 @@
 #   else the current directory).  The test's folder /tmp/e2e-MTA.* is
 #   removed after a pass unless E2E_KEEP is set, kept after a failure.
 
+# Each test bounds itself (automake's harness has no time limit): at
+# E2E_TIMEOUT seconds (default 420) it is stopped by SIGTERM, which runs
+# its clean-up like any other exit.
+if [ -z "${E2E_TIMED:-}" ] && command -v timeout >/dev/null; then
+	E2E_TIMED=1 exec timeout -k 10 "${E2E_TIMEOUT:-420}" bash "$0" "$@"
+fi
+
 e2e_src=$(cd "$(dirname "$0")" && pwd)
 e2e_build=$(cd "${1:-${top_builddir:-.}}" && pwd)
 E2E_DBTOOL=$e2e_build/tests/dbtool
@@ -15,7 +22,11 @@ e2e_fail=0
 e2e_pids=
 
 say() { printf '%s: %s\n' "$e2e_name" "$*"; }
-skip() { say "SKIP: $*"; exit 77; }
+skip() {
+	say "SKIP: $*"
+	[ -n "${E2E_DIR:-}" ] && [ -z "${E2E_KEEP:-}" ] && rm -rf "$E2E_DIR"
+	exit 77
+}
 bad() { say "FAIL: $*"; e2e_fail=1; }
 
 # The test domains and their routes, the same for both MTAs: r<code>
@@ -56,6 +67,94 @@ e2e_require() {
 	command -v sqlite3 >/dev/null || skip "no sqlite3 CLI"
 }
 
+# What the test does to the machine, said before it does anything, and
+# the refusal to go on when that would replace someone else's mail server.
+# An e2e test installs a Debian MTA package with apt-get when it is
+# missing -- the Postfix and Exim packages conflict, so installing one
+# removes the other, which then stays removed -- and runs the MTA as root
+# with its own configuration, queue and log in its folder.  It refuses
+# (exit 77, saying why) while a mail server it did not start is running,
+# unless CI=true (a throw-away machine) or SMTPTALLY_E2E_REPLACE_MTA=yes.
+# The packages an e2e test installed are listed in $E2E_STATE/installed.
+E2E_STATE=/var/lib/smtptally-e2e
+# Is the Debian package PKG installed (not only its configuration files
+# left from a removal, which dpkg -s reports too)?
+e2e_installed() {
+	[ "$(dpkg-query -W -f '${Status}' "$1" 2>/dev/null)" = \
+	    "install ok installed" ]
+}
+
+# usage: e2e_machine PACKAGE CONFLICTING-PACKAGE WHAT-ELSE...
+e2e_machine() {
+	local pkg=$1 other=$2 line inst=
+	shift 2
+	say "what this test does to the machine:"
+	if e2e_installed "$pkg"; then
+		say "  - uses the installed Debian package $pkg (not reinstalled)"
+	else
+		grep -qx "$other" "$E2E_STATE/installed" 2>/dev/null &&
+		    inst=" (installed by an earlier e2e run)"
+		say "  - installs the Debian package $pkg with apt-get; it stays installed"
+		if e2e_installed "$other"; then
+			say "  - which REMOVES the installed package $other$inst (configuration files kept)"
+		else
+			say "  - (it conflicts with $other, not installed here)"
+		fi
+		say "  - puts an 'exit 101' /usr/sbin/policy-rc.d in place while apt runs, when none is there, so no service starts"
+	fi
+	for line in "$@"; do
+		say "  - $line"
+	done
+	say "  - leaves no process running; refuses to start while a mail server it did not start runs"
+	e2e_guard
+}
+
+# Running mail servers the e2e tests did not start: "pid name" lines.
+# A process of an e2e test names the test's folder (/tmp/e2e-NAME.*) in its
+# command line (exim -C) or in MAIL_CONFIG (postfix -c exports it to master
+# and master to its children).
+e2e_foreign_mtas() {
+	local d pid comm pids
+	pids=$(ss -Hltnp 2>/dev/null | awk '$4 ~ /:(25|465|587)$/' |
+	    grep -o 'pid=[0-9]*' | sed 's/pid=//' | sort -u)
+	for d in /proc/[0-9]*; do
+		pid=${d#/proc/}
+		comm=$(cat "$d/comm" 2>/dev/null) || continue
+		case $comm in
+		master|exim|exim4|sendmail|smtpd|opensmtpd|qmail-send|\
+		    courieresmtpd|masqmail|nullmailer-send|dma) ;;
+		*) case " $pids " in *" $pid "*) ;; *) continue ;; esac ;;
+		esac
+		[ "$pid" = "$$" ] && continue
+		if tr '\0' '\n' < "$d/cmdline" 2>/dev/null | grep -q '/e2e-'; then
+			continue
+		fi
+		if tr '\0' '\n' < "$d/environ" 2>/dev/null |
+		    grep -q '^MAIL_CONFIG=.*/e2e-'; then
+			continue
+		fi
+		echo "$pid $comm"
+	done
+}
+
+e2e_guard() {
+	local found
+	found=$(e2e_foreign_mtas)
+	[ -n "$found" ] || return 0
+	if [ "${CI:-}" = true ] || [ "${SMTPTALLY_E2E_REPLACE_MTA:-}" = yes ]
+	then
+		say "note: mail server processes not started by a test run:" \
+		    "$(echo "$found" | tr "\n" ";")" "(going on: CI=${CI:-} SMTPTALLY_E2E_REPLACE_MTA=${SMTPTALLY_E2E_REPLACE_MTA:-})"
+		return 0
+	fi
+	printf '%s\n' "$found" | while read -r pid comm; do
+		say "  running: pid $pid $comm: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)"
+	done
+	skip "refused: a mail server this test did not start is running (above);" \
+	    "the test would replace its package or run beside it.  Stop it, or run with" \
+	    "SMTPTALLY_E2E_REPLACE_MTA=yes (or CI=true on a throw-away machine)"
+}
+
 # Install Debian packages without questions and without starting services
 # (a policy-rc.d is put in place only when none exists).  Returns non-zero
 # when the packages cannot be installed.
@@ -81,7 +180,13 @@ e2e_apt_install() {
 		rc=$?
 	fi
 	[ "$made" = 1 ] && rm -f /usr/sbin/policy-rc.d
-	[ "$rc" = 0 ] || tail -5 "$E2E_DIR/apt.log"
+	if [ "$rc" = 0 ]; then
+		mkdir -p "$E2E_STATE"
+		printf '%s\n' "$@" >> "$E2E_STATE/installed"
+		sort -u -o "$E2E_STATE/installed" "$E2E_STATE/installed"
+	else
+		tail -5 "$E2E_DIR/apt.log"
+	fi
 	return $rc
 }
 

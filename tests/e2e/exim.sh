@@ -17,8 +17,12 @@ e2e_name=exim
 e2e_require
 
 e2e_setup
+e2e_machine exim4-daemon-light postfix \
+    "runs Exim as root (deliveries as Debian-exim) with its own configuration (-C), spool and log in $E2E_DIR; appends that configuration's path to /etc/exim4/trusted_configs and removes the line at exit" \
+    "listens on 127.0.0.1:2580 (Exim's daemon, accepting no recipient) and 127.0.0.2:2600-2660 (the sink); sends mail to those only" \
+    "runs smtptallyd from the build tree on a database in $E2E_DIR; removes $E2E_DIR after a pass"
 EXIM=/usr/sbin/exim4
-if ! dpkg -s exim4-daemon-light >/dev/null 2>&1 || [ ! -x "$EXIM" ]; then
+if ! e2e_installed exim4-daemon-light || [ ! -x "$EXIM" ]; then
 	e2e_apt_install exim4-daemon-light || skip "cannot install exim4-daemon-light"
 fi
 [ -x "$EXIM" ] || skip "no $EXIM after install"

@@ -15,9 +15,13 @@ e2e_name=postfix
 e2e_require
 
 e2e_setup
+e2e_machine postfix exim4-daemon-light \
+    "runs Postfix as root (its daemons as postfix) with config_directory, queue and maillog_file in $E2E_DIR; /etc/postfix is neither read nor changed" \
+    "listens on 127.0.0.2:2600-2660 (the sink); sends mail there only" \
+    "runs smtptallyd from the build tree on a database in $E2E_DIR; removes $E2E_DIR after a pass"
 if ! command -v postfix >/dev/null || [ ! -x /usr/sbin/sendmail ] ||
     ! /usr/sbin/sendmail -bV >/dev/null 2>&1 ||
-    ! dpkg -s postfix >/dev/null 2>&1; then
+    ! e2e_installed postfix; then
 	echo "postfix postfix/main_mailer_type select No configuration" |
 	    debconf-set-selections 2>/dev/null
 	e2e_apt_install postfix || skip "cannot install postfix"
