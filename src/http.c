@@ -77,6 +77,7 @@
 #include "query.h"
 
 #define HTTP_PRESSURE_SECS	2	/* to send a request, when crowded */
+#define HTTP_YOUNG_MS		250	/* never evicted before this age */
 #define HTTP_WORKERS_MAX	16
 
 struct http;
@@ -88,8 +89,8 @@ struct slot {
 	struct evhttp_connection *evcon;	/* once known */
 	struct event		*arm;		/* finds evcon */
 	struct job		*job;		/* its request in a worker */
-	time_t			 since;		/* accepted */
-	time_t			 active;	/* accepted or last answered */
+	long long		 since;		/* accepted (ms) */
+	long long		 active;	/* accepted or last answered */
 };
 
 /* What /v1/status says of the server, as the server thread saw it. */
@@ -141,6 +142,7 @@ struct http {
 	struct evconnlistener	*mlev;
 	struct event		*sweep;
 	struct event		*resume;	/* after EMFILE */
+	struct event		*recheck;	/* while every slot is taken */
 	struct event		*wake_ev;	/* a worker finished */
 	int			 wake[2];	/* the pipe it writes */
 	struct slot		*slots;
@@ -198,14 +200,14 @@ reason_phrase(int code)
 	return "Error";
 }
 
-/* Seconds on the monotonic clock: the sweep's ages ignore clock steps. */
-static time_t
-mono_now(void)
+/* Milliseconds on the monotonic clock: ages ignore clock steps. */
+static long long
+mono_ms(void)
 {
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Milliseconds since a point on the monotonic clock. */
@@ -232,26 +234,32 @@ listeners_update(struct http *h)
 }
 
 /* May this slot's connection make way for a new one?  Not while its
- * request is in a worker, nor before its connection is known. */
+ * request is in a worker, nor before its connection is known, nor in its
+ * first HTTP_YOUNG_MS: a client that sends its request at once (every
+ * honest one) is never dropped before it could be read. */
 static int
-slot_evictable(const struct slot *s)
+slot_evictable(const struct slot *s, long long now)
 {
-	return s->bev != NULL && s->evcon != NULL && s->job == NULL;
+	return s->bev != NULL && s->evcon != NULL && s->job == NULL &&
+	    now - s->since >= HTTP_YOUNG_MS;
 }
 
 /* Is there a slot for one more connection, free or to be freed? */
 static int
 slot_available(const struct http *h)
 {
-	int	 i;
+	long long	 now = mono_ms();
+	int		 i;
 
 	for (i = 0; i < h->nslots; i++)
-		if (h->slots[i].bev == NULL || slot_evictable(&h->slots[i]))
+		if (h->slots[i].bev == NULL || slot_evictable(&h->slots[i],
+		    now))
 			return 1;
 	return 0;
 }
 
-/* After a slot was freed or became evictable: listen again if paused. */
+/* After a slot was freed or may have become evictable: listen again if
+ * paused. */
 static void
 slot_recheck(struct http *h)
 {
@@ -259,6 +267,34 @@ slot_recheck(struct http *h)
 		h->full = 0;
 		listeners_update(h);
 	}
+}
+
+/* Every slot taken: stop accepting; look again in a moment, as the young
+ * connections age into evictable ones. */
+static void
+slots_full(struct http *h)
+{
+	struct timeval	 tv = { 0, HTTP_YOUNG_MS * 1000 / 2 };
+
+	if (!h->full) {
+		h->full = 1;
+		h->st.limit_reached++;
+		listeners_update(h);
+	}
+	evtimer_add(h->recheck, &tv);
+}
+
+/* The timer slots_full set. */
+static void
+recheck(evutil_socket_t fd, short events, void *arg)
+{
+	struct http	*h = arg;
+
+	(void)fd;
+	(void)events;
+	slot_recheck(h);
+	if (h->full)
+		slots_full(h);
 }
 
 /* A job and its answer. */
@@ -349,6 +385,7 @@ slot_arm(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	evhttp_connection_set_closecb(s->evcon, conn_closed, s);
+	slot_recheck(s->http);		/* it may make way now */
 }
 
 /* Drop a slot's connection (the close callback frees the slot). */
@@ -368,11 +405,12 @@ static struct slot *
 slot_evict(struct http *h)
 {
 	struct slot	*s, *old = NULL;
+	long long	 now = mono_ms();
 	int		 i;
 
 	for (i = 0; i < h->nslots; i++) {
 		s = &h->slots[i];
-		if (slot_evictable(s) && (old == NULL || s->active <
+		if (slot_evictable(s, now) && (old == NULL || s->active <
 		    old->active))
 			old = s;
 	}
@@ -380,7 +418,7 @@ slot_evict(struct http *h)
 		return NULL;
 	h->st.dropped_idle++;
 	log_debug("http: every slot taken, dropped the connection idle "
-	    "for %llds", (long long)(mono_now() - old->active));
+	    "for %lld ms", now - old->active);
 	slot_drop(old);
 	return old->bev == NULL ? old : NULL;
 }
@@ -407,19 +445,17 @@ conn_new(struct event_base *base, void *arg)
 		}
 	if (s == NULL && (s = slot_evict(h)) == NULL) {
 		h->st.untracked++;	/* accepted in one burst */
+		slots_full(h);
 		return bev;
 	}
 	bufferevent_incref(bev);
 	s->bev = bev;
 	s->evcon = NULL;
 	s->job = NULL;
-	s->since = s->active = mono_now();
+	s->since = s->active = mono_ms();
 	event_add(s->arm, &now);
-	if (++h->active >= h->nslots && !h->full && !slot_available(h)) {
-		h->full = 1;
-		h->st.limit_reached++;
-		listeners_update(h);
-	}
+	if (++h->active >= h->nslots && !slot_available(h))
+		slots_full(h);
 	return bev;
 }
 
@@ -471,7 +507,7 @@ expire_waiting(struct http *h)
 		h->st.refused_busy++;
 		if (j->slot != NULL) {
 			j->slot->job = NULL;
-			j->slot->active = mono_now();
+			j->slot->active = mono_ms();
 		}
 		if (j->req != NULL)
 			reply_busy(h, j->req, "every query thread is busy; "
@@ -488,7 +524,7 @@ sweep(evutil_socket_t fd, short events, void *arg)
 {
 	struct http		*h = arg;
 	struct slot		*s;
-	time_t			 now = mono_now();
+	long long		 now = mono_ms();
 	int			 i, crowded;
 
 	(void)fd;
@@ -505,16 +541,16 @@ sweep(evutil_socket_t fd, short events, void *arg)
 		}
 		if (s->job != NULL)	/* bounded by the query's limits */
 			continue;
-		if (now - s->since >= h->conf.max_conn_time) {
+		if (now - s->since >= h->conf.max_conn_time * 1000LL) {
 			h->st.dropped_slow++;
-			log_debug("http: connection open %llds, dropped",
-			    (long long)(now - s->since));
+			log_debug("http: connection open %lld ms, dropped",
+			    now - s->since);
 			slot_drop(s);
-		} else if (crowded && now - s->active >= HTTP_PRESSURE_SECS) {
+		} else if (crowded && now - s->active >= HTTP_PRESSURE_SECS *
+		    1000LL) {
 			h->st.dropped_slow++;
 			log_debug("http: crowded, connection without a "
-			    "request for %llds dropped",
-			    (long long)(now - s->active));
+			    "request for %lld ms dropped", now - s->active);
 			slot_drop(s);
 		}
 	}
@@ -728,7 +764,7 @@ job_answer(struct http *h, struct job *j)
 		return;
 	}
 	s->job = NULL;
-	s->active = mono_now();
+	s->active = mono_ms();
 	if (j->body == NULL)
 		reply_json(j->req, 500, query_error("out of memory"));
 	else if (output_total(h) + j->len > h->conf.out_max) {
@@ -1015,7 +1051,9 @@ socket_create(const struct http_config *c, char **cause)
 		if (chown(c->socket_path, (uid_t)-1, gr->gr_gid) == -1)
 			goto fail_unlink;
 	}
-	if (listen(fd, 128) == -1 || evutil_make_socket_nonblocking(fd) ==
+	/* A deep backlog: under a flood of connections a fresh client
+	 * waits its turn there instead of being refused (EAGAIN). */
+	if (listen(fd, SOMAXCONN) == -1 || evutil_make_socket_nonblocking(fd) ==
 	    -1 || evutil_make_socket_closeonexec(fd) == -1)
 		goto fail_unlink;
 	return fd;
@@ -1194,7 +1232,8 @@ http_new(const struct http_config *conf, const char *dbpath, char **cause)
 			goto nomem;
 	}
 	if ((h->sweep = event_new(h->base, -1, EV_PERSIST, sweep, h)) ==
-	    NULL || (h->resume = evtimer_new(h->base, resume, h)) == NULL)
+	    NULL || (h->resume = evtimer_new(h->base, resume, h)) == NULL ||
+	    (h->recheck = evtimer_new(h->base, recheck, h)) == NULL)
 		goto nomem;
 	event_add(h->sweep, &tv);
 
@@ -1211,7 +1250,7 @@ http_new(const struct http_config *conf, const char *dbpath, char **cause)
 		goto nomem;
 	}
 	h->lev = evconnlistener_new(h->base, NULL, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);	/* 0: listen() done */
 	if (h->lev == NULL) {
 		close(fd);
 		goto nomem;
@@ -1324,6 +1363,8 @@ http_free(struct http *h)
 		event_free(h->sweep);
 	if (h->resume != NULL)
 		event_free(h->resume);
+	if (h->recheck != NULL)
+		event_free(h->recheck);
 	if (h->wake_ev != NULL)
 		event_free(h->wake_ev);
 	if (h->base != NULL)

@@ -11,6 +11,19 @@
  *   hammer SOCK half N        N requests then shutdown(SHUT_WR); each
  *                             must still get its 200; plus N connections
  *                             half-closed before sending anything
+ *   hammer SOCK parallel N PATH SECS
+ *                             N connections each send one request for PATH
+ *                             before any answer is read; every one must be
+ *                             answered (a 200, or a 503 with Retry-After)
+ *                             within SECS; prints how many of each
+ *   hammer SOCK pipeline N SECS
+ *                             N connections pipeline requests as fast as
+ *                             the daemon takes them, never reading, for
+ *                             SECS; prints the most bytes one connection
+ *                             got the daemon to take
+ *   hammer SOCK loris N SECS  N connections trickle header bytes, and
+ *                             reconnect when dropped, for SECS; prints
+ *                             how often they were dropped
  *
  * Every mode is bounded by alarm(2): a hung daemon fails the test rather
  * than hanging it.
@@ -25,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -214,6 +228,203 @@ mode_half(int n)
 	return ok == n && closed == n ? 0 : 1;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Has an HTTP answer's header block a Retry-After line?  (A 16 KiB
+ * prefix holds it.) */
+static int
+has_retry_after(const char *buf)
+{
+	const char	*end = strstr(buf, "\r\n\r\n"), *p;
+
+	for (p = buf; (p = strstr(p, "\r\n")) != NULL && (end == NULL ||
+	    p < end); p += 2)
+		if (strncasecmp(p + 2, "Retry-After:", 12) == 0)
+			return 1;
+	return 0;
+}
+
+/* Slow requests all at once: each answered in time, 200 or a 503 that
+ * says when to come back. */
+static int
+mode_parallel(int n, const char *path, int secs)
+{
+	struct pollfd	*pfd;
+	char		**buf, req[512];
+	size_t		*have;
+	long long	 start, slowest = 0;
+	int		 i, left, ok = 0, busy = 0, bad = 0, lost = 0;
+	ssize_t		 r;
+
+	pfd = calloc(n, sizeof *pfd);
+	buf = calloc(n, sizeof *buf);
+	have = calloc(n, sizeof *have);
+	if (pfd == NULL || buf == NULL || have == NULL)
+		return 1;
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", path);
+	for (i = 0; i < n; i++) {
+		if ((pfd[i].fd = dial()) == -1 ||
+		    (buf[i] = calloc(1, 16384)) == NULL) {
+			printf("parallel: connect %d failed: %s\n", i,
+			    strerror(errno));
+			return 1;
+		}
+		pfd[i].events = POLLIN;
+	}
+	start = now_ms();
+	for (i = 0; i < n; i++)
+		if (write_all(pfd[i].fd, req, strlen(req)) == -1) {
+			printf("parallel: send %d failed\n", i);
+			return 1;
+		}
+	left = n;
+	while (left > 0 && now_ms() - start < secs * 1000LL) {
+		if (poll(pfd, n, 200) == -1 && errno != EINTR)
+			return 1;
+		for (i = 0; i < n; i++) {
+			if (pfd[i].fd == -1 || pfd[i].revents == 0)
+				continue;
+			r = read(pfd[i].fd, buf[i] + have[i], 16383 - have[i]);
+			if (r > 0) {
+				have[i] += (size_t)r;
+				if (have[i] < 16383)
+					continue;
+			}
+			/* EOF (Connection: close), or enough to judge. */
+			close(pfd[i].fd);
+			pfd[i].fd = -1;
+			left--;
+			if (now_ms() - start > slowest)
+				slowest = now_ms() - start;
+			if (strncmp(buf[i], "HTTP/1.1 200", 12) == 0)
+				ok++;
+			else if (strncmp(buf[i], "HTTP/1.1 503", 12) == 0 &&
+			    has_retry_after(buf[i]))
+				busy++;
+			else
+				bad++;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (pfd[i].fd != -1) {
+			lost++;
+			close(pfd[i].fd);
+		}
+		free(buf[i]);
+	}
+	printf("parallel: %d requests for %s: %d answered 200, %d 503 with "
+	    "Retry-After, %d other, %d unanswered after %ds; last answer "
+	    "after %lld ms\n", n, path, ok, busy, bad, lost, secs, slowest);
+	printf("ok=%d busy=%d\n", ok, busy);
+	free(pfd);
+	free(buf);
+	free(have);
+	return bad == 0 && lost == 0 ? 0 : 1;
+}
+
+/* Pipelined requests, answers never read: how much does the daemon take
+ * in?  It should stop reading a connection whose answers wait. */
+static int
+mode_pipeline(int n, int secs)
+{
+	static char	 chunk[65536];
+	const char	*one = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	size_t		 len = strlen(one), off;
+	long long	*sent, most = 0, total = 0, start;
+	int		*fd, i;
+	ssize_t		 w;
+
+	for (off = 0; off + len <= sizeof chunk; off += len)
+		memcpy(chunk + off, one, len);
+	if ((fd = calloc(n, sizeof *fd)) == NULL ||
+	    (sent = calloc(n, sizeof *sent)) == NULL)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if ((fd[i] = dial()) == -1) {
+			printf("pipeline: connect %d failed\n", i);
+			return 1;
+		}
+		fcntl(fd[i], F_SETFL, O_NONBLOCK);
+	}
+	start = now_ms();
+	while (now_ms() - start < secs * 1000LL) {
+		for (i = 0; i < n; i++) {
+			if (fd[i] == -1)
+				continue;
+			w = write(fd[i], chunk, off);
+			if (w > 0)
+				sent[i] += w;
+			else if (w == -1 && errno != EAGAIN) {
+				close(fd[i]);	/* dropped: fine */
+				fd[i] = -1;
+			}
+		}
+		usleep(1000);
+	}
+	for (i = 0; i < n; i++) {
+		total += sent[i];
+		if (sent[i] > most)
+			most = sent[i];
+		if (fd[i] != -1)
+			close(fd[i]);
+	}
+	printf("pipeline: %d connections for %ds: %lld bytes taken in all, "
+	    "at most %lld by one\n", n, secs, total, most);
+	printf("most=%lld\n", most);
+	free(fd);
+	free(sent);
+	return 0;
+}
+
+/* Slowloris: never finish a request, come back when dropped. */
+static int
+mode_loris(int n, int secs)
+{
+	const char	*head = "GET /v1/status HTTP/1.1\r\nX-Slow: ";
+	long long	 start = now_ms();
+	int		*fd, i, drops = 0;
+	char		 c;
+
+	if ((fd = calloc(n, sizeof *fd)) == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		fd[i] = -1;
+	while (now_ms() - start < secs * 1000LL) {
+		for (i = 0; i < n; i++) {
+			if (fd[i] == -1) {
+				if ((fd[i] = dial()) == -1)
+					continue;
+				fcntl(fd[i], F_SETFL, O_NONBLOCK);
+				(void)write(fd[i], head, strlen(head));
+				continue;
+			}
+			if (write(fd[i], "a", 1) == -1 ||
+			    read(fd[i], &c, 1) == 0) {
+				close(fd[i]);
+				fd[i] = -1;
+				drops++;
+			}
+		}
+		usleep(100000);
+	}
+	for (i = 0; i < n; i++)
+		if (fd[i] != -1)
+			close(fd[i]);
+	printf("loris: %d connections for %ds, dropped %d times\n", n, secs,
+	    drops);
+	free(fd);
+	return 0;
+}
+
 /* One mode per run, bounded by alarm(2). */
 int
 main(int argc, char **argv)
@@ -231,7 +442,14 @@ main(int argc, char **argv)
 		return mode_big(atol(argv[3]));
 	if (strcmp(argv[2], "half") == 0)
 		return mode_half(atoi(argv[3]));
+	if (strcmp(argv[2], "parallel") == 0 && argc == 6)
+		return mode_parallel(atoi(argv[3]), argv[4], atoi(argv[5]));
+	if (strcmp(argv[2], "pipeline") == 0 && argc == 5)
+		return mode_pipeline(atoi(argv[3]), atoi(argv[4]));
+	if (strcmp(argv[2], "loris") == 0 && argc == 5)
+		return mode_loris(atoi(argv[3]), atoi(argv[4]));
 usage:
-	fprintf(stderr, "usage: hammer socket connect|slow|big|half ...\n");
+	fprintf(stderr, "usage: hammer socket connect|slow|big|half|parallel|"
+	    "pipeline|loris ...\n");
 	return 2;
 }
