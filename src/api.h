@@ -33,6 +33,7 @@
 #define API_VALUE_MAX	512	/* bytes per parameter value */
 #define API_BY_MAX	4	/* grouping keys per summary */
 #define API_TOP_MAX	100000	/* the client's --top bound */
+#define API_CURSOR_MAX	2048	/* bytes of an after= cursor */
 
 /* How a filter's value is spelled. */
 enum api_type {

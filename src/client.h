@@ -61,6 +61,7 @@ struct target {
 void		 target_init(struct target *, const char *);
 void		 target_add(struct target *, const char *, const char *);
 void		 target_add_int(struct target *, const char *, int64_t);
+void		 target_add_cursor(struct target *, const char *);
 /* The range and filters of o; skip (or NULL) is a filter left out. */
 void		 target_common(struct target *, const struct opts *,
 		     const char *);

@@ -135,27 +135,28 @@ summary_series(struct opts *o, const char *key)
 	return EXIT_OK;
 }
 
-/* summary --all: every group, a page at a time in key order, streamed. */
+/* --all: every row of an endpoint, a page at a time in key order,
+ * streamed; by is the summary's grouping (NULL for the others). */
 static int
-summary_all(struct opts *o, const char *by)
+page_all(struct opts *o, const char *path, const char *by)
 {
 	struct target	 t;
 	json_t		*j, *next;
-	char		 after[API_VALUE_MAX + 1] = "";
+	char		 after[API_CURSOR_MAX + 1] = "";
 	int		 first = 1, more;
 
 	if (!o->csv && !o->json)
-		die(EXIT_USAGE, "summary: --all streams rows: add --csv or "
-		    "--json");
+		die(EXIT_USAGE, "%s: --all streams rows: add --csv or "
+		    "--json", o->cmd);
 	if (o->top > 0)
-		die(EXIT_USAGE, "summary: --all gives every row: no --top");
+		die(EXIT_USAGE, "%s: --all gives every row: no --top", o->cmd);
 	do {
-		target_init(&t, API_SUMMARY);
+		target_init(&t, path);
 		target_common(&t, o, NULL);
 		target_add(&t, "by", by);
 		target_add(&t, "limit", "1000");
 		if (!first)
-			target_add(&t, "after", after);
+			target_add_cursor(&t, after);
 		j = client_ask(o, &t);
 		out_page(o, json_object_get(j, "rows"), first);
 		next = json_object_get(j, "next");
@@ -186,7 +187,7 @@ cmd_summary(struct opts *o, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if (o->all)
-		return summary_all(o, by);
+		return page_all(o, API_SUMMARY, by);
 	/* In a terminal a time series gets bars and a sparkline; scripts
 	 * reading a pipe get the plain table. */
 	if (!o->json && !o->csv && isatty(STDOUT_FILENO) &&
@@ -318,6 +319,8 @@ cmd_top(struct opts *o, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	default_out(o);
+	if (o->all)
+		return page_all(o, API_DOMAINS, NULL);
 	target_init(&t, API_DOMAINS);
 	target_common(&t, o, NULL);
 	if (o->top > 0)
@@ -375,6 +378,8 @@ cmd_reasons(struct opts *o, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (o->all)
+		return page_all(o, API_REASONS, NULL);
 	target_init(&t, API_REASONS);
 	target_common(&t, o, NULL);
 	if (o->top > 0)

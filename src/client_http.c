@@ -66,6 +66,22 @@ target_add(struct target *t, const char *key, const char *value)
 		t->overflow = 1;
 }
 
+/* A page's cursor: the daemon's own word, longer than a value may be. */
+void
+target_add_cursor(struct target *t, const char *cursor)
+{
+	size_t	 have = strlen(t->buf);
+	int	 n;
+
+	if (strlen(cursor) > API_CURSOR_MAX ||
+	    strspn(cursor, "0123456789abcdef") != strlen(cursor))
+		die(EXIT_DAEMON, "the daemon's page cursor is not one");
+	n = snprintf(t->buf + have, sizeof t->buf - have, "%cafter=%s",
+	    t->nparam++ ? '&' : '?', cursor);
+	if (n < 0 || (size_t)n >= sizeof t->buf - have)
+		t->overflow = 1;
+}
+
 /* Numbers go through the same encoder as text. */
 void
 target_add_int(struct target *t, const char *key, int64_t v)

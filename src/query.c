@@ -198,8 +198,10 @@ static const struct endpoint {
 } endpoints[] = {
 	{ "/v1/summary", EP_SUMMARY, QA_RANGE | QA_BY | QA_FILTERS | QA_TOP |
 	    QA_PAGE },
-	{ "/v1/domains", EP_DOMAINS, QA_RANGE | QA_FILTERS | QA_TOP },
-	{ "/v1/reasons", EP_REASONS, QA_RANGE | QA_FILTERS | QA_TOP },
+	{ "/v1/domains", EP_DOMAINS, QA_RANGE | QA_FILTERS | QA_TOP |
+	    QA_PAGE },
+	{ "/v1/reasons", EP_REASONS, QA_RANGE | QA_FILTERS | QA_TOP |
+	    QA_PAGE },
 	{ "/v1/lines", EP_LINES, QA_RANGE },
 	{ "/v1/status", EP_STATUS, 0 },
 	{ "/metrics", EP_METRICS, 0 },

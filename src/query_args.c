@@ -238,7 +238,8 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 		for (j = 0; j < i; j++)
 			if (strcmp(p[j].key, k) == 0)
 				return bad(err, errlen, "given twice", "query");
-		if (strlen(val) > QUERY_VALUE_MAX)
+		if (strlen(val) > (strcmp(k, "after") == 0 ? API_CURSOR_MAX :
+		    QUERY_VALUE_MAX))
 			return bad(err, errlen, "value too long", "query");
 		if ((allow & QA_RANGE) && (strcmp(k, "since") == 0 ||
 		    strcmp(k, "until") == 0)) {
@@ -282,7 +283,7 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 		return bad(err, errlen, "needs limit", "after");
 	if (a->limit > 0 && a->top > 0)
 		return bad(err, errlen, "a page has a limit, not a top", "top");
-	if (a->limit > 0 && a->nby == 0)
+	if (a->limit > 0 && a->nby == 0 && (allow & QA_BY))
 		return bad(err, errlen, "paging needs by", "limit");
 	if (a->since >= a->until)
 		return bad(err, errlen, "must be before until", "since");

@@ -139,7 +139,7 @@ cursor_make(json_t *keys)
 static int
 cursor_bind(sqlite3_stmt *st, const char *after, size_t nby)
 {
-	char		 buf[QUERY_VALUE_MAX / 2 + 1], name[32];
+	char		 buf[API_CURSOR_MAX / 2 + 1], name[32];
 	size_t		 i, n = strlen(after);
 	json_t		*keys, *v;
 	int		 hi, lo, rc = 0;
@@ -178,6 +178,58 @@ cursor_bind(sqlite3_stmt *st, const char *after, size_t nby)
 	return rc;
 }
 
+/* The first n columns of the current row, as a cursor's keys. */
+static json_t *
+row_keys(sqlite3_stmt *st, size_t n)
+{
+	json_t	*keys = json_array();
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(keys, sqlite3_column_type(st, (int)i) ==
+		    SQLITE_INTEGER ? json_integer(sqlite3_column_int64(st,
+		    (int)i)) : json_stringn_nocheck((const char *)
+		    sqlite3_column_text(st, (int)i),
+		    (size_t)sqlite3_column_bytes(st, (int)i)));
+	return keys;
+}
+
+/* Bind a page's :plimit (one more than the page) and its cursor; -1 and
+ * a 400 when the cursor is not one of this request's. */
+static int
+page_bind(struct query *q, sqlite3_stmt *st, const struct query_args *a,
+    size_t nkeys, struct query_result *r)
+{
+	int64_t	 limit;
+
+	limit = a->limit < q->limits.max_rows ? a->limit : q->limits.max_rows;
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":plimit"),
+	    limit + 1);
+	if (a->after != NULL && cursor_bind(st, a->after, nkeys) == -1) {
+		r->status = 400;
+		r->json = query_error("after: not a cursor of this request");
+		return -1;
+	}
+	return 0;
+}
+
+/* A page answers its rows and the cursor of the next while there is one;
+ * no total, which a page cannot know for the whole without reading it. */
+static void
+page_answer(struct query_result *r, json_t *last)
+{
+	json_object_del(r->json, "total");
+	if (last != NULL)
+		json_object_set_new(r->json, "next", cursor_make(last));
+}
+
+/* The rows of a page a caller's limit allows. */
+static int64_t
+page_rows(struct query *q, const struct query_args *a)
+{
+	return a->limit < q->limits.max_rows ? a->limit : q->limits.max_rows;
+}
+
 /* One group of a summary as the answer shows it. */
 static json_t *
 summary_row(sqlite3_stmt *st, const struct query_args *a)
@@ -213,23 +265,18 @@ summary_page(struct query *q, const struct query_args *a, const char *sql,
 {
 	sqlite3_stmt	*st = NULL;
 	json_t		*rows, *last = NULL;
-	int64_t		 total = 0, groups = 0, limit;
-	size_t		 i;
+	int64_t		 limit;
 	int		 rc, n = 0, more = 0;
 
-	limit = a->limit < q->limits.max_rows ? a->limit : q->limits.max_rows;
+	limit = page_rows(q, a);
 	if ((rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL)) != SQLITE_OK) {
 		query_fail(q, r, rc);
 		return;
 	}
 	query_sql_bind(st, a, -1);
 	query_sql_bind_months(st, m);
-	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":plimit"),
-	    limit + 1);
-	if (a->after != NULL && cursor_bind(st, a->after, a->nby) == -1) {
+	if (page_bind(q, st, a, a->nby, r) == -1) {
 		sqlite3_finalize(st);
-		r->status = 400;
-		r->json = query_error("after: not a cursor of this request");
 		return;
 	}
 	rows = json_array();
@@ -239,17 +286,8 @@ summary_page(struct query *q, const struct query_args *a, const char *sql,
 			break;
 		}
 		json_array_append_new(rows, summary_row(st, a));
-		total = sqlite3_column_int64(st, (int)a->nby + 1);
-		groups = sqlite3_column_int64(st, (int)a->nby + 2);
 		json_decref(last);
-		last = json_array();
-		for (i = 0; i < a->nby; i++)
-			json_array_append_new(last, sqlite3_column_type(st,
-			    (int)i) == SQLITE_INTEGER ?
-			    json_integer(sqlite3_column_int64(st, (int)i)) :
-			    json_stringn_nocheck((const char *)
-			    sqlite3_column_text(st, (int)i),
-			    (size_t)sqlite3_column_bytes(st, (int)i)));
+		last = row_keys(st, a->nby);
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -259,10 +297,8 @@ summary_page(struct query *q, const struct query_args *a, const char *sql,
 		query_fail(q, r, rc);
 		return;
 	}
-	put_answer(r, a, total, rows, 0);
-	json_object_set_new(r->json, "groups", json_integer(groups));
-	if (more && last != NULL)
-		json_object_set_new(r->json, "next", cursor_make(last));
+	put_answer(r, a, 0, rows, 0);
+	page_answer(r, more ? last : NULL);
 	json_decref(last);
 }
 
@@ -332,9 +368,14 @@ query_json_domains(struct query *q, const struct query_args *a,
 	enum domains_plan plan;
 	int		 rc, i, top, n = 0, nother = 0;
 
+	json_t		*last = NULL;
+	int		 more = 0;
+
 	top = a->top > 0 ? a->top : 10;
 	if (top > q->limits.max_rows)
 		top = q->limits.max_rows;
+	if (a->limit > 0)
+		top = (int)page_rows(q, a);
 	plan = query_sql_plan(q, a, m);
 	rc = query_sql_domains(a, plan, sql, sizeof sql);
 	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
@@ -344,11 +385,25 @@ query_json_domains(struct query *q, const struct query_args *a,
 	}
 	query_sql_bind(st, a, 0);
 	query_sql_bind_months(st, m);
+	if (a->limit > 0 && page_bind(q, st, a, 1, r) == -1) {
+		sqlite3_finalize(st);
+		return;
+	}
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (a->limit > 0 && n == top) {
+			/* A page: no "other" row, the cursor instead. */
+			more = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
 		for (i = 0; i < 4; i++)
 			v[i] = sqlite3_column_int64(st, i + 1);
 		total += v[0];
+		if (a->limit > 0) {
+			json_decref(last);
+			last = row_keys(st, 1);
+		}
 		if (n < top) {
 			row = json_pack("{s:o s:I s:I s:I s:I s:f s:f}",
 			    "domain", query_json_str((const char *)
@@ -370,6 +425,7 @@ query_json_domains(struct query *q, const struct query_args *a,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(rows);
+		json_decref(last);
 		query_fail(q, r, rc);
 		return;
 	}
@@ -388,6 +444,11 @@ query_json_domains(struct query *q, const struct query_args *a,
 	}
 	put_answer(r, a, total, rows, 0);
 	json_object_set_new(r->json, "domains", json_integer(n + nother));
+	if (a->limit > 0) {
+		json_object_del(r->json, "domains");
+		page_answer(r, more ? last : NULL);
+	}
+	json_decref(last);
 }
 
 /* GET /v1/reasons: failures' normalised texts by (reply, enhanced, text)
@@ -402,21 +463,36 @@ query_json_reasons(struct query *q, const struct query_args *a,
 	sqlite3_stmt	*st = NULL;
 	json_t		*rows;
 	int64_t		 total = 0, groups = 0, m[4] = { 0, 0, 0, 0 };
-	int		 rc, top, n = 0;
+	int		 rc, top, n = 0, more = 0;
+	json_t		*last = NULL;
 
 	top = a->top > 0 ? a->top : 20;
 	if (top > q->limits.max_rows)
 		top = q->limits.max_rows;
 	sql[0] = '\0';
-	rc = query_sql_cat(sql, sizeof sql, "SELECT o.reply, o.enhanced, x.text, "
-	    V_CATEGORY ", " V_BLAME ", coalesce(v.detail, ''), SUM(u.n),"
-	    " SUM(SUM(u.n)) OVER (), COUNT(*) OVER () FROM ");
+	/* The text's id is the key (a page's cursor stays short); the
+	 * text itself is the last column. */
+	rc = query_sql_cat(sql, sizeof sql, "SELECT o.reply AS k0,"
+	    " o.enhanced AS k1, x.id AS k2, " V_CATEGORY " AS k3, " V_BLAME
+	    " AS k4, coalesce(v.detail, '') AS k5, SUM(u.n),"
+	    " SUM(SUM(u.n)) OVER (), COUNT(*) OVER (), x.text FROM ");
 	rc |= query_sql_range(a, query_sql_plan(q, a, m), 1, sql, sizeof sql);
 	rc |= query_sql_cat(sql, sizeof sql, " JOIN reason AS x ON x.id = u.kr"
 	    " WHERE u.kr != 1");
 	rc |= query_sql_verdict(a, sql, sizeof sql);
 	rc |= query_sql_cat(sql, sizeof sql, " GROUP BY 1, 2, 3, 4, 5, 6"
-	    " HAVING SUM(u.n) != 0 ORDER BY 7 DESC, 1, 2, 3, 4 LIMIT :limit");
+	    " HAVING SUM(u.n) != 0");
+	if (a->limit > 0) {
+		/* A page: in the keys' order, after the cursor. */
+		if (a->after != NULL)
+			rc |= query_sql_cat(sql, sizeof sql, " AND (k0, k1, k2,"
+			    " k3, k4, k5) > (:c0, :c1, :c2, :c3, :c4, :c5)");
+		rc |= query_sql_cat(sql, sizeof sql, " ORDER BY 1, 2, 3, 4, 5,"
+		    " 6 LIMIT :plimit");
+		top = (int)page_rows(q, a);
+	} else
+		rc |= query_sql_cat(sql, sizeof sql, " ORDER BY 7 DESC, 1, 2,"
+		    " 10, 4 LIMIT :limit");
 	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,
 	    NULL)) != SQLITE_OK) {
 		query_fail(q, r, rc == -1 ? SQLITE_ERROR : rc);
@@ -424,13 +500,26 @@ query_json_reasons(struct query *q, const struct query_args *a,
 	}
 	query_sql_bind(st, a, top);
 	query_sql_bind_months(st, m);
+	if (a->limit > 0 && page_bind(q, st, a, 6, r) == -1) {
+		sqlite3_finalize(st);
+		return;
+	}
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (a->limit > 0 && n == top) {
+			more = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
+		if (a->limit > 0) {
+			json_decref(last);
+			last = row_keys(st, 6);
+		}
 		json_array_append_new(rows, json_pack("{s:I s:o s:o s:o s:o"
 		    " s:o s:I}",
 		    "reply", (json_int_t)sqlite3_column_int64(st, 0),
 		    "enhanced", query_json_str((const char *)sqlite3_column_text(st, 1)),
-		    "text", query_json_str((const char *)sqlite3_column_text(st, 2)),
+		    "text", query_json_str((const char *)sqlite3_column_text(st, 9)),
 		    "category", query_json_str((const char *)sqlite3_column_text(st, 3)),
 		    "blame", query_json_str((const char *)sqlite3_column_text(st, 4)),
 		    "reason", query_json_str((const char *)sqlite3_column_text(st, 5)),
@@ -442,10 +531,14 @@ query_json_reasons(struct query *q, const struct query_args *a,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		json_decref(rows);
+		json_decref(last);
 		query_fail(q, r, rc);
 		return;
 	}
-	put_answer(r, a, total, rows, groups > n);
+	put_answer(r, a, total, rows, a->limit == 0 && groups > n);
+	if (a->limit > 0)
+		page_answer(r, more ? last : NULL);
+	json_decref(last);
 }
 
 /* GET /v1/lines: lines read by outcome, for the unrecognised share. */

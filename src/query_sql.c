@@ -675,15 +675,21 @@ query_sql_domains(const struct query_args *a, enum domains_plan plan, char *sql,
 	int	 rc;
 
 	sql[0] = '\0';
-	rc = query_sql_cat(sql, len, "SELECT d.name, SUM(u.n),"
+	rc = query_sql_cat(sql, len, "SELECT d.name AS k0, SUM(u.n),"
 	    " SUM(CASE o.split WHEN 0 THEN u.n ELSE 0 END),"
 	    " SUM(CASE o.split WHEN 1 THEN u.n ELSE 0 END),"
 	    " SUM(CASE o.split WHEN 2 THEN u.n ELSE 0 END) FROM ");
 	rc |= query_sql_range(a, plan, 0, sql, len);
 	rc |= query_sql_cat(sql, len, " WHERE 1");
 	rc |= query_sql_verdict(a, sql, len);
-	rc |= query_sql_cat(sql, len, " GROUP BY u.dom HAVING SUM(u.n) != 0"
-	    " ORDER BY 2 DESC, 1");
+	rc |= query_sql_cat(sql, len, " GROUP BY u.dom HAVING SUM(u.n) != 0");
+	if (a->limit > 0) {
+		/* A page: by name, after the cursor (page_tail). */
+		if (a->after != NULL)
+			rc |= query_sql_cat(sql, len, " AND k0 > :c0");
+		rc |= query_sql_cat(sql, len, " ORDER BY 1 LIMIT :plimit");
+	} else
+		rc |= query_sql_cat(sql, len, " ORDER BY 2 DESC, 1");
 	return rc ? -1 : 0;
 }
 

@@ -60,12 +60,12 @@ struct command {
 static const struct command commands[] = {
 	{ "summary", "", 0, 0, O_VIEW | O_BY | O_TOP | O_WIDE | O_ALL, 1,
 	  cmd_summary, "counts by class, or grouped by --by KEY,..." },
-	{ "top", "", 0, 0, O_VIEW | O_TOP, 1, cmd_top,
+	{ "top", "", 0, 0, O_VIEW | O_TOP | O_ALL, 1, cmd_top,
 	  "busiest recipient domains, deferral and bounce shares "
 	  "(outgoing unless --direction)" },
 	{ "domain", "NAME", 1, 1, O_VIEW | O_TOP | O_WIDE, 1, cmd_domain,
 	  "one recipient domain: its codes, in words, and its reasons" },
-	{ "reasons", "", 0, 0, O_VIEW | O_TOP | O_WIDE, 1, cmd_reasons,
+	{ "reasons", "", 0, 0, O_VIEW | O_TOP | O_WIDE | O_ALL, 1, cmd_reasons,
 	  "the reply texts remote servers gave, with counts" },
 	{ "status", "", 0, 0, O_FORMAT | O_WIDE | O_UTC, 1, cmd_status,
 	  "the daemon: followed files, offsets, lag, problems" },

@@ -82,6 +82,34 @@ has out "outgoing" "D3 top says it shows outgoing"
 run 0 "D3 top in table" $C top --direction in
 has out "refused 5xx" "D3 incoming columns are refusals, not bounces"
 
+# D4: reasons honour every filter (the rows are Postfix, host mx1).
+run 0 "D4 reasons --mta exim" $C reasons --mta exim --csv
+eq "D4 no exim reasons" "$(csvsum 7)" 0
+run 0 "D4 reasons --host nosuch" $C reasons --host nosuch --csv
+eq "D4 no reasons of another host" "$(csvsum 7)" 0
+run 0 "D4 reasons --status deferred" $C reasons --status deferred --csv
+eq "D4 deferred reasons" "$(csvsum 7)" 5
+run 0 "D4 reasons --direction in" $C reasons --direction in --csv
+eq "D4 incoming reasons" "$(csvsum 7)" $((7 + 2))
+run 0 "D4 reasons --kind final" $C reasons --kind final --csv
+eq "D4 final reasons" "$(csvsum 7)" 2
+
+# Reasons page one row at a time through the cursor: each text once.
+after=; rows=0; sum=0; pages=0
+while :; do
+	get "/v1/reasons?direction=all&limit=1${after:+&after=$after}" > "$T/page"
+	rows=$((rows + $(jq '.rows | length' "$T/page")))
+	sum=$((sum + $(jq '[.rows[].count] | add // 0' "$T/page")))
+	pages=$((pages + 1))
+	after=$(jq -r '.next // empty' "$T/page")
+	[ -n "$after" ] || break
+	[ $pages -lt 10 ] || fail "reasons pages do not end"
+done
+eq "reasons paged: rows" $rows 4
+eq "reasons paged: counts" $sum $((5 + 3 + 7 + 2))
+run 0 "reasons --all" $C reasons --all --csv --direction all
+eq "reasons --all rows" "$(tail -n +2 "$T/out" | wc -l)" 4
+
 # D14: names as users type them.
 run 0 "D14 upper case, trailing dot" $C summary --domain GMAIL.COM. --csv
 eq "D14 total" "$(csvsum 2)" 45

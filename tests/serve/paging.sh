@@ -62,5 +62,13 @@ pass "touched group between $before and $((before + 300)): $got"
 # After the writers: the new group is whole.
 "$CLIENT" -s "$SOCK" summary --domain d10000a.example --csv > "$T/new.csv"
 eq "new group after the writes" "$(awk -F, 'NR > 1 { s += $2 } END { print s }' "$T/new.csv")" 50
+# top --all: every domain once, by name; reasons --all: every text.
+timeout 600 "$CLIENT" -s "$SOCK" top --all --csv > "$T/top.csv" 2>"$T/err" ||
+    fail "top --all: $(cat "$T/err")"
+eq "top --all domains" "$(tail -n +2 "$T/top.csv" | cut -d, -f1 | sort -u | wc -l)" 20001
+eq "top --all no repeat" "$(tail -n +2 "$T/top.csv" | cut -d, -f1 | sort | uniq -d | wc -l)" 0
+eq "top --all d00007 attempts" "$(grep '^d00007\.example,' "$T/top.csv" | cut -d, -f2)" \
+    "$(awk -F, '$1 == "d00007.example" { s += $3 } END { print s }' "$T/expect.csv")"
+eq "a reasons page" "$(get '/v1/reasons?limit=1' | jq '.rows | length')" 0
 stop_testd
 echo PASS
