@@ -667,8 +667,9 @@ d_tail(struct daemon *d, const struct conf *c, const char **cause)
 	return t;
 }
 
-/* Refuse a follow list that names one file twice (a symlink, a hard
- * link, another spelling): it would be counted twice.  0, or -1 with the
+/* Refuse what a configuration cannot mean: a follow list that names one
+ * file twice (a symlink, a hard link, another spelling: it would be
+ * counted twice), keep_days below retention_days.  0, or -1 with the
  * reason in buf. */
 static int
 d_twins(const struct conf *c, char *buf, size_t len)
@@ -678,6 +679,15 @@ d_twins(const struct conf *c, char *buf, size_t len)
 
 	for (i = 0; i < c->nfollow; i++)
 		paths[i] = c->follow[i].path;
+	/* Days are deleted after keep_days, hours after retention_days:
+	 * fewer days than hours would leave hourly counts of deleted days. */
+	if (c->keep_days != 0 && c->keep_days < c->retention_days) {
+		snprintf(buf, len, "keep_days (%d) is less than retention_days "
+		    "(%d): hourly counts would outlive their days; make "
+		    "keep_days 0 (keep all) or at least retention_days",
+		    c->keep_days, c->retention_days);
+		return -1;
+	}
 	if (tail_twins(paths, c->nfollow, &a, &b) == -1)
 		return 0;
 	snprintf(buf, len, "follow %s and %s: the same file, it would be "

@@ -374,15 +374,60 @@ store_lock(struct store *s, const char *path)
 	long	pid;
 	int	fd;
 
+	struct stat	st;
+	char	*dir, *slash;
+
 	if (asprintf(&s->lockpath, "%s.lock", path) == -1) {
 		s->lockpath = NULL;
 		snprintf(s->cause, sizeof(s->cause), "out of memory");
 		return -1;
 	}
-	fd = open(s->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* A directory others may write to lets them plant links where
+	 * we write (the lock, the database and its -wal and -shm).  With
+	 * the sticky bit (/tmp, a tmpfs) they cannot replace our files,
+	 * only plant theirs first: those are refused below and in
+	 * store_create. */
+	if ((dir = strdup(path)) == NULL) {
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		return -1;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+	    !(st.st_mode & S_ISVTX)) {
+		snprintf(s->cause, sizeof(s->cause), "%s: the database's "
+		    "directory is writable by others (mode %04o): refusing; "
+		    "use a directory only the daemon's user may write",
+		    dir, (unsigned)(st.st_mode & 07777));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	/* One database under two names (a hard link) would get two locks
+	 * and two WAL files. */
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+		snprintf(s->cause, sizeof(s->cause), "%s has %lu hard links: "
+		    "refusing (another name could be opened by another "
+		    "daemon)", path, (unsigned long)st.st_nlink);
+		return -1;
+	}
+	/* Never through a link: a planted one would have us truncate and
+	 * write its target. */
+	fd = open(s->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0600);
 	if (fd == -1) {
 		snprintf(s->cause, sizeof(s->cause), "%s: %s", s->lockpath,
+		    errno == ELOOP ? "is a symbolic link: refusing" :
 		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1) {
+		snprintf(s->cause, sizeof(s->cause), "%s: not a regular file "
+		    "of ours with one name: refusing", s->lockpath);
+		close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -522,6 +567,46 @@ store_open(const char *path, const char **cause)
 
 /* Lock, open, check, configure and migrate; the steps are a parameter so
  * the tests can upgrade a database of an older, synthetic version. */
+/* The database files are the daemon's and its group's only (0640, as
+ * the socket is 0660), whatever the umask: a new database is created so
+ * (SQLite gives its -wal and -shm the mode of the database), an old one
+ * readable by others is made not to be. */
+static int
+store_create(struct store *s, const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct stat	 st;
+	char		 name[4096];
+	size_t		 i;
+	int		 fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) != -1) {
+		(void)fchmod(fd, 0640);
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		snprintf(s->cause, sizeof(s->cause), "%s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", path, sfx[i]);
+		if (lstat(name, &st) == -1)
+			continue;
+		if (S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
+			snprintf(s->cause, sizeof(s->cause), "%.400s%s belongs "
+			    "to uid %lu, not to us: refusing", path, sfx[i],
+			    (unsigned long)st.st_uid);
+			return -1;
+		}
+		if (S_ISREG(st.st_mode) && (st.st_mode & 0007) != 0)
+			(void)chmod(name, st.st_mode & 0770);
+	}
+	return 0;
+}
+
 struct store *
 store_open_steps(const char *path, const char *const *steps, int nsteps,
     const char **cause)
@@ -547,6 +632,8 @@ store_open_steps(const char *path, const char *const *steps, int nsteps,
 		store_close(s);
 		return NULL;
 	}
+	if (store_create(s, path) == -1)
+		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		store_cause(s, path);
