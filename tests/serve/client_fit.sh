@@ -35,6 +35,14 @@ has() { grep -q -- "$2" "$T/$1" || fail "$3: no '$2' in: $(head -20 "$T/$1")"; p
 hasnt() { grep -q -- "$2" "$T/$1" && fail "$3: '$2' in: $(head -20 "$T/$1")"; pass "$3"; }
 csvsum() { awk -F, 'NR > 1 { s += $'"$1"' } END { print s + 0 }' "$T/out"; }
 
+# The client shares only the protocol: none of the daemon's modules is
+# linked into it.
+if command -v nm >/dev/null 2>&1; then
+	nm "$CLIENT" | grep -E ' [TtDdBb] (store|query|http|tail|tally|conf)_' > "$T/nm"
+	[ -s "$T/nm" ] && fail "the client links daemon code: $(head -3 "$T/nm")"
+	pass "the client links no daemon module"
+fi
+
 # D1: options after the positional argument.
 run 0 "D1 domain NAME --since" $C domain gmail.com --since 2026-11-28T00:00:00Z --csv
 eq "D1 gmail attempts" "$(awk -F, 'NR > 1 { s += $NF } END { print s }' "$T/out")" $((40 + 5))
