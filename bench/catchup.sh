@@ -68,6 +68,13 @@ oneshot() {
 		warm "$file"
 		declare -A t=() r=()
 
+		# wc -l, the floor: reading the file once (issue 11 asks for
+		# smtptallyd >= 0.12 x its speed).
+		timed wc -l "$file" || say "wc failed"
+		t[wc]=$T
+		echo "| $label | wc -l | $T | $(gbps "$size" "$T") |" \
+		    "$(awk -v k="$RSS" 'BEGIN{printf "%.1f", k/1024}') | |"
+
 		if [ -n "$daemon" ]; then
 			db=$BENCH_DIR/catchup-$label.db
 			rm -f "$db" "$db"-* "$BENCH_DIR/catchup.sock"
@@ -107,6 +114,8 @@ oneshot() {
 		    "total $mt (expected events $(grep '^events ' "$exp" | cut -d' ' -f2)) |"
 
 		if [ -n "${t[smtptallyd]:-}" ]; then
+			echo "| $label | ratio wc/smtptallyd (speed vs wc -l) |" \
+			    "$(ratio "${t[wc]}" "${t[smtptallyd]}") | | | |"
 			echo "| $label | ratio smtptallyd/pflogsumm |" \
 			    "$(ratio "${t[pflogsumm]}" "${t[smtptallyd]}")x | | | |"
 			echo "| $label | ratio smtptallyd/mtail |" \
