@@ -106,6 +106,13 @@ put_answer(struct query_result *r, const struct query_args *a,
 	r->status = 200;
 }
 
+/* A text column as a JSON string. */
+static json_t *
+col_str(sqlite3_stmt *st, int i)
+{
+	return query_json_str((const char *)sqlite3_column_text(st, i));
+}
+
 /* The cursor of a page: the last row's keys as a JSON array, in hex so
  * that it is one opaque word in a query string. */
 static json_t *
@@ -149,10 +156,10 @@ cursor_bind(sqlite3_stmt *st, const char *after, size_t nby)
 	for (i = 0; i < n / 2; i++) {
 		hi = after[2 * i];
 		lo = after[2 * i + 1];
-		hi = hi >= '0' && hi <= '9' ? hi - '0' : hi >= 'a' && hi <= 'f' ?
-		    hi - 'a' + 10 : -1;
-		lo = lo >= '0' && lo <= '9' ? lo - '0' : lo >= 'a' && lo <= 'f' ?
-		    lo - 'a' + 10 : -1;
+		hi = hi >= '0' && hi <= '9' ? hi - '0' :
+		    hi >= 'a' && hi <= 'f' ? hi - 'a' + 10 : -1;
+		lo = lo >= '0' && lo <= '9' ? lo - '0' :
+		    lo >= 'a' && lo <= 'f' ? lo - 'a' + 10 : -1;
 		if (hi < 0 || lo < 0)
 			return -1;
 		buf[i] = (char)(hi << 4 | lo);
@@ -518,11 +525,11 @@ query_json_reasons(struct query *q, const struct query_args *a,
 		json_array_append_new(rows, json_pack("{s:I s:o s:o s:o s:o"
 		    " s:o s:I}",
 		    "reply", (json_int_t)sqlite3_column_int64(st, 0),
-		    "enhanced", query_json_str((const char *)sqlite3_column_text(st, 1)),
-		    "text", query_json_str((const char *)sqlite3_column_text(st, 9)),
-		    "category", query_json_str((const char *)sqlite3_column_text(st, 3)),
-		    "blame", query_json_str((const char *)sqlite3_column_text(st, 4)),
-		    "reason", query_json_str((const char *)sqlite3_column_text(st, 5)),
+		    "enhanced", col_str(st, 1),
+		    "text", col_str(st, 9),
+		    "category", col_str(st, 3),
+		    "blame", col_str(st, 4),
+		    "reason", col_str(st, 5),
 		    "count", (json_int_t)sqlite3_column_int64(st, 6)));
 		total = sqlite3_column_int64(st, 7);
 		groups = sqlite3_column_int64(st, 8);
@@ -561,7 +568,7 @@ query_json_lines(struct query *q, const struct query_args *a,
 	rows = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_array_append_new(rows, json_pack("{s:o s:I}",
-		    "result", query_json_str((const char *)sqlite3_column_text(st, 0)),
+		    "result", col_str(st, 0),
 		    "count", (json_int_t)sqlite3_column_int64(st, 1)));
 		total += sqlite3_column_int64(st, 1);
 	}

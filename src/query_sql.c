@@ -18,8 +18,8 @@
 #include "query_int.h"
 
 /* Append to a fixed buffer; -1 once it would overflow. */
-int
-query_sql_cat(char *buf, size_t len, const char *s)
+static int
+cat(char *buf, size_t len, const char *s)
 {
 	size_t	 have = strlen(buf);
 
@@ -27,6 +27,13 @@ query_sql_cat(char *buf, size_t len, const char *s)
 		return -1;
 	memcpy(buf + have, s, strlen(s) + 1);
 	return 0;
+}
+
+/* cat for the other files of the query module. */
+int
+query_sql_cat(char *buf, size_t len, const char *s)
+{
+	return cat(buf, len, s);
 }
 
 /* Grouped by hop: every hop is shown, filter and discard too. */
@@ -51,24 +58,24 @@ outcome_terms(const struct query_args *a, char *buf, size_t len)
 	int	 r = 0;
 
 	if (a->reply != -1)
-		r |= query_sql_cat(buf, len, " AND reply = :reply");
+		r |= cat(buf, len, " AND reply = :reply");
 	if (a->enhanced != NULL)
-		r |= query_sql_cat(buf, len, " AND enhanced = :enhanced");
+		r |= cat(buf, len, " AND enhanced = :enhanced");
 	if (a->status != NULL)
-		r |= query_sql_cat(buf, len, " AND status = :status");
+		r |= cat(buf, len, " AND status = :status");
 	if (a->kind != NULL)
-		r |= query_sql_cat(buf, len, " AND kind = :kind");
+		r |= cat(buf, len, " AND kind = :kind");
 	if (a->direction != NULL)
-		r |= query_sql_cat(buf, len, " AND direction = :direction");
+		r |= cat(buf, len, " AND direction = :direction");
 	if (a->mta != NULL)
-		r |= query_sql_cat(buf, len, " AND mta = :mta");
+		r |= cat(buf, len, " AND mta = :mta");
 	if (a->hop != NULL)
-		r |= query_sql_cat(buf, len, " AND hop = :hop");
+		r |= cat(buf, len, " AND hop = :hop");
 	else if (!by_hop(a))	/* deliveries only, unless asked (issue 9) */
-		r |= query_sql_cat(buf, len,
+		r |= cat(buf, len,
 		    " AND hop IN ('remote', 'mailbox')");
 	if (a->class != 0)
-		r |= query_sql_cat(buf, len, " AND class = :class");
+		r |= cat(buf, len, " AND class = :class");
 	return r;
 }
 
@@ -81,20 +88,20 @@ filters_sql(const struct query_args *a, int host, char *buf, size_t len)
 	int	 r = 0;
 
 	if (a->domain != NULL)
-		r |= query_sql_cat(buf, len, " AND c.domain = (SELECT id FROM domain"
+		r |= cat(buf, len, " AND c.domain = (SELECT id FROM domain"
 		    " WHERE name = :domain)");
 	if (host && a->host != NULL)
-		r |= query_sql_cat(buf, len, " AND c.host = (SELECT id FROM host"
+		r |= cat(buf, len, " AND c.host = (SELECT id FROM host"
 		    " WHERE name = :host)");
 	if (a->provider != NULL)
-		r |= query_sql_cat(buf, len, " AND c.domain IN (SELECT id FROM domain"
+		r |= cat(buf, len, " AND c.domain IN (SELECT id FROM domain"
 		    " WHERE provider = :provider)");
 	r |= outcome_terms(a, terms, sizeof terms);
 	if (terms[0] != '\0') {
-		r |= query_sql_cat(buf, len, " AND c.outcome IN (SELECT id FROM outcome"
+		r |= cat(buf, len, " AND c.outcome IN (SELECT id FROM outcome"
 		    " WHERE 1");
-		r |= query_sql_cat(buf, len, terms);
-		r |= query_sql_cat(buf, len, ")");
+		r |= cat(buf, len, terms);
+		r |= cat(buf, len, ")");
 	}
 	return r;
 }
@@ -107,9 +114,9 @@ query_sql_verdict(const struct query_args *a, char *buf, size_t len)
 	int	 r = 0;
 
 	if (a->category != NULL)
-		r |= query_sql_cat(buf, len, " AND " V_CATEGORY " = :category");
+		r |= cat(buf, len, " AND " V_CATEGORY " = :category");
 	if (a->blame != NULL)
-		r |= query_sql_cat(buf, len, " AND " V_BLAME " = :blame");
+		r |= cat(buf, len, " AND " V_BLAME " = :blame");
 	return r;
 }
 
@@ -193,43 +200,43 @@ branch_sql(const struct query_args *a, enum table_id tab, char *buf,
 
 	need_of(a, &nd);
 	spread = !hourtab && nd.hourly;
-	r |= query_sql_cat(buf, len, "SELECT ");
+	r |= cat(buf, len, "SELECT ");
 	if (nd.time) {
 		if (hourtab)
-			r |= query_sql_cat(buf, len, nd.hourly ? "c.hour AS t, " :
+			r |= cat(buf, len, nd.hourly ? "c.hour AS t, " :
 			    "c.hour - c.hour % 86400 AS t, ");
 		else if (spread)
-			r |= query_sql_cat(buf, len, DAY_T " AS t, ");
+			r |= cat(buf, len, DAY_T " AS t, ");
 		else
-			r |= query_sql_cat(buf, len, "c.day AS t, ");
+			r |= cat(buf, len, "c.day AS t, ");
 	}
 	if (nd.domain)
-		r |= query_sql_cat(buf, len, "c.domain AS kd, ");
+		r |= cat(buf, len, "c.domain AS kd, ");
 	if (nd.host)
-		r |= query_sql_cat(buf, len, "c.host AS kh, ");
+		r |= cat(buf, len, "c.host AS kh, ");
 	if (nd.outcome)
-		r |= query_sql_cat(buf, len, "c.outcome AS ko, ");
+		r |= cat(buf, len, "c.outcome AS ko, ");
 	if (nd.reason)
-		r |= query_sql_cat(buf, len, "c.reason AS kr, ");
-	r |= query_sql_cat(buf, len, "SUM(");
+		r |= cat(buf, len, "c.reason AS kr, ");
+	r |= cat(buf, len, "SUM(");
 	if (hourtab)
-		r |= query_sql_cat(buf, len, "c.n");
+		r |= cat(buf, len, "c.n");
 	else if (spread)
-		r |= query_sql_cat(buf, len, tab == TAB_DAY ? DAY_HN("c.hours") :
+		r |= cat(buf, len, tab == TAB_DAY ? DAY_HN("c.hours") :
 		    DAY_HN("NULL"));
 	else
-		r |= query_sql_cat(buf, len, tab == TAB_DAY ? DAY_N("c.hours") :
+		r |= cat(buf, len, tab == TAB_DAY ? DAY_N("c.hours") :
 		    DAY_N("NULL"));
-	r |= query_sql_cat(buf, len, ") AS n FROM ");
-	r |= query_sql_cat(buf, len, name[tab]);
-	r |= query_sql_cat(buf, len, " AS c");
+	r |= cat(buf, len, ") AS n FROM ");
+	r |= cat(buf, len, name[tab]);
+	r |= cat(buf, len, " AS c");
 	if (spread)
-		r |= query_sql_cat(buf, len, " JOIN " HOURS24 " AS z");
-	r |= query_sql_cat(buf, len, hourtab ?
+		r |= cat(buf, len, " JOIN " HOURS24 " AS z");
+	r |= cat(buf, len, hourtab ?
 	    " WHERE c.hour >= :hsince AND c.hour < :until" :
 	    " WHERE c.day > :hsince - 86400 AND c.day < :until");
 	if (spread)
-		r |= query_sql_cat(buf, len, " AND " DAY_T " >= :hsince AND " DAY_T
+		r |= cat(buf, len, " AND " DAY_T " >= :hsince AND " DAY_T
 		    " < :until");
 	r |= filters_sql(a, 1, buf, len);
 	if (nd.time || nd.domain || nd.host || nd.outcome || nd.reason) {
@@ -241,13 +248,13 @@ branch_sql(const struct query_args *a, enum table_id tab, char *buf,
 		size_t		 k;
 		int		 first = 1;
 
-		r |= query_sql_cat(buf, len, " GROUP BY ");
+		r |= cat(buf, len, " GROUP BY ");
 		for (k = 0; k < sizeof cols / sizeof cols[0]; k++) {
 			if (cols[k] == NULL)
 				continue;
-			r |= query_sql_cat(buf, len, first ? cols[k] : ", ");
+			r |= cat(buf, len, first ? cols[k] : ", ");
 			if (!first)
-				r |= query_sql_cat(buf, len, cols[k]);
+				r |= cat(buf, len, cols[k]);
 			first = 0;
 		}
 	}
@@ -278,13 +285,13 @@ summary_joins(const struct need *nd, char *buf, size_t len)
 	int	 r = 0;
 
 	if (nd->outcome)
-		r |= query_sql_cat(buf, len, " JOIN outcome AS o ON o.id = u.ko");
+		r |= cat(buf, len, " JOIN outcome AS o ON o.id = u.ko");
 	if (nd->join_domain)
-		r |= query_sql_cat(buf, len, " JOIN domain AS d ON d.id = u.kd");
+		r |= cat(buf, len, " JOIN domain AS d ON d.id = u.kd");
 	if (nd->host)
-		r |= query_sql_cat(buf, len, " JOIN host AS h ON h.id = u.kh");
+		r |= cat(buf, len, " JOIN host AS h ON h.id = u.kh");
 	if (nd->verdict)
-		r |= query_sql_cat(buf, len, " LEFT JOIN verdict AS v ON"
+		r |= cat(buf, len, " LEFT JOIN verdict AS v ON"
 		    " v.outcome = u.ko AND v.reason = u.kr AND"
 		    " v.provider = d.provider");
 	return r;
@@ -305,32 +312,32 @@ page_tail(const struct query_args *a, int nonzero, char *buf, size_t len)
 	size_t	 i;
 	int	 r = 0;
 
-	r |= query_sql_cat(buf, len, " GROUP BY ");
+	r |= cat(buf, len, " GROUP BY ");
 	for (i = 0; i < a->nby; i++) {
 		snprintf(num, sizeof num, "%s%zu", i ? ", " : "", i + 1);
-		r |= query_sql_cat(buf, len, num);
+		r |= cat(buf, len, num);
 	}
-	r |= query_sql_cat(buf, len, nonzero ? " HAVING SUM(u.n) != 0" :
+	r |= cat(buf, len, nonzero ? " HAVING SUM(u.n) != 0" :
 	    " HAVING 1");
 	if (a->after != NULL) {
-		r |= query_sql_cat(buf, len, " AND (");
+		r |= cat(buf, len, " AND (");
 		for (i = 0; i < a->nby; i++) {
 			snprintf(num, sizeof num, "%sk%zu", i ? ", " : "", i);
-			r |= query_sql_cat(buf, len, num);
+			r |= cat(buf, len, num);
 		}
-		r |= query_sql_cat(buf, len, ") > (");
+		r |= cat(buf, len, ") > (");
 		for (i = 0; i < a->nby; i++) {
 			snprintf(num, sizeof num, "%s:c%zu", i ? ", " : "", i);
-			r |= query_sql_cat(buf, len, num);
+			r |= cat(buf, len, num);
 		}
-		r |= query_sql_cat(buf, len, ")");
+		r |= cat(buf, len, ")");
 	}
-	r |= query_sql_cat(buf, len, " ORDER BY ");
+	r |= cat(buf, len, " ORDER BY ");
 	for (i = 0; i < a->nby; i++) {
 		snprintf(num, sizeof num, "%s%zu", i ? ", " : "", i + 1);
-		r |= query_sql_cat(buf, len, num);
+		r |= cat(buf, len, num);
 	}
-	r |= query_sql_cat(buf, len, " LIMIT :plimit");
+	r |= cat(buf, len, " LIMIT :plimit");
 	return r;
 }
 
@@ -347,54 +354,54 @@ query_sql_summary(const struct query_args *a, int fast, char *buf, size_t len)
 		return -1;
 	need_of(a, &nd);
 	buf[0] = '\0';
-	r |= query_sql_cat(buf, len, "SELECT ");
+	r |= cat(buf, len, "SELECT ");
 	for (i = 0; i < a->nby; i++) {
-		r |= query_sql_cat(buf, len, query_keys[a->by[i]].outer);
+		r |= cat(buf, len, query_keys[a->by[i]].outer);
 		snprintf(num, sizeof num, " AS k%zu, ", i);
-		r |= query_sql_cat(buf, len, num);
+		r |= cat(buf, len, num);
 		timed |= query_keys[a->by[i]].is_time;
 	}
-	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
+	r |= cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
 	    " COUNT(*) OVER ()"
 	    " FROM (");
 	r |= branch_sql(a, fast ? TAB_THOUR : TAB_HOUR, buf, len);
-	r |= query_sql_cat(buf, len, " UNION ALL ");
+	r |= cat(buf, len, " UNION ALL ");
 	r |= branch_sql(a, fast ? TAB_TDAY : TAB_DAY, buf, len);
-	r |= query_sql_cat(buf, len, ") AS u");
+	r |= cat(buf, len, ") AS u");
 	r |= summary_joins(&nd, buf, len);
 	/* Without grouping keys each branch yields one row, maybe NULL;
 	 * a spread day row may give an hour nothing. */
-	r |= query_sql_cat(buf, len, " WHERE u.n IS NOT NULL AND u.n != 0");
+	r |= cat(buf, len, " WHERE u.n IS NOT NULL AND u.n != 0");
 	r |= query_sql_verdict(a, buf, len);
 	if (a->nby > 0 && a->limit > 0) {
 		r |= page_tail(a, 0, buf, len);
 		return r ? -1 : 0;
 	}
 	if (a->nby > 0) {
-		r |= query_sql_cat(buf, len, " GROUP BY ");
+		r |= cat(buf, len, " GROUP BY ");
 		for (i = 0; i < a->nby; i++) {
 			snprintf(num, sizeof num, "%s%zu", i ? ", " : "",
 			    i + 1);
-			r |= query_sql_cat(buf, len, num);
+			r |= cat(buf, len, num);
 		}
-		r |= query_sql_cat(buf, len, " ORDER BY ");
+		r |= cat(buf, len, " ORDER BY ");
 		if (timed) {
 			/* Time series read in time order. */
 			for (i = 0; i < a->nby; i++) {
 				if (!query_keys[a->by[i]].is_time)
 					continue;
 				snprintf(num, sizeof num, "%zu, ", i + 1);
-				r |= query_sql_cat(buf, len, num);
+				r |= cat(buf, len, num);
 			}
 		}
 		snprintf(num, sizeof num, "%zu DESC", a->nby + 1);
-		r |= query_sql_cat(buf, len, num);
+		r |= cat(buf, len, num);
 		for (i = 0; i < a->nby; i++) {
 			snprintf(num, sizeof num, ", %zu", i + 1);
-			r |= query_sql_cat(buf, len, num);
+			r |= cat(buf, len, num);
 		}
 	}
-	r |= query_sql_cat(buf, len, " LIMIT :limit");
+	r |= cat(buf, len, " LIMIT :limit");
 	return r ? -1 : 0;
 }
 
@@ -477,38 +484,38 @@ query_sql_summary_range(struct query *q, const struct query_args *a, int64_t *m,
 
 	need_of(a, &nd);
 	buf[0] = '\0';
-	r |= query_sql_cat(buf, len, "SELECT ");
+	r |= cat(buf, len, "SELECT ");
 	for (i = 0; i < a->nby; i++) {
-		r |= query_sql_cat(buf, len, query_keys[a->by[i]].outer);
+		r |= cat(buf, len, query_keys[a->by[i]].outer);
 		snprintf(num, sizeof num, " AS k%zu, ", i);
-		r |= query_sql_cat(buf, len, num);
+		r |= cat(buf, len, num);
 	}
-	r |= query_sql_cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
+	r |= cat(buf, len, "SUM(u.n), SUM(SUM(u.n)) OVER (),"
 	    " COUNT(*) OVER ()"
 	    " FROM ");
 	r |= query_sql_range(a, query_sql_plan(q, a, m), nd.verdict, buf, len);
-	r |= query_sql_cat(buf, len, " WHERE 1");
+	r |= cat(buf, len, " WHERE 1");
 	r |= query_sql_verdict(a, buf, len);
 	if (a->nby > 0 && a->limit > 0) {
 		r |= page_tail(a, 1, buf, len);
 		return r ? -1 : 0;
 	}
 	if (a->nby > 0) {
-		r |= query_sql_cat(buf, len, " GROUP BY ");
+		r |= cat(buf, len, " GROUP BY ");
 		for (i = 0; i < a->nby; i++) {
 			snprintf(num, sizeof num, "%s%zu", i ? ", " : "",
 			    i + 1);
-			r |= query_sql_cat(buf, len, num);
+			r |= cat(buf, len, num);
 		}
-		r |= query_sql_cat(buf, len, " HAVING SUM(u.n) != 0");
+		r |= cat(buf, len, " HAVING SUM(u.n) != 0");
 		snprintf(num, sizeof num, " ORDER BY %zu DESC", a->nby + 1);
-		r |= query_sql_cat(buf, len, num);
+		r |= cat(buf, len, num);
 		for (i = 0; i < a->nby; i++) {
 			snprintf(num, sizeof num, ", %zu", i + 1);
-			r |= query_sql_cat(buf, len, num);
+			r |= cat(buf, len, num);
 		}
 	}
-	r |= query_sql_cat(buf, len, " LIMIT :limit");
+	r |= cat(buf, len, " LIMIT :limit");
 	return r ? -1 : 0;
 }
 
@@ -553,19 +560,19 @@ domains_branch(const struct query_args *a, enum table_id tab, const char *lo,
 		snprintf(n, sizeof n, "(CASE WHEN c.day >= %s AND c.day + "
 		    "86400 <= %s THEN c.n ELSE st_hours_in(c.hours, c.day, "
 		    "c.n, %s, %s, %s, %s) END)", lo, hi, lo, hi, dlo, dhi);
-	rc |= query_sql_cat(sql, len, "SELECT c.domain AS dom, c.outcome AS oc,"
+	rc |= cat(sql, len, "SELECT c.domain AS dom, c.outcome AS oc,"
 	    " c.reason AS kr, ");
-	rc |= query_sql_cat(sql, len, neg ? "-SUM(" : "SUM(");
-	rc |= query_sql_cat(sql, len, n);
-	rc |= query_sql_cat(sql, len, ") AS n FROM ");
-	rc |= query_sql_cat(sql, len, tab == TAB_HOUR ? "count_hour AS c WHERE c.hour"
+	rc |= cat(sql, len, neg ? "-SUM(" : "SUM(");
+	rc |= cat(sql, len, n);
+	rc |= cat(sql, len, ") AS n FROM ");
+	rc |= cat(sql, len, tab == TAB_HOUR ? "count_hour AS c WHERE c.hour"
 	    " >= " : "count_day AS c WHERE c.day > -86400 + ");
-	rc |= query_sql_cat(sql, len, tab == TAB_HOUR ? lo : dlo);
-	rc |= query_sql_cat(sql, len, tab == TAB_HOUR ? " AND c.hour < " :
+	rc |= cat(sql, len, tab == TAB_HOUR ? lo : dlo);
+	rc |= cat(sql, len, tab == TAB_HOUR ? " AND c.hour < " :
 	    " AND c.day < ");
-	rc |= query_sql_cat(sql, len, hi);
+	rc |= cat(sql, len, hi);
 	rc |= filters_sql(a, 1, sql, len);
-	rc |= query_sql_cat(sql, len, " GROUP BY 1, 2, 3");
+	rc |= cat(sql, len, " GROUP BY 1, 2, 3");
 	return rc;
 }
 
@@ -578,7 +585,7 @@ domains_counts(const struct query_args *a, const char *lo, const char *hi,
 	int	 rc = 0;
 
 	rc |= domains_branch(a, TAB_HOUR, lo, hi, dlo, dhi, neg, sql, len);
-	rc |= query_sql_cat(sql, len, " UNION ALL ");
+	rc |= cat(sql, len, " UNION ALL ");
 	rc |= domains_branch(a, TAB_DAY, lo, hi, dlo, dhi, neg, sql, len);
 	return rc;
 }
@@ -591,14 +598,14 @@ domains_roll(const struct query_args *a, const char *tab, const char *when,
 {
 	int	 rc = 0;
 
-	rc |= query_sql_cat(sql, len, neg ? "SELECT c.domain AS dom, c.outcome AS oc,"
+	rc |= cat(sql, len, neg ? "SELECT c.domain AS dom, c.outcome AS oc,"
 	    " c.reason AS kr, -SUM(c.n) AS n FROM " : "SELECT c.domain AS dom,"
 	    " c.outcome AS oc, c.reason AS kr, SUM(c.n) AS n FROM ");
-	rc |= query_sql_cat(sql, len, tab);
-	rc |= query_sql_cat(sql, len, " AS c WHERE ");
-	rc |= query_sql_cat(sql, len, when);
+	rc |= cat(sql, len, tab);
+	rc |= cat(sql, len, " AS c WHERE ");
+	rc |= cat(sql, len, when);
 	rc |= filters_sql(a, 0, sql, len);
-	rc |= query_sql_cat(sql, len, " GROUP BY 1, 2, 3");
+	rc |= cat(sql, len, " GROUP BY 1, 2, 3");
 	return rc;
 }
 
@@ -618,7 +625,7 @@ query_sql_range(const struct query_args *a, enum domains_plan plan, int verdict,
 {
 	int	 rc;
 
-	rc = query_sql_cat(sql, len, "(");
+	rc = cat(sql, len, "(");
 	switch (plan) {
 	case DP_COUNTS:
 		rc |= domains_counts(a, ":hsince", ":until", ":dsince",
@@ -627,14 +634,14 @@ query_sql_range(const struct query_args *a, enum domains_plan plan, int verdict,
 	case DP_MONTHS:
 		rc |= domains_branch(a, TAB_HOUR, ":hsince", ":until",
 		    ":dsince", ":until", 0, sql, len);
-		rc |= query_sql_cat(sql, len, " UNION ALL ");
+		rc |= cat(sql, len, " UNION ALL ");
 		rc |= domains_branch(a, TAB_DAY, ":hsince", ":m0", ":dsince",
 		    ":m0", 0, sql, len);
-		rc |= query_sql_cat(sql, len, " UNION ALL ");
+		rc |= cat(sql, len, " UNION ALL ");
 		rc |= domains_roll(a, "domain_month", "c.month >= :m0 AND"
 		    " c.month < :m1", 0, sql, len);
 		if (a->until < QUERY_UNTIL_MAX) {
-			rc |= query_sql_cat(sql, len, " UNION ALL ");
+			rc |= cat(sql, len, " UNION ALL ");
 			rc |= domains_branch(a, TAB_DAY, ":m1", ":until",
 			    ":m1", ":until", 0, sql, len);
 		}
@@ -642,25 +649,25 @@ query_sql_range(const struct query_args *a, enum domains_plan plan, int verdict,
 	case DP_REST:
 		rc |= domains_branch(a, TAB_HOUR, ":hsince", ":until",
 		    ":dsince", ":until", 0, sql, len);
-		rc |= query_sql_cat(sql, len, " UNION ALL ");
+		rc |= cat(sql, len, " UNION ALL ");
 		rc |= domains_roll(a, "domain_total", "1", 0, sql, len);
-		rc |= query_sql_cat(sql, len, " UNION ALL ");
+		rc |= cat(sql, len, " UNION ALL ");
 		rc |= domains_roll(a, "domain_month", "(c.month < :c0 OR"
 		    " c.month >= :c1)", 1, sql, len);
-		rc |= query_sql_cat(sql, len, " UNION ALL ");
+		rc |= cat(sql, len, " UNION ALL ");
 		rc |= domains_branch(a, TAB_DAY, ":c0", ":hsince", ":c0",
 		    ":dsince", 1, sql, len);
 		if (a->until < QUERY_UNTIL_MAX) {
-			rc |= query_sql_cat(sql, len, " UNION ALL ");
+			rc |= cat(sql, len, " UNION ALL ");
 			rc |= domains_branch(a, TAB_DAY, ":until", ":c1",
 			    ":until", ":c1", 1, sql, len);
 		}
 		break;
 	}
-	rc |= query_sql_cat(sql, len, ") AS u JOIN domain AS d ON d.id = u.dom"
+	rc |= cat(sql, len, ") AS u JOIN domain AS d ON d.id = u.dom"
 	    " JOIN outcome AS o ON o.id = u.oc");
 	if (verdict || a->category != NULL || a->blame != NULL)
-		rc |= query_sql_cat(sql, len, " LEFT JOIN verdict AS v ON"
+		rc |= cat(sql, len, " LEFT JOIN verdict AS v ON"
 		    " v.outcome = u.oc AND v.reason = u.kr AND"
 		    " v.provider = d.provider");
 	return rc;
@@ -675,21 +682,21 @@ query_sql_domains(const struct query_args *a, enum domains_plan plan, char *sql,
 	int	 rc;
 
 	sql[0] = '\0';
-	rc = query_sql_cat(sql, len, "SELECT d.name AS k0, SUM(u.n),"
+	rc = cat(sql, len, "SELECT d.name AS k0, SUM(u.n),"
 	    " SUM(CASE o.split WHEN 0 THEN u.n ELSE 0 END),"
 	    " SUM(CASE o.split WHEN 1 THEN u.n ELSE 0 END),"
 	    " SUM(CASE o.split WHEN 2 THEN u.n ELSE 0 END) FROM ");
 	rc |= query_sql_range(a, plan, 0, sql, len);
-	rc |= query_sql_cat(sql, len, " WHERE 1");
+	rc |= cat(sql, len, " WHERE 1");
 	rc |= query_sql_verdict(a, sql, len);
-	rc |= query_sql_cat(sql, len, " GROUP BY u.dom HAVING SUM(u.n) != 0");
+	rc |= cat(sql, len, " GROUP BY u.dom HAVING SUM(u.n) != 0");
 	if (a->limit > 0) {
 		/* A page: by name, after the cursor (page_tail). */
 		if (a->after != NULL)
-			rc |= query_sql_cat(sql, len, " AND k0 > :c0");
-		rc |= query_sql_cat(sql, len, " ORDER BY 1 LIMIT :plimit");
+			rc |= cat(sql, len, " AND k0 > :c0");
+		rc |= cat(sql, len, " ORDER BY 1 LIMIT :plimit");
 	} else
-		rc |= query_sql_cat(sql, len, " ORDER BY 2 DESC, 1");
+		rc |= cat(sql, len, " ORDER BY 2 DESC, 1");
 	return rc ? -1 : 0;
 }
 

@@ -115,7 +115,8 @@ query_status_files(struct query *q, struct query_ingest *in, json_t *list,
 			continue;
 		f = json_pack("{s:o s:o s:o s:I s:I s:I s:I s:I s:o s:b}",
 		    "path", query_json_str(path),
-		    "format", query_json_str((const char *)sqlite3_column_text(st, 1)),
+		    "format", query_json_str((const char *)
+		    sqlite3_column_text(st, 1)),
 		    "size", current ? json_integer(size) : json_null(),
 		    "offset", (json_int_t)offset,
 		    "lines", (json_int_t)sqlite3_column_int64(st, 5),
