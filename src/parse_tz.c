@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "civil.h"
 #include "parse_tz.h"
 
 #define TZIF_MAX	(256 * 1024)	/* tzdata's largest is < 4 KiB */
@@ -39,6 +40,200 @@ be(const unsigned char *p, int n)
 }
 
 /*
+ * The footer of a TZif file of version 2 and later: a POSIX TZ string
+ * ("CET-1CEST,M3.5.0,M10.5.0/3") for the times after the last transition.
+ * tzdata's "slim" files list no transitions the string can compute, so
+ * the rules are unrolled into the table here, year by year up to
+ * TZ_UNTIL.  Only the forms tzdata writes are read: <...> or alphabetic
+ * names, [+-]hh[:mm[:ss]] offsets (west of UTC positive) and Mm.w.d,
+ * Jn or n dates with an optional /time (which may be negative or over
+ * 24 hours, RFC 8536 3.3.1).
+ */
+#define TZ_UNTIL	2100
+
+static int	type_of(struct parse_tz *, long, const char *);
+
+struct tz_rule {
+	int	 kind;		/* 'M', 'J' or 'n' */
+	int	 m, w, d;	/* Mm.w.d; d is the day for J and n */
+	long	 time;		/* seconds after local midnight */
+};
+
+/* A name: "<+0330>" or letters.  The byte after it, or NULL. */
+static const char *
+tzs_name(const char *p, const char *end, char *out, size_t outsz)
+{
+	const char	*s;
+
+	if (p < end && *p == '<') {
+		for (s = ++p; p < end && *p != '>'; p++)
+			;
+		if (p == end)
+			return NULL;
+		snprintf(out, outsz, "%.*s", (int)(p - s), s);
+		return p + 1;
+	}
+	for (s = p; p < end && ((*p >= 'A' && *p <= 'Z') ||
+	    (*p >= 'a' && *p <= 'z')); p++)
+		;
+	if (p - s < 3)
+		return NULL;
+	snprintf(out, outsz, "%.*s", (int)(p - s), s);
+	return p;
+}
+
+/* [+-]hh[:mm[:ss]] as seconds; hours up to 167. */
+static const char *
+tzs_hms(const char *p, const char *end, long *v)
+{
+	long	 sign = 1, part, f = 3600;
+	int	 n, i;
+
+	*v = 0;
+	if (p < end && (*p == '+' || *p == '-'))
+		sign = *p++ == '-' ? -1 : 1;
+	for (i = 0; i < 3; i++) {
+		for (part = 0, n = 0; p < end && *p >= '0' && *p <= '9' &&
+		    n < 3; p++, n++)
+			part = part * 10 + (*p - '0');
+		if (n == 0 || (i == 0 && part > 167) || (i > 0 && part > 59))
+			return NULL;
+		*v += part * f;
+		f /= 60;
+		if (i == 2 || p >= end || *p != ':')
+			break;
+		p++;
+	}
+	*v *= sign;
+	return p;
+}
+
+/* One rule date: Mm.w.d, Jn or n, then [/time] (default 02:00). */
+static const char *
+tzs_rule(const char *p, const char *end, struct tz_rule *r)
+{
+	int	 v[3], i;
+
+	memset(r, 0, sizeof(*r));
+	if (p < end && *p == 'M') {
+		r->kind = 'M';
+		p++;
+		for (i = 0; i < 3; i++) {
+			if (i > 0 && (p >= end || *p++ != '.'))
+				return NULL;
+			for (v[i] = 0; p < end && *p >= '0' && *p <= '9'; p++)
+				v[i] = v[i] * 10 + (*p - '0');
+		}
+		r->m = v[0];
+		r->w = v[1];
+		r->d = v[2];
+		if (r->m < 1 || r->m > 12 || r->w < 1 || r->w > 5 || r->d > 6)
+			return NULL;
+	} else {
+		r->kind = p < end && *p == 'J' ? 'J' : 'n';
+		if (r->kind == 'J')
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return NULL;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			r->d = r->d * 10 + (*p - '0');
+		if (r->d > 365 || (r->kind == 'J' && r->d < 1))
+			return NULL;
+	}
+	r->time = 7200;
+	if (p < end && *p == '/')
+		p = tzs_hms(p + 1, end, &r->time);
+	return p;
+}
+
+static int
+leap(int64_t y)
+{
+	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+/* Local seconds (as if UTC) at which rule r falls in year y. */
+static int64_t
+tzs_when(const struct tz_rule *r, int64_t y)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
+	    31, 30, 31 };
+	int64_t	 day;
+	int	 first, md;
+
+	if (r->kind == 'M') {
+		day = civil_days(y, r->m, 1);
+		first = (int)((day % 7 + 11) % 7);	/* 1970-01-01: Thu */
+		md = mdays[r->m - 1] + (r->m == 2 && leap(y));
+		day += (r->d - first + 7) % 7 + 7 * (r->w - 1);
+		while (day - civil_days(y, r->m, 1) >= md)
+			day -= 7;	/* week 5: the last such day */
+	} else if (r->kind == 'J')	/* 1..365, Feb 29 never counted */
+		day = civil_days(y, 1, 1) + r->d - 1 +
+		    (leap(y) && r->d >= 60);
+	else
+		day = civil_days(y, 1, 1) + r->d;
+	return day * 86400 + r->time;
+}
+
+/* Append a transition at u to type ty if it is after from and the
+ * table's last one; -1 when the table is full. */
+static int
+tz_add(struct parse_tz *z, int64_t u, int ty, int64_t from)
+{
+	if (u <= from || (z->n > 0 && u <= z->at[z->n - 1]))
+		return 0;
+	if (z->n == PARSE_TZ_TRANS_MAX)
+		return -1;
+	z->at[z->n] = u;
+	z->type[z->n++] = (uint8_t)ty;
+	return 0;
+}
+
+/* Unroll footer [p, end) into z after its last transition. */
+static int
+tz_footer(struct parse_tz *z, const char *p, const char *end)
+{
+	struct tz_rule	 start, stop;
+	char		 sname[PARSE_TZ_ABBR_MAX], dname[PARSE_TZ_ABBR_MAX];
+	long		 soff, doff;
+	int64_t		 y, y0, a, b, from;
+	int		 st, dt, st_m, st_d;
+
+	if ((p = tzs_name(p, end, sname, sizeof(sname))) == NULL ||
+	    (p = tzs_hms(p, end, &soff)) == NULL)
+		return -1;
+	soff = -soff;			/* POSIX counts west of UTC */
+	if (p == end)
+		return 0;		/* no DST: the last type holds */
+	if ((p = tzs_name(p, end, dname, sizeof(dname))) == NULL)
+		return -1;
+	doff = soff + 3600;
+	if (p < end && *p != ',') {
+		if ((p = tzs_hms(p, end, &doff)) == NULL)
+			return -1;
+		doff = -doff;
+	}
+	if (p >= end || *p++ != ',' ||
+	    (p = tzs_rule(p, end, &start)) == NULL || p >= end ||
+	    *p++ != ',' || (p = tzs_rule(p, end, &stop)) == NULL || p != end)
+		return -1;
+	if ((st = type_of(z, soff, sname)) == -1 ||
+	    (dt = type_of(z, doff, dname)) == -1)
+		return -1;
+	from = z->n > 0 ? z->at[z->n - 1] : 0;
+	civil_from_days(from / 86400 - (from < 0), &y0, &st_m, &st_d);
+	for (y = y0; y <= TZ_UNTIL; y++) {
+		a = tzs_when(&start, y) - soff;	/* at standard time */
+		b = tzs_when(&stop, y) - doff;	/* at summer time */
+		if (tz_add(z, a < b ? a : b, a < b ? dt : st, from) == -1 ||
+		    tz_add(z, a < b ? b : a, a < b ? st : dt, from) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Parse the bytes of a TZif file into z.  The 64-bit block of version 2
  * and later is used when present.  -1 when the bytes are not TZif or hold
  * more than the struct keeps.
@@ -46,7 +241,7 @@ be(const unsigned char *p, int n)
 int
 parse_tz_parse(struct parse_tz *z, const unsigned char *p, size_t len)
 {
-	const unsigned char	*d, *end = p + len;
+	const unsigned char	*d, *end = p + len, *foot, *fend;
 	int64_t			 cnt[6];
 	size_t			 i, w = 4, blk;
 	int			 pass;
@@ -72,6 +267,7 @@ parse_tz_parse(struct parse_tz *z, const unsigned char *p, size_t len)
 		}
 		break;
 	}
+	foot = w == 8 ? p + 44 + blk : NULL;
 	if (cnt[3] > PARSE_TZ_TRANS_MAX || cnt[4] == 0 ||
 	    cnt[4] > PARSE_TZ_TYPES_MAX)
 		return -1;
@@ -100,6 +296,13 @@ parse_tz_parse(struct parse_tz *z, const unsigned char *p, size_t len)
 		    (int)strnlen((const char *)d + z->ntypes * 6 + ai,
 		    (size_t)cnt[5] - ai), d + z->ntypes * 6 + ai);
 	}
+	/* "\nTZ string\n": the rules after the last transition; one that
+	 * cannot be read leaves the table as the file lists it */
+	if (foot != NULL && foot < end && *foot == '\n' &&
+	    (fend = memchr(foot + 1, '\n', end - foot - 1)) != NULL &&
+	    fend > foot + 1 &&
+	    tz_footer(z, (const char *)foot + 1, (const char *)fend) == -1)
+		return -1;
 	return 0;
 }
 

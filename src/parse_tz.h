@@ -3,7 +3,8 @@
  * without an offset (traditional syslog, Exim's own stamps).
  *
  * A zone is a table of transitions (the UTC second each offset starts)
- * read from a compiled TZif file (RFC 8536, tzdata's /usr/share/zoneinfo),
+ * read from a compiled TZif file (RFC 8536, tzdata's /usr/share/zoneinfo;
+ * the footer's POSIX TZ rules unrolled to 2100, for "slim" files),
  * so a summer line read in winter gets the summer offset, and the repeated
  * hour of an autumn change is told apart by the order of the lines.
  *

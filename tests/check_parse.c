@@ -513,6 +513,77 @@ START_TEST(test_tz_localtime)
 }
 END_TEST
 
+/* A "slim" TZif file (zic -b slim): no transitions, one standard type,
+ * and the rules only in the footer's POSIX TZ string. */
+static size_t
+slim_tzif(unsigned char *b, long off, const char *abbr, const char *rule)
+{
+	size_t	 n = 0, i, al = strlen(abbr) + 1;
+	int	 pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		memcpy(b + n, "TZif2", 5);
+		memset(b + n + 5, 0, 15 + 24);
+		b[n + 20 + 4 * 4 + 3] = 1;		/* typecnt */
+		b[n + 20 + 5 * 4 + 3] = (unsigned char)al;	/* charcnt */
+		n += 44;
+		for (i = 0; i < 4; i++)
+			b[n + i] = (unsigned char)((uint32_t)off >> (24 - 8 * i));
+		b[n + 4] = 0;
+		b[n + 5] = 0;
+		n += 6;
+		memcpy(b + n, abbr, al);
+		n += al;
+	}
+	n += (size_t)sprintf((char *)b + n, "\n%s\n", rule);
+	return n;
+}
+
+/* The footer's rules give what the fat file lists, every hour of 2026
+ * and 2036, in three zones (north, west, south of the equator); and a
+ * fat file goes on past its last listed year (2037) by its footer. */
+START_TEST(test_tz_footer)
+{
+	static const struct {
+		const char	*zone, *abbr, *rule;
+		long		 off;
+	} z[] = {
+		{ "Europe/Berlin", "CET", "CET-1CEST,M3.5.0,M10.5.0/3", 3600 },
+		{ "America/New_York", "EST", "EST5EDT,M3.2.0,M11.1.0",
+		    -18000 },
+		{ "Australia/Sydney", "AEST", "AEST-10AEDT,M10.1.0,M4.1.0/3",
+		    36000 },
+	};
+	static struct parse_tz	 fat, slim;
+	unsigned char		 buf[512];
+	char			 why[256];
+	int64_t			 u, y;
+	size_t			 i, n;
+
+	for (i = 0; i < sizeof(z) / sizeof(z[0]); i++) {
+		ck_assert_msg(parse_tz_load(&fat, z[i].zone, why, sizeof(why)) ==
+		    0, "%s", why);
+		n = slim_tzif(buf, z[i].off, z[i].abbr, z[i].rule);
+		ck_assert_int_eq(parse_tz_parse(&slim, buf, n), 0);
+		for (y = 2026; y <= 2036; y += 10)
+			for (u = civil_days(y, 1, 1) * 86400;
+			    u < civil_days(y + 1, 1, 1) * 86400; u += 3600)
+				ck_assert_msg(parse_tz_offset(&slim, u) ==
+				    parse_tz_offset(&fat, u), "%s at %lld",
+				    z[i].zone, (long long)u);
+	}
+	ck_assert_int_eq(parse_tz_load(&fat, "Europe/Berlin", why,
+	    sizeof(why)), 0);
+	ck_assert_int_eq(parse_tz_offset(&fat, utc("2040-07-01T00:00:00Z")),
+	    7200);
+	ck_assert_int_eq(parse_tz_offset(&fat, utc("2040-12-01T00:00:00Z")),
+	    3600);
+	/* a footer that is not one of the forms above is refused */
+	n = slim_tzif(buf, 3600, "CET", "CET-1CEST,M13.5.0,M10.5.0");
+	ck_assert_int_eq(parse_tz_parse(&slim, buf, n), -1);
+}
+END_TEST
+
 /* filter_relay values: what parse_hops_add() takes and refuses. */
 START_TEST(test_hops_add)
 {
@@ -638,6 +709,7 @@ main(void)
 	tcase_add_test(tc, test_tz_table);
 	tcase_add_test(tc, test_tz_abbr);
 	tcase_add_test(tc, test_tz_localtime);
+	tcase_add_test(tc, test_tz_footer);
 	tcase_add_test(tc, test_tz_bytes);
 	suite_add_tcase(s, tc);
 
