@@ -41,6 +41,7 @@
 
 struct jsrc {
 	char			*spec;		/* journal[:NS], journal-dir:P */
+	char			*host;		/* journal-dir: its _HOSTNAME */
 	sd_journal		*sj;
 	struct event		*ev;		/* its fd, EV_READ */
 	struct source_row	 row;		/* the values a commit writes */
@@ -53,6 +54,7 @@ struct jsrc {
 	int			 at_end;
 	int			 gap_open;	/* first entry after a gap due */
 	int			 failed;	/* an error was logged */
+	int			 late;		/* a host found while running */
 	int64_t			 lines, unrecognised, long_lines;
 	int64_t			 last_usec;	/* of the last entry read */
 	uint64_t		 read;		/* entries read this run */
@@ -67,13 +69,26 @@ struct journal {
 	journal_entry_cb	 cb;
 	journal_wake_cb		 wake;
 	void			*arg;
-	struct jsrc		*s;
+	struct jsrc		**s;
 	size_t			 n;
 	struct source_delta	*d;
+	size_t			 nd;		/* room in d */
 	struct event		*poll;
+	/* journal-dir: one source per host found in it, so that each
+	 * machine's entries are read in their own order (a handle over
+	 * several machines' files merges them by time and would step over
+	 * a backlog that arrives late with old stamps). */
+	struct jdir {
+		char		*spec;
+		sd_journal	*probe;		/* asked for new host names */
+	}			*dirs;
+	size_t			 ndirs;
+	int			 started;
 };
 
 static void	jsrc_close(struct jsrc *);
+static int	journal_discover(struct journal *, struct jdir *,
+		    const char **);
 
 int
 journal_supported(void)
@@ -160,11 +175,19 @@ journal_free(struct journal *j)
 	if (j == NULL)
 		return;
 	for (i = 0; i < j->n; i++) {
-		jsrc_close(&j->s[i]);
-		free(j->s[i].spec);
-		free(j->s[i].cur);
-		free(j->s[i].ccur);
+		jsrc_close(j->s[i]);
+		free(j->s[i]->spec);
+		free(j->s[i]->host);
+		free(j->s[i]->cur);
+		free(j->s[i]->ccur);
+		free(j->s[i]);
 	}
+	for (i = 0; i < j->ndirs; i++) {
+		if (j->dirs[i].probe != NULL)
+			sd_journal_close(j->dirs[i].probe);
+		free(j->dirs[i].spec);
+	}
+	free(j->dirs);
 	if (j->poll != NULL)
 		event_free(j->poll);
 	free(j->s);
@@ -172,23 +195,44 @@ journal_free(struct journal *j)
 	free(j);
 }
 
-/* Remember a journal to follow; it is opened by journal_start. */
+/* A new source for spec (and a host of a journal-dir), not yet open. */
+static struct jsrc *
+journal_src(struct journal *j, const char *spec, const char *host)
+{
+	struct jsrc	**ns, *s;
+
+	if ((ns = reallocarray(j->s, j->n + 1, sizeof(*ns))) == NULL)
+		return NULL;
+	j->s = ns;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->spec = strdup(spec)) == NULL || (host != NULL &&
+	    (s->host = strdup(host)) == NULL)) {
+		free(s->spec);
+		free(s);
+		return NULL;
+	}
+	j->s[j->n++] = s;
+	return s;
+}
+
+/* Remember a journal to follow; it is opened by journal_start.  A
+ * journal-dir gets its sources there, one per host. */
 int
 journal_add(struct journal *j, const char *spec, const char **cause)
 {
-	struct jsrc	*ns;
+	struct jdir	*nd;
 
-	if ((ns = reallocarray(j->s, j->n + 1, sizeof(*ns))) == NULL) {
-		*cause = "out of memory";
+	*cause = "out of memory";
+	if (strncmp(spec, "journal-dir:", 12) != 0)
+		return journal_src(j, spec, NULL) == NULL ? -1 : 0;
+	if ((nd = reallocarray(j->dirs, j->ndirs + 1, sizeof(*nd))) == NULL)
 		return -1;
-	}
-	j->s = ns;
-	memset(&j->s[j->n], 0, sizeof(j->s[j->n]));
-	if ((j->s[j->n].spec = strdup(spec)) == NULL) {
-		*cause = "out of memory";
+	j->dirs = nd;
+	memset(&nd[j->ndirs], 0, sizeof(nd[j->ndirs]));
+	if ((nd[j->ndirs].spec = strdup(spec)) == NULL)
 		return -1;
-	}
-	j->n++;
+	j->ndirs++;
 	return 0;
 }
 
@@ -203,24 +247,28 @@ static void
 journal_fd_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct journal	*j = arg;
+	const char	*cause;
 	size_t		 i;
 	int		 r, any = 0;
 
 	(void)fd;
 	(void)what;
 	for (i = 0; i < j->n; i++) {
-		if (j->s[i].sj == NULL)
+		if (j->s[i]->sj == NULL)
 			continue;
-		if ((r = sd_journal_process(j->s[i].sj)) < 0) {
-			if (!j->s[i].failed)
-				log_warnx("journal %s: %s", j->s[i].spec,
+		if ((r = sd_journal_process(j->s[i]->sj)) < 0) {
+			if (!j->s[i]->failed)
+				log_warnx("journal %s: %s", j->s[i]->spec,
 				    strerror(-r));
-			j->s[i].failed = 1;
+			j->s[i]->failed = 1;
 		} else if (r != SD_JOURNAL_NOP)
 			any = 1;
-		j->s[i].at_end = 0;
+		j->s[i]->at_end = 0;
 	}
 	(void)any;
+	for (i = 0; i < j->ndirs; i++)
+		if (journal_discover(j, &j->dirs[i], &cause) == -1)
+			log_warnx("%s", cause);
 	j->wake(j->arg);
 }
 
@@ -263,12 +311,13 @@ jsrc_load(struct journal *j, struct jsrc *s, const char **cause)
 	if (j->src.rows(j->src.arg, s->spec, &rows, &n, cause) == -1)
 		return -1;
 	for (pick = n, i = 0; i < n; i++)
-		if (rows[i].kind == SOURCE_JOURNAL)
+		if (rows[i].kind == SOURCE_JOURNAL && (s->host == NULL ||
+		    (rows[i].name != NULL && strcmp(rows[i].name, s->host) == 0)))
 			pick = i;
 	memset(&s->row, 0, sizeof(s->row));
 	if (pick < n) {
 		s->row = rows[pick];
-		s->row.path = s->row.name = s->spec;
+		s->row.path = s->spec;
 		s->row.cursor = NULL;
 		if (rows[pick].cursor != NULL &&
 		    (s->ccur = strdup(rows[pick].cursor)) == NULL) {
@@ -283,7 +332,8 @@ jsrc_load(struct journal *j, struct jsrc *s, const char **cause)
 	}
 	j->src.rows_free(j->src.arg, rows, n);
 	s->row.kind = SOURCE_JOURNAL;
-	s->row.path = s->row.name = s->spec;
+	s->row.path = s->spec;
+	s->row.name = s->host != NULL ? s->host : s->spec;
 	s->row.format = MTA_UNKNOWN;
 	s->row.state = SOURCE_ACTIVE;
 	s->crow = s->row;
@@ -349,7 +399,7 @@ jsrc_seek(struct journal *j, struct jsrc *s)
 			return -1;
 		return 0;
 	}
-	if (s->insert && j->o.from_end) {
+	if (s->insert && j->o.from_end && !s->late) {
 		if (sd_journal_seek_tail(s->sj) < 0)
 			return -1;
 		if (sd_journal_previous(s->sj) > 0)
@@ -379,9 +429,10 @@ jsrc_gap_close(struct jsrc *s, const char *old, int64_t usec)
 		free(c);
 	}
 	s->row.lost += lost;
-	log_warnx("journal %s: gap from %" PRId64 " to %" PRId64 " (UTC "
+	log_warnx("journal %s%s%s: gap from %" PRId64 " to %" PRId64 " (UTC "
 	    "seconds): %" PRId64 " entries of the journal possibly lost",
-	    s->spec, s->row.lost_from, s->row.lost_until, lost);
+	    s->spec, s->host != NULL ? " host " : "", s->host != NULL ?
+	    s->host : "", s->row.lost_from, s->row.lost_until, lost);
 }
 
 /* A handle as we use it: the field threshold, the matches, the fd in the
@@ -404,6 +455,16 @@ jsrc_setup(struct journal *j, struct jsrc *s, const char **cause)
 			*cause = why;
 			return -1;
 		}
+	/* one host of a journal-dir: (the matches) AND _HOSTNAME=host */
+	if (s->host != NULL) {
+		snprintf(why, sizeof why, "_HOSTNAME=%s", s->host);
+		if ((j->o.nmatches > 0 &&
+		    sd_journal_add_conjunction(s->sj) < 0) ||
+		    sd_journal_add_match(s->sj, why, 0) < 0) {
+			*cause = "cannot add the host match";
+			return -1;
+		}
+	}
 	if (j->base != NULL && !j->o.oneshot) {
 		if ((fd = sd_journal_get_fd(s->sj)) < 0) {
 			snprintf(why, sizeof why, "journal %s: no "
@@ -422,35 +483,119 @@ jsrc_setup(struct journal *j, struct jsrc *s, const char **cause)
 	return 0;
 }
 
-int
-journal_start(struct journal *j, const char **cause)
+/* Open, resume and watch one source. */
+static int
+jsrc_start(struct journal *j, struct jsrc *s, const char **cause)
 {
 	static char	 why[256];
-	struct timeval	 tv = { JOURNAL_POLL_SEC, 0 };
-	struct jsrc	*s;
-	size_t		 i;
 
-	if ((j->d = calloc(j->n + 1, sizeof(*j->d))) == NULL) {
-		*cause = "out of memory";
+	if (jsrc_open(s, cause) == -1 || jsrc_load(j, s, cause) == -1 ||
+	    jsrc_setup(j, s, cause) == -1)
+		return -1;
+	if (jsrc_seek(j, s) == -1) {
+		snprintf(why, sizeof why, "journal %s: cannot seek", s->spec);
+		*cause = why;
 		return -1;
 	}
-	for (i = 0; i < j->n; i++) {
-		s = &j->s[i];
-		if (jsrc_open(s, cause) == -1 || jsrc_load(j, s, cause) == -1 ||
-		    jsrc_setup(j, s, cause) == -1)
-			return -1;
-		if (jsrc_seek(j, s) == -1) {
-			snprintf(why, sizeof why, "journal %s: cannot seek",
-			    s->spec);
+	log_debug("journal %s%s%s: %s, cursor %s", s->spec, s->host != NULL ?
+	    " host " : "", s->host != NULL ? s->host : "", s->insert ? "new" :
+	    "resumed", s->cur != NULL ? s->cur : "(none)");
+	return 0;
+}
+
+/* Is there a source for spec and host? */
+static int
+journal_has(const struct journal *j, const char *spec, const char *host)
+{
+	size_t	i;
+
+	for (i = 0; i < j->n; i++)
+		if (j->s[i]->host != NULL && strcmp(j->s[i]->host, host) == 0 &&
+		    strcmp(j->s[i]->spec, spec) == 0)
+			return 1;
+	return 0;
+}
+
+/* Hosts of a journal-dir that have no source yet get one: those the
+ * store knows (even if their files are gone: their gap is reported) and
+ * those in the files now.  Started at once when the journal runs. */
+static int
+journal_discover(struct journal *j, struct jdir *dir, const char **cause)
+{
+	static char		 why[256];
+	struct source_row	*rows;
+	struct jsrc		*s;
+	const void		*d;
+	char			 host[256];
+	size_t			 n, i, l;
+	int			 r;
+
+	if (dir->probe == NULL) {
+		if ((r = sd_journal_open_directory(&dir->probe, dir->spec + 12,
+		    0)) < 0) {
+			dir->probe = NULL;
+			snprintf(why, sizeof why, "journal %s: cannot open: %s",
+			    dir->spec, strerror(-r));
 			*cause = why;
 			return -1;
 		}
-		log_debug("journal %s: %s, cursor %s", s->spec, s->insert ?
-		    "new" : "resumed", s->cur != NULL ? s->cur : "(none)");
+		/* its fd sets up the watches that make it see new files */
+		if (j->base != NULL && !j->o.oneshot)
+			(void)sd_journal_get_fd(dir->probe);
+		if (j->src.rows(j->src.arg, dir->spec, &rows, &n, cause) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (rows[i].kind == SOURCE_JOURNAL && rows[i].name !=
+			    NULL && !journal_has(j, dir->spec, rows[i].name) &&
+			    journal_src(j, dir->spec, rows[i].name) == NULL) {
+				j->src.rows_free(j->src.arg, rows, n);
+				*cause = "out of memory";
+				return -1;
+			}
+		j->src.rows_free(j->src.arg, rows, n);
+	} else
+		(void)sd_journal_process(dir->probe);
+	if (sd_journal_query_unique(dir->probe, "_HOSTNAME") < 0)
+		return 0;
+	SD_JOURNAL_FOREACH_UNIQUE(dir->probe, d, l) {
+		if (l <= 10 || l - 10 >= sizeof host)
+			continue;
+		memcpy(host, (const char *)d + 10, l - 10);
+		host[l - 10] = '\0';
+		if (journal_has(j, dir->spec, host))
+			continue;
+		if ((s = journal_src(j, dir->spec, host)) == NULL) {
+			*cause = "out of memory";
+			return -1;
+		}
+		if (j->started) {
+			/* a machine that appears while we follow: all of it */
+			s->late = 1;
+			log_info("journal %s: new host %s", dir->spec, host);
+			if (jsrc_start(j, s, cause) == -1)
+				return -1;
+		}
 	}
+	return 0;
+}
+
+int
+journal_start(struct journal *j, const char **cause)
+{
+	struct timeval	 tv = { JOURNAL_POLL_SEC, 0 };
+	size_t		 i;
+
+	for (i = 0; i < j->ndirs; i++)
+		if (journal_discover(j, &j->dirs[i], cause) == -1)
+			return -1;
+	for (i = 0; i < j->n; i++)
+		if (jsrc_start(j, j->s[i], cause) == -1)
+			return -1;
+	j->started = 1;
 	/* a timer too: sd-journal asks to be processed now and then even
-	 * when the fd stays quiet (files on other file systems) */
-	if (j->base != NULL && !j->o.oneshot && j->n > 0) {
+	 * when the fd stays quiet (files on other file systems), and a
+	 * journal-dir is asked for new hosts */
+	if (j->base != NULL && !j->o.oneshot && (j->n > 0 || j->ndirs > 0)) {
 		if ((j->poll = event_new(j->base, -1, EV_PERSIST,
 		    journal_fd_cb, j)) == NULL || event_add(j->poll, &tv) == -1) {
 			*cause = "cannot create the journal timer";
@@ -528,6 +673,8 @@ jsrc_read(struct journal *j, struct jsrc *s, size_t *budget)
 	uint64_t		 usec;
 	int			 r, rc;
 
+	if (s->sj == NULL)
+		return JOURNAL_IDLE;
 	if (s->reseek && jsrc_seek(j, s) == -1) {
 		s->reseek = 1;
 		return JOURNAL_IDLE;
@@ -620,7 +767,7 @@ journal_read(struct journal *j, size_t budget)
 	share = budget / j->n > 0 ? budget / j->n : 1;
 	for (i = 0; i < j->n; i++) {
 		budget = share;
-		st = jsrc_read(j, &j->s[i], &budget);
+		st = jsrc_read(j, j->s[i], &budget);
 		if (st == JOURNAL_FULL)
 			return JOURNAL_FULL;
 		if (st == JOURNAL_MORE)
@@ -649,7 +796,7 @@ journal_pending(const struct journal *j)
 	if (j == NULL)
 		return 0;
 	for (i = 0; i < j->n; i++)
-		if (jsrc_pending(&j->s[i]))
+		if (jsrc_pending(j->s[i]))
 			return 1;
 	return 0;
 }
@@ -663,10 +810,16 @@ journal_deltas(struct journal *j, const struct source_delta **out)
 	size_t			 i, n = 0;
 
 	*out = NULL;
-	if (j == NULL || j->d == NULL)
+	if (j == NULL || j->n == 0)
 		return 0;
+	if (j->nd < j->n) {
+		free(j->d);
+		if ((j->d = calloc(j->n, sizeof(*j->d))) == NULL)
+			fatalx("journal: out of memory");
+		j->nd = j->n;
+	}
 	for (i = 0; i < j->n; i++) {
-		s = &j->s[i];
+		s = j->s[i];
 		if (!jsrc_pending(s))
 			continue;
 		s->row.cursor = s->cur;
@@ -693,7 +846,7 @@ journal_committed(struct journal *j)
 	if (j == NULL)
 		return;
 	for (i = 0; i < j->n; i++) {
-		s = &j->s[i];
+		s = j->s[i];
 		if (!jsrc_pending(s))
 			continue;
 		free(s->ccur);
@@ -720,7 +873,7 @@ journal_rewind(struct journal *j)
 	if (j == NULL)
 		return;
 	for (i = 0; i < j->n; i++) {
-		s = &j->s[i];
+		s = j->s[i];
 		free(s->cur);
 		s->cur = s->ccur != NULL ? strdup(s->ccur) : NULL;
 		if (s->ccur != NULL && s->cur == NULL)
@@ -747,37 +900,41 @@ journal_progress(const struct journal *j, uint64_t *done, int64_t *at,
 	if (j == NULL)
 		return;
 	for (i = 0; i < j->n; i++) {
-		*done += j->s[i].read;
-		if (j->s[i].last_usec / 1000000 > *at)
-			*at = j->s[i].last_usec / 1000000;
-		if (j->s[i].sj != NULL && sd_journal_get_cutoff_realtime_usec(
-		    j->s[i].sj, &from, &to) > 0 && (int64_t)(to / 1000000) >
+		*done += j->s[i]->read;
+		if (j->s[i]->last_usec / 1000000 > *at)
+			*at = j->s[i]->last_usec / 1000000;
+		if (j->s[i]->sj != NULL && sd_journal_get_cutoff_realtime_usec(
+		    j->s[i]->sj, &from, &to) > 0 && (int64_t)(to / 1000000) >
 		    *newest)
 			*newest = (int64_t)(to / 1000000);
 	}
 }
 
-/* Seconds the source is behind the newest entry of its journal; 0 when
- * it has read to the end, -1 if it is not followed. */
+/* Seconds a followed journal is behind its newest entry (the most of its
+ * hosts for a journal-dir); 0 when read to the end, -1 if not followed. */
 int64_t
 journal_lag(const struct journal *j, const char *spec)
 {
-	uint64_t	from, to;
-	size_t		i;
+	const struct jsrc	*s;
+	uint64_t		 from, to;
+	int64_t			 lag = -1, l;
+	size_t			 i;
 
 	if (j == NULL)
 		return -1;
 	for (i = 0; i < j->n; i++) {
-		if (strcmp(j->s[i].spec, spec) != 0)
+		s = j->s[i];
+		if (strcmp(s->spec, spec) != 0)
 			continue;
-		if (j->s[i].at_end || j->s[i].sj == NULL)
-			return 0;
-		if (sd_journal_get_cutoff_realtime_usec(j->s[i].sj, &from,
-		    &to) <= 0 || (int64_t)to <= j->s[i].last_usec)
-			return 0;
-		return ((int64_t)to - j->s[i].last_usec) / 1000000;
+		l = 0;
+		if (!s->at_end && s->sj != NULL &&
+		    sd_journal_get_cutoff_realtime_usec(s->sj, &from, &to) > 0 &&
+		    (int64_t)to > s->last_usec)
+			l = ((int64_t)to - s->last_usec) / 1000000;
+		if (l > lag)
+			lag = l;
 	}
-	return -1;
+	return lag;
 }
 
 #else	/* !HAVE_JOURNAL */

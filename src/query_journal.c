@@ -1,7 +1,8 @@
 /*
  * query_journal: the journal sources in /v1/status and /metrics.
  *
- * Each journal source row (kind 'journal') is shown with its committed
+ * Each journal source row (kind 'journal'; a journal-dir has one per
+ * host, its name the host's _HOSTNAME) is shown with its committed
  * cursor, the time of the last entry counted, entries read, unrecognised
  * and long ones, and the last gap (entries possibly lost, the time
  * window) when its cursor's entry had gone.  The lag behind the newest
@@ -22,7 +23,7 @@
 #include "query_int.h"
 
 #define QJ_SQL	"SELECT path, cursor, last_time, lines, unrecognised," \
-		" long_lines, lost, lost_from, lost_until FROM source" \
+		" long_lines, lost, lost_from, lost_until, name FROM source" \
 		" WHERE kind = 'journal' ORDER BY id"
 
 /* The daemon tells how far behind a source is (or -1). */
@@ -47,7 +48,7 @@ json_t *
 query_journal_json(struct query *q, int max, int *rc)
 {
 	sqlite3_stmt	*st;
-	const char	*path;
+	const char	*path, *name;
 	json_t		*list, *gap, *o;
 	int64_t		 lag, last;
 
@@ -59,6 +60,7 @@ query_journal_json(struct query *q, int max, int *rc)
 		if ((int)json_array_size(list) >= max)
 			continue;
 		path = (const char *)sqlite3_column_text(st, 0);
+		name = (const char *)sqlite3_column_text(st, 9);
 		lag = qj_lag(q, path);
 		last = sqlite3_column_int64(st, 2);
 		gap = sqlite3_column_int64(st, 8) > 0 ?
@@ -67,8 +69,11 @@ query_journal_json(struct query *q, int max, int *rc)
 		    "until", query_json_time(sqlite3_column_int64(st, 8)),
 		    "entries_possibly_lost",
 		    (json_int_t)sqlite3_column_int64(st, 6)) : json_null();
-		o = json_pack("{s:o s:o s:o s:o s:I s:I s:I s:I s:o}",
+		o = json_pack("{s:o s:o s:o s:o s:o s:I s:I s:I s:I s:o}",
 		    "source", query_json_str(path),
+		    "host", name != NULL && path != NULL &&
+		    strcmp(name, path) != 0 ? query_json_str(name) :
+		    json_null(),
 		    "cursor", query_json_str((const char *)
 		    sqlite3_column_text(st, 1)),
 		    "last_entry", last > 0 ? query_json_time(last) :
@@ -128,7 +133,7 @@ query_journal_metrics(struct query *q, FILE *f)
 		  "Seconds behind the newest entry of the journal.", -1 },
 	};
 	sqlite3_stmt	*st;
-	const char	*path;
+	const char	*path, *name;
 	size_t		 i;
 	int64_t		 v;
 	int		 rc, rows;
@@ -140,6 +145,7 @@ query_journal_metrics(struct query *q, FILE *f)
 		rows = 0;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			path = (const char *)sqlite3_column_text(st, 0);
+			name = (const char *)sqlite3_column_text(st, 9);
 			v = m[i].col >= 0 ? sqlite3_column_int64(st, m[i].col) :
 			    qj_lag(q, path);
 			if (v < 0)
@@ -149,6 +155,12 @@ query_journal_metrics(struct query *q, FILE *f)
 				    m[i].name, m[i].help, m[i].name, m[i].type);
 			fprintf(f, "%s{source=\"", m[i].name);
 			qj_label(f, path);
+			/* a journal-dir's hosts each have their series */
+			if (name != NULL && path != NULL &&
+			    strcmp(name, path) != 0) {
+				fputs("\",host=\"", f);
+				qj_label(f, name);
+			}
 			fprintf(f, "\"} %lld\n", (long long)v);
 		}
 		sqlite3_finalize(st);

@@ -1271,7 +1271,8 @@ store_counts(struct store *s, const struct tally *t)
 	if (nrows > 0 && s->verdict == NULL &&
 	    store_exec(s, ST_UNCHECKED_SET, "verdicts unchecked") == -1)
 		return -1;
-	qsort(s->rows, nrows, sizeof(*s->rows), store_row_cmp);
+	if (nrows > 1)		/* rows is NULL before the first count */
+		qsort(s->rows, nrows, sizeof(*s->rows), store_row_cmp);
 	for (i = 0; i < nrows; i++) {
 		r = &s->rows[i];
 		st = s->st[ST_COUNT_UP];

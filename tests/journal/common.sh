@@ -96,6 +96,7 @@ journal_cleanup()
 	if [ -f "${T:-/nonexistent}/jdpids" ]; then
 		while read -r p; do
 			# only ours: its command line names the namespace
+			[ -r "/proc/$p/cmdline" ] || continue
 			tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null |
 			    grep -q -F "$JNS" || continue
 			kill -TERM "$p" 2>/dev/null

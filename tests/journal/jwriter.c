@@ -320,6 +320,10 @@ main(int argc, char *argv[])
 			}
 		}
 	}
+	free(msg);
+	free(dgram);
+	if (fd != -1)
+		close(fd);
 	if (export && fflush(stdout) != 0)
 		die("stdout: %s", strerror(errno));
 	if (rec != NULL && fclose(rec) != 0)
