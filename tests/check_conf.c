@@ -777,15 +777,23 @@ START_TEST(utc_offset)
 }
 END_TEST
 
-/* Text of a file in a scratch directory. */
+static char	 scratch_dir[256];
+
+/* Text of a file in this test's own directory (mkdtemp under TMPDIR: a
+ * predictable name in /tmp could be a symlink put there by another). */
 static char *
 scratch_file(const char *name, const char *text)
 {
-	static char	 path[256];
+	static char	 path[512];
+	const char	*tmp = getenv("TMPDIR");
 	FILE		*fp;
 
-	snprintf(path, sizeof(path), "/tmp/check_conf.%ld.%s", (long)getpid(),
-	    name);
+	if (scratch_dir[0] == '\0') {
+		snprintf(scratch_dir, sizeof(scratch_dir), "%s/check_conf.XXXXXX",
+		    tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+		ck_assert_ptr_nonnull(mkdtemp(scratch_dir));
+	}
+	snprintf(path, sizeof(path), "%s/%s", scratch_dir, name);
 	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
 	fputs(text, fp);
 	fclose(fp);
@@ -848,6 +856,7 @@ START_TEST(read_file)
 	    "'follow = [postfix:|exim:]/path' or give --follow", p);
 	ck_assert_str_eq(errs.msg[1], want);
 	unlink(p);
+	rmdir(scratch_dir);
 	free(cl);
 }
 END_TEST

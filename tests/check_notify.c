@@ -22,7 +22,8 @@
 #include "notify.h"
 
 static int	 fd = -1;
-static char	 path[108];
+static char	 dir[96];	/* the test's own, under a short TMPDIR */
+static char	 path[108];	/* a socket path has at most 107 bytes */
 
 /* A datagram socket bound where $NOTIFY_SOCKET says. */
 static void
@@ -71,6 +72,9 @@ teardown(void)
 	if (path[0] != '\0')
 		unlink(path);
 	path[0] = '\0';
+	if (dir[0] != '\0')
+		rmdir(dir);
+	dir[0] = '\0';
 	unsetenv("NOTIFY_SOCKET");
 }
 
@@ -86,8 +90,13 @@ END_TEST
 
 START_TEST(path_socket)
 {
-	snprintf(path, sizeof(path), "/tmp/check_notify.%ld.sock",
-	    (long)getpid());
+	const char	*tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 64)
+		tmp = "/tmp";
+	snprintf(dir, sizeof(dir), "%s/check_notify.XXXXXX", tmp);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sock", dir);
 	listen_at(path);
 	ck_assert_int_eq(notify_ready(), 0);
 	expect("READY=1");

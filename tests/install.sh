@@ -18,7 +18,7 @@ pass() { echo "ok: $*"; }
 command -v systemd-analyze >/dev/null 2>&1 || skip "no systemd-analyze"
 command -v man >/dev/null 2>&1 || skip "no man(1)"
 
-T=$(mktemp -d /tmp/smtptally-install.XXXXXX) || fail "mktemp"
+T=$(mktemp -d "${TMPDIR:-/tmp}/smtptally-install.XXXXXX") || fail "mktemp"
 trap 'rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM
 D=$T/root
@@ -55,7 +55,10 @@ pass "a changed config survives make install"
 # --- systemd units -------------------------------------------------------
 service=$(find "$D" -name smtptallyd.service -type f | head -n 1)
 if [ -z "$service" ]; then
-	echo "configured without a unit directory: units not checked"
+	# only a machine without systemd's pkg-config file may lack units
+	pkg-config --exists systemd 2>/dev/null &&
+	    fail "systemd is here (pkg-config) but no unit was installed"
+	echo "configured without a unit directory (no systemd): units not checked"
 else
 	unitdir=$(dirname "$service")
 	mkdir "$T/units"
