@@ -1104,6 +1104,11 @@ main(int argc, char *argv[])
 	} else if (conf_check_dirs(d.conf, !check, twins, sizeof twins) == -1) {
 		fprintf(stderr, "smtptallyd: %s\n", twins);
 		rc = 1;
+	} else if (d_zone(&d, zwhy, sizeof zwhy) == -1) {
+		fprintf(stderr, "smtptallyd: timezone %s: %s\n",
+		    d.conf->timezone.kind == CONF_TZ_NAMED ?
+		    d.conf->timezone.name : "local", zwhy);
+		rc = 1;
 	} else if (check) {
 		if (verbose)
 			conf_print(stdout, d.conf);
@@ -1111,6 +1116,7 @@ main(int argc, char *argv[])
 	} else
 		rc = -1;
 	if (rc != -1) {		/* -n, or a bad configuration: done */
+		free(d.tz);
 		rules_free(d.rules);
 		free(d.conf);
 		free(cl);
@@ -1143,9 +1149,6 @@ main(int argc, char *argv[])
 		fatalx("event_base_new failed");
 	d_clock(&d);
 	d_hops(&d);
-	if (d_zone(&d, zwhy, sizeof zwhy) == -1)
-		fatalx("timezone %s: %s", d.conf->timezone.kind ==
-		    CONF_TZ_NAMED ? d.conf->timezone.name : "local", zwhy);
 	clock_gettime(CLOCK_MONOTONIC, &d.last_commit);
 	if ((d.tail = d_tail(&d, d.conf, &cause)) == NULL)
 		fatalx("tail: %s", cause);
