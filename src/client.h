@@ -104,7 +104,7 @@ void		 table_print(struct table *, FILE *, int, int);
 /* client_spark.c */
 #define SPARK_MAX	60
 struct spark {
-	int64_t		 start, step;
+	int64_t		 start, step, end;
 	int		 n;
 	double		 attempts[SPARK_MAX], fail4[SPARK_MAX],
 			 fail5[SPARK_MAX];

@@ -62,17 +62,19 @@ void
 spark_init(struct spark *s, int64_t since, int64_t until)
 {
 	static const int hours[] = { 1, 2, 3, 4, 6, 8, 12, 24 };
-	int64_t		 span = until - since;
 	size_t		 i;
 
 	memset(s, 0, sizeof *s);
-	/* The finest step that fits: hours that divide a day, then days. */
+	s->end = until;
+	/* The finest step whose columns, from since rounded down to a
+	 * step, reach until within SPARK_MAX: hours that divide a day,
+	 * then days.  So the last column holds the period's end. */
 	for (i = 0; i < sizeof hours / sizeof hours[0]; i++) {
 		s->step = hours[i] * 3600;
-		if (span <= s->step * SPARK_MAX)
+		if (until - (since - since % s->step) <= s->step * SPARK_MAX)
 			break;
 	}
-	while (span > s->step * SPARK_MAX)
+	while (until - (since - since % s->step) > s->step * SPARK_MAX)
 		s->step += 86400;
 	s->start = since - since % s->step;
 	s->n = (int)((until - s->start + s->step - 1) / s->step);
@@ -147,7 +149,9 @@ spark_print(const struct opts *o, const struct spark *s, FILE *f)
 	}
 	a[s->n] = fl[s->n] = '\0';
 	timespec_format(s->start, rf, sizeof rf);
-	timespec_format(s->start + (int64_t)s->n * s->step, rt, sizeof rt);
+	/* The columns may run past the period's end: say where it ends. */
+	timespec_format(s->start + (int64_t)s->n * s->step < s->end ?
+	    s->start + (int64_t)s->n * s->step : s->end, rt, sizeof rt);
 	fprintf(f, "  one column = %lld %s, from %s to %s %s\n",
 	    (long long)(s->step % 86400 == 0 ? s->step / 86400 :
 	    s->step / 3600), s->step % 86400 == 0 ? "day(s)" : "hour(s)",

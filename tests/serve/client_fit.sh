@@ -136,6 +136,11 @@ has out "Top deferring domains" "D10 the whole report"
 run 0 "D11 report --direction in" $C report --direction in $DAY
 has out "5xx  refused" "D11 incoming words"
 
+# D30: the picture ends where the period ends (30 days ending 21:44).
+run 0 "D30 report 30 days" $C report --since 2026-10-29T21:44:00Z \
+    --until 2026-11-28T21:44:00Z --utc
+has out "to 2026-11-28 21:44 UTC" "D30 the sparkline reaches the period's end"
+
 # D2: reason texts use the width they have.
 run 0 "D2 reasons, 200 columns" env COLUMNS=200 $C reasons
 has out "for this provider" "D2 full text at 200 columns"
