@@ -1195,7 +1195,8 @@ store_roll_flush(struct store *s, struct store_row *rows, size_t nrows)
 	size_t		 i, j;
 	int64_t		 n;
 
-	qsort(rows, nrows, sizeof(*rows), store_total_cmp);
+	if (nrows > 1)		/* rows may be NULL when there are none */
+		qsort(rows, nrows, sizeof(*rows), store_total_cmp);
 	for (i = 0; i < nrows; i = j) {
 		for (n = 0, j = i; j < nrows &&
 		    store_total_cmp(&rows[i], &rows[j]) == 0; j++)
@@ -1669,7 +1670,8 @@ store_fold_domains(struct store *s, int64_t day, size_t nrows)
 	size_t			 i, j;
 	int64_t			 n;
 
-	qsort(r, nrows, sizeof(*r), store_row_cmp);
+	if (nrows > 1)
+		qsort(r, nrows, sizeof(*r), store_row_cmp);
 	for (i = 0; i < nrows; i = j) {
 		for (n = 0, j = i; j < nrows &&
 		    store_row_cmp(&r[i], &r[j]) == 0; j++)
