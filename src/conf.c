@@ -119,6 +119,10 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	{ CONF_FILTER_LOOPBACK, "filter_loopback", "filter-loopback",
 	  CONF_T_BOOL, "yes", 0, 1, 1, F(filter_loopback), "yes|no",
 	  "SMTP to a loopback address or socket is a content filter" },
+	{ CONF_METRICS_COMPAT, "metrics_compat", "metrics-compat",
+	  CONF_T_COMPAT, "none", 0, 0, 0, F(metrics_compat),
+	  "none|postfix_exporter,exim_exporter",
+	  "also serve these exporters' metric names in /metrics" },
 };
 
 #undef F
@@ -625,6 +629,57 @@ conf_relay(struct conf_relays *r, const char *v, char *why)
 	return 0;
 }
 
+/* "none" or a comma-separated list of exporter names: the bits. */
+static int
+conf_compat(unsigned int *out, const char *v, char *why)
+{
+	static const struct {
+		const char	*name;
+		unsigned int	 bit;
+	} names[] = {
+		{ "postfix_exporter", CONF_COMPAT_POSTFIX },
+		{ "exim_exporter", CONF_COMPAT_EXIM },
+	};
+	unsigned int	 bits = 0;
+	const char	*p = v, *e;
+	size_t		 i, n;
+
+	if (strcmp(v, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' ' &&
+		    *e != '\t'; e++)
+			;
+		n = (size_t)(e - p);
+		for (i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (strlen(names[i].name) == n &&
+			    strncmp(names[i].name, p, n) == 0)
+				break;
+		if (n == 0 || i == sizeof names / sizeof names[0]) {
+			snprintf(why, CONF_WHY_LEN, "'%.*s' is not "
+			    "postfix_exporter or exim_exporter (or none)",
+			    (int)n, p);
+			return -1;
+		}
+		bits |= names[i].bit;
+		for (p = e; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0') {
+			snprintf(why, CONF_WHY_LEN, "names are separated by "
+			    "commas");
+			return -1;
+		}
+	}
+	*out = bits;
+	return 0;
+}
+
 /* Set one key from its text; on error fill why and change nothing. */
 static int
 conf_set(struct conf *c, const struct conf_keydef *k, const char *v,
@@ -716,6 +771,8 @@ conf_set(struct conf *c, const struct conf_keydef *k, const char *v,
 	case CONF_T_TIMEZONE:
 		return conf_timezone(k, (struct conf_tz *)(void *)field, v,
 		    why);
+	case CONF_T_COMPAT:
+		return conf_compat(&c->metrics_compat, v, why);
 	case CONF_T_YEAR:
 		if (strcmp(v, "mtime") == 0)
 			c->year = CONF_YEAR_MTIME;
@@ -1235,6 +1292,16 @@ conf_print(FILE *fp, const struct conf *c)
 				fprintf(fp, "%s = %c%02ld:%02ld\n", k->name,
 				    off < 0 ? '-' : '+', labs(off) / 3600,
 				    labs(off) % 3600 / 60);
+			break;
+		case CONF_T_COMPAT:
+			fprintf(fp, "%s = %s%s%s\n", k->name,
+			    c->metrics_compat == 0 ? "none" : "",
+			    c->metrics_compat & CONF_COMPAT_POSTFIX ?
+			    "postfix_exporter" : "",
+			    c->metrics_compat == (CONF_COMPAT_POSTFIX |
+			    CONF_COMPAT_EXIM) ? ", exim_exporter" :
+			    c->metrics_compat == CONF_COMPAT_EXIM ?
+			    "exim_exporter" : "");
 			break;
 		case CONF_T_YEAR:
 			fprintf(fp, "%s = %s\n", k->name,

@@ -68,6 +68,7 @@ enum conf_key {
 	CONF_JOURNAL_MATCH,
 	CONF_FILTER_RELAY,
 	CONF_FILTER_LOOPBACK,
+	CONF_METRICS_COMPAT,
 	CONF_NKEYS
 };
 
@@ -86,8 +87,13 @@ enum conf_type {
 	CONF_T_TIMEZONE,	/* local | UTC | +HH:MM | -HH:MM */
 	CONF_T_YEAR,		/* mtime | now */
 	CONF_T_MATCH,		/* FIELD=VALUE, repeatable */
-	CONF_T_RELAY		/* HOST:PORT, [IPV6]:PORT, HOST, a socket */
+	CONF_T_RELAY,		/* HOST:PORT, [IPV6]:PORT, HOST, a socket */
+	CONF_T_COMPAT		/* none | postfix_exporter, exim_exporter */
 };
+
+/* metrics_compat bits; the same values as query.h's METRICS_COMPAT_*. */
+#define CONF_COMPAT_POSTFIX	0x1
+#define CONF_COMPAT_EXIM	0x2
 
 enum conf_tz_kind {
 	CONF_TZ_LOCAL,		/* the machine's zone, from localtime_r */
@@ -159,6 +165,7 @@ struct conf {
 	int			 quiet;			/* seconds */
 	char			 rules[CONF_PATH_MAX];	/* classify's rules */
 	char			 rules_local[CONF_PATH_MAX];
+	unsigned int		 metrics_compat;	/* CONF_COMPAT_* */
 	struct conf_matches {			/* journal_match, in order */
 		size_t		 n;
 		char		 m[CONF_MATCH_MAX][CONF_MATCH_LEN];

@@ -1202,6 +1202,7 @@ http_new(const struct http_config *conf, const char *dbpath, char **cause)
 	ql.time_ms = h->conf.query_ms;
 	ql.busy_ms = h->conf.query_ms / 2;
 	ql.metrics_top = h->conf.metrics_top;
+	ql.metrics_compat = h->conf.metrics_compat;
 	for (i = 0; i < h->conf.workers; i++) {
 		h->workers[i].http = h;
 		if ((h->workers[i].query = query_new(dbpath, &ql)) == NULL)

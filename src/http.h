@@ -42,6 +42,7 @@ struct http_config {
 	size_t		 out_max;	/* bytes of answers buffered for all
 					 * clients (0 = 16 MiB); more: 503 */
 	int		 metrics_top;	/* domains in /metrics (0 = 20) */
+	unsigned	 metrics_compat; /* METRICS_COMPAT_* (query.h) */
 	const char	*metrics_listen; /* "127.0.0.1:9425", "9425" (loopback),
 					  * NULL, "" or "off" = no listener */
 	/* Counters only the daemon's memory knows (may be NULL).  Called

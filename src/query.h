@@ -33,7 +33,12 @@ struct query_limits {
 	int		 time_ms;	/* per request, then 503 */
 	int		 busy_ms;	/* SQLite busy timeout */
 	int		 metrics_top;	/* per-domain series in /metrics */
+	unsigned	 metrics_compat; /* METRICS_COMPAT_* families too */
 };
+
+/* The exporters' families /metrics also serves (doc/exporter-compat.md). */
+#define METRICS_COMPAT_POSTFIX	0x1	/* kumina, Hsn723 postfix_exporter */
+#define METRICS_COMPAT_EXIM	0x2	/* gvengel exim_exporter */
 
 struct query_param {
 	const char	*key;

@@ -1194,6 +1194,7 @@ main(int argc, char *argv[])
 	hc.socket_group = d.conf->socket_group;
 	hc.metrics_listen = d.conf->metrics_listen;
 	hc.metrics_top = d.conf->metrics_top;
+	hc.metrics_compat = d.conf->metrics_compat;
 	hc.commit_failures = d_commit_failures;
 	hc.journal_lag = d_journal_lag;
 	hc.arg = &d;

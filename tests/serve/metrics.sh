@@ -17,7 +17,7 @@ promtool check metrics < "$T/metrics" > "$T/promtool" 2>&1 || \
 pass "promtool check metrics (unix socket)"
 
 sum() {
-	awk -v c="$1" '$1 ~ "^smtptally_attempts_total\\{class=\"" c "\"" \
+	awk -v c="$1" '$1 ~ "^smtptally_attempts_total\\{.*class=\"" c "\"" \
 	    { s += $2 } END { print s + 0 }' "$T/metrics"
 }
 eq "attempts 2xx" "$(sum 2xx)" "$E_2XX"
