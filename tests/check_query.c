@@ -1183,8 +1183,13 @@ START_TEST(hops_default)
 	run("/metrics", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(r.text);
-	ck_assert_msg(strstr(r.text, "smtptally_attempts_total{class=\"2xx\","
-	    "reply=\"250\",enhanced=\"2.0.0\"} 10\n") != NULL, "%s", r.text);
+	/* fx_verdict: class 2 is "delivered"; gmail.com is Google's */
+	ck_assert_msg(strstr(r.text, "smtptally_attempts_total{direction="
+	    "\"out\",class=\"2xx\",reply=\"250\",enhanced=\"2.0.0\","
+	    "category=\"delivered\"} 10\n") != NULL, "%s", r.text);
+	ck_assert_msg(strstr(r.text, "smtptally_provider_attempts_total{"
+	    "provider=\"google\",class=\"2xx\",category=\"delivered\"} 7\n")
+	    != NULL, "%s", r.text);
 	ck_assert_msg(strstr(r.text, "smtptally_domain_attempts_total{domain="
 	    "\"gmail.com\",class=\"2xx\"} 7\n") != NULL, "%s", r.text);
 	query_result_clear(&r);
