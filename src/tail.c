@@ -145,12 +145,10 @@ tail_path_free(struct tail *t, struct tail_path *tp)
 void
 tail_free(struct tail *t)
 {
-	size_t	i;
-
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->npaths; i++)
-		tail_path_free(t, t->paths[i]);
+	while (t->npaths > 0)		/* the rest must stay valid */
+		tail_path_free(t, t->paths[--t->npaths]);
 	free(t->paths);
 	if (t->iev != NULL)
 		event_free(t->iev);
