@@ -572,7 +572,9 @@ cmd_status(struct opts *o, int argc, char **argv)
 			cells[3] = "-";
 		cells[4] = grouped(jint(f, "lines"), b[2], sizeof b[2]);
 		cells[5] = grouped(jint(f, "unrecognised"), b[3], sizeof b[3]);
-		cells[6] = jtext(f, "path");
+		/* Each generation by where it is (mail.log.1), D17. */
+		cells[6] = *jtext(f, "name") ? jtext(f, "name") :
+		    jtext(f, "path");
 		table_row(&tb, cells);
 	}
 	table_print(&tb, stdout, 0, o->wide ? 0 : o->cols);

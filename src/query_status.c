@@ -79,8 +79,8 @@ query_status_files(struct query *q, struct query_ingest *in, json_t *list,
 	in->last_commit = -1;
 	if ((rc = sqlite3_prepare_v2(q->db, "SELECT path, format, dev, ino,"
 	    " offset, lines, unrecognised, long_lines, lost, state,"
-	    " last_commit, kind FROM source ORDER BY id DESC", -1, &st, NULL)) !=
-	    SQLITE_OK)
+	    " last_commit, kind, coalesce(name, path) FROM source"
+	    " ORDER BY id DESC", -1, &st, NULL)) != SQLITE_OK)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		path = (const char *)sqlite3_column_text(st, 0);
@@ -113,8 +113,12 @@ query_status_files(struct query *q, struct query_ingest *in, json_t *list,
 		in->files++;
 		if (list == NULL || (int)json_array_size(list) >= max)
 			continue;
-		f = json_pack("{s:o s:o s:o s:I s:I s:I s:I s:I s:o s:b}",
+		/* name: where this generation was last seen (mail.log.1),
+		 * the path it was followed by otherwise. */
+		f = json_pack("{s:o s:o s:o s:o s:I s:I s:I s:I s:I s:o s:b}",
 		    "path", query_json_str(path),
+		    "name", query_json_str((const char *)
+		    sqlite3_column_text(st, 12)),
 		    "format", query_json_str((const char *)
 		    sqlite3_column_text(st, 1)),
 		    "size", current ? json_integer(size) : json_null(),

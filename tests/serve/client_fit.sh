@@ -221,4 +221,23 @@ PY
 	run 0 "D19 a starting daemon is waited for" $CLIENT -s "$T/late" status
 	wait $LATE
 fi
+# D17: status names each generation where it is, with its format.
+SMTPTALLYD=$top_builddir/smtptallyd
+if [ -x "$SMTPTALLYD" ]; then
+	mkdir "$T/bf"
+	S=$top_srcdir/tests/data/sample-postfix.log
+	head -n 400 "$S" > "$T/bf/mail.log.1"
+	sed -n 401,600p "$S" | gzip > "$T/bf/mail.log.2.gz"
+	sed -n 601,700p "$S" > "$T/bf/mail.log"
+	"$SMTPTALLYD" --oneshot --backfill --db "$T/bf/db" \
+	    --follow "postfix:$T/bf/mail.log" 2>"$T/bf/log" || \
+	    fail "backfill: $(cat "$T/bf/log")"
+	DB=$T/bf/db SOCK=$T/bf/sock
+	start_testd
+	run 0 "D17 status" $CLIENT -s "$SOCK" status --wide
+	has out "rotated  postfix .* $T/bf/mail.log.1\$" "D17 mail.log.1 by its name"
+	has out "rotated  postfix .* $T/bf/mail.log.2.gz\$" "D17 mail.log.2.gz by its name"
+	has out "active   postfix .* $T/bf/mail.log\$" "D17 the live file"
+	stop_testd
+fi
 echo PASS
