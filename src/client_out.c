@@ -250,7 +250,9 @@ out_rounded(const struct opts *o, json_t *answer, FILE *f)
 
 	if (!json_is_object(r))
 		return;
-	fprintf(f, "note: counts are kept by the hour; read as %s to %s %s\n",
+	fprintf(f, "note: counts are kept by the %s; read as %s to %s %s\n",
+	    json_is_true(json_object_get(r, "days")) ? "hour, older ones by "
+	    "the day" : "hour",
 	    show_time(o, jtext(r, "since"), 0, a, sizeof a),
 	    *jtext(r, "until") ? show_time(o, jtext(r, "until"), 0, b,
 	    sizeof b) : "now", show_zone(o, 0));

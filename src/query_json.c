@@ -91,6 +91,49 @@ put_range(json_t *o, const struct query_args *a)
 		    json_null()));
 }
 
+/* Are there counts known only by their day on the day starting at d?
+ * (total_day holds exactly those, keyed by day first.) */
+static int
+day_only(struct query *q, int64_t d)
+{
+	sqlite3_stmt	*st;
+	int		 found = 0;
+
+	if (sqlite3_prepare_v2(q->db, "SELECT 1 FROM total_day WHERE day = ?"
+	    " LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, d);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Counts whose hour is not known (past retention, or never known) count
+ * with their whole day: when a bound cuts such a day, "rounded" widens
+ * to the day and says "days": true (D13).  The day-only counts may not
+ * match the filters; the note is about what may have been read. */
+static void
+put_day_rounding(struct query *q, const struct query_args *a, json_t *o)
+{
+	int64_t	 s = a->since - a->since % DAY, u = a->until;
+	int	 ws, wu;
+
+	ws = a->has_since && s != a->since && day_only(q, s);
+	wu = a->has_until && u % DAY != 0 && day_only(q, u - u % DAY);
+	if (!ws && !wu)
+		return;
+	if (!ws)
+		s = a->since - a->since % HOUR;
+	if (wu)
+		u += DAY - u % DAY;
+	else if (u % HOUR != 0)
+		u += HOUR - u % HOUR;
+	json_object_set_new(o, "rounded", json_pack("{s:o s:o s:b}",
+	    "since", a->has_since ? query_json_time(s) : json_null(),
+	    "until", a->has_until ? query_json_time(u) : json_null(),
+	    "days", 1));
+}
+
 /* The answer every counting endpoint gives: its range, the total, the
  * rows, and whether the rows were cut at the row limit. */
 static void
@@ -360,6 +403,7 @@ query_json_summary(struct query *q, const struct query_args *a,
 		    (json_int_t)0));
 	}
 	put_answer(r, a, total, rows, groups > nrows);
+	put_day_rounding(q, a, r->json);
 }
 
 /* GET /v1/domains: top N by attempts and the rest as one row. */
@@ -450,6 +494,7 @@ query_json_domains(struct query *q, const struct query_args *a,
 		json_array_append_new(rows, row);
 	}
 	put_answer(r, a, total, rows, 0);
+	put_day_rounding(q, a, r->json);
 	json_object_set_new(r->json, "domains", json_integer(n + nother));
 	if (a->limit > 0) {
 		json_object_del(r->json, "domains");
@@ -543,6 +588,7 @@ query_json_reasons(struct query *q, const struct query_args *a,
 		return;
 	}
 	put_answer(r, a, total, rows, a->limit == 0 && groups > n);
+	put_day_rounding(q, a, r->json);
 	if (a->limit > 0)
 		page_answer(r, more ? last : NULL);
 	json_decref(last);

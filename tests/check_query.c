@@ -489,6 +489,23 @@ START_TEST(rounded)
 	run("/v1/summary", kv2, &r);
 	ck_assert_ptr_null(json_object_get(r.json, "rounded"));
 	query_result_clear(&r);
+
+	/* D13: 01:00-02:00 of a day whose counts are known by the day only
+	 * reads the whole day, and says so. */
+	snprintf(s1, sizeof s1, "since=%lld", (long long)T0 - 86400 + 3600);
+	snprintf(u1, sizeof u1, "until=%lld", (long long)T0 - 86400 + 7200);
+	run("/v1/summary", kv, &r);
+	ck_assert_int_eq(r.status, 200);
+	o = json_object_get(r.json, "rounded");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "since")),
+	    "2026-11-28T00:00:00Z");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "until")),
+	    "2026-11-29T00:00:00Z");
+	ck_assert(json_is_true(json_object_get(o, "days")));
+	ck_assert_int_eq(json_integer_value(json_object_get(r.json, "total")),
+	    expect(T0 - 86400 + 3600, T0 - 86400 + 7200, 0, 0));
+	query_result_clear(&r);
 }
 END_TEST
 
