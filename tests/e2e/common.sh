@@ -35,28 +35,34 @@ bad() { say "FAIL: $*"; e2e_fail=1; }
 # transaction holds one domain.  closed.test goes to 127.0.0.3, where
 # nobody listens (another address, so Exim cannot reuse a connection to
 # the sink for it: it matches waiting messages to open connections by
-# address).  Sets DOMAINS, ports and CLOSED_PORT; writes one route a line
-# to FILE with the printf formats SINKFMT and CLOSEDFMT (domain, port).
-# usage: e2e_routes FILE SINKFMT CLOSEDFMT
+# address).  The p-* domains of the e2e table (E2E_TABLE) answer the
+# provider-style texts it lists.  EXTRA domains get a sink port too but
+# are not in DOMAINS (the batches leave them out: the MTA test sends to
+# them itself).  Sets DOMAINS, ports and CLOSED_PORT; writes one route a
+# line to FILE with the printf formats SINKFMT and CLOSEDFMT (domain, port).
+# usage: e2e_routes FILE SINKFMT CLOSEDFMT [EXTRA...]
+E2E_TABLE=$e2e_src/../data/replies-e2e.txt
 e2e_routes() {
-	local c d port=2600
+	local c d port=2600 file=$1 sinkfmt=$2 closedfmt=$3
+	shift 3
 	DOMAINS="ok.test grey.test"
 	for c in 250 421 450 451 452 455 500 501 502 503 541 550 551 552 553 \
 	    554; do
 		DOMAINS="$DOMAINS r$c.test"
 	done
 	for c in 421 451 452 552 554; do DOMAINS="$DOMAINS d$c.test"; done
+	DOMAINS="$DOMAINS $(awk -F' [|] ' '/^p-/ {print $1}' "$E2E_TABLE")"
 	CLOSED_PORT=2599
 	ports=
-	: > "$1"
-	for d in $DOMAINS; do
+	: > "$file"
+	for d in $DOMAINS "$@"; do
 		# shellcheck disable=SC2059
-		printf "$2\n" "$d" "$port" >> "$1"
+		printf "$sinkfmt\n" "$d" "$port" >> "$file"
 		ports="$ports $port"
 		port=$((port + 1))
 	done
 	# shellcheck disable=SC2059
-	printf "$3\n" closed.test "$CLOSED_PORT" >> "$1"
+	printf "$closedfmt\n" closed.test "$CLOSED_PORT" >> "$file"
 }
 
 e2e_require() {
@@ -213,6 +219,7 @@ e2e_setup() {
 # e2e_sink PORT...: start the sink on 127.0.0.2 with its record file.
 e2e_sink() {
 	python3 "$e2e_src/sink.py" --record "$E2E_DIR/record" \
+	    --replies "$E2E_TABLE" \
 	    --pidfile "$E2E_DIR/sink.pid" "$@" 2> "$E2E_DIR/sink.err" &
 	e2e_pids="$e2e_pids $!"
 	local i
@@ -225,7 +232,10 @@ e2e_sink() {
 	exit 1
 }
 
-# e2e_daemon FMT:PATH...: start smtptallyd following the given logs.
+# e2e_daemon FMT:PATH...: start smtptallyd following the given logs, with
+# the shipped rules (no local ones) and E2E_DAEMON_ARGS.  The sink listens
+# on loopback addresses, so SMTP to loopback is not taken for a content
+# filter (--filter-loopback no); a test names its filter (--filter-relay).
 e2e_daemon() {
 	local args='' f
 	for f in "$@"; do
@@ -233,7 +243,9 @@ e2e_daemon() {
 	done
 	# shellcheck disable=SC2086
 	"$e2e_build/smtptallyd" --foreground --db "$E2E_DIR/db" \
-	    --socket "$E2E_DIR/sock" $args 2> "$E2E_DIR/smtptallyd.err" &
+	    --socket "$E2E_DIR/sock" --rules "$e2e_src/../../etc/smtptally.rules" \
+	    --rules-local "$E2E_DIR/rules.local" --filter-loopback no \
+	    ${E2E_DAEMON_ARGS:-} $args 2> "$E2E_DIR/smtptallyd.err" &
 	e2e_daemon_pid=$!
 	e2e_pids="$e2e_pids $e2e_daemon_pid"
 }
@@ -310,46 +322,116 @@ e2e_compare() {
 }
 
 # The main check shared by both MTAs.  $1 = mta name in the database.
-# Needs $E2E_DIR/noreply.expected (domain enhanced n, from the MTA's log by
-# the test's own means) and the sink's record.
+# Needs the sink's record and, from the MTA's log by the test's own means,
+# $E2E_DIR/classes: one line per delivery line,
+#   reply HOP DOMAIN CODE STATUS	an attempt with a reply
+#   noreply HOP DOMAIN STATUS [ENH]	an attempt without one
+#   skip DOMAIN / final DOMAIN STATUS	no attempt / a give-up (the
+#					MTA's test compares these)
+# HOP is remote, mailbox, filter or discard.  Exim logs no enhanced code
+# for attempts without a reply, so its key is without it ($2 = "domain").
 e2e_check() {
-	local mta=$1
-	# 1. Remote replies: smtptally's attempts with reply != 0 against the
-	#    sink's record, per (domain, code) ...
+	local mta=$1 k
+	# 1. Remote replies: smtptally's remote attempts with reply != 0
+	#    against the sink's record, per (domain, code) ...
 	awk -F'\t' '{n[$1 " " $2]++} END {for (k in n) print k, n[k]}' \
 	    "$E2E_DIR/record" > "$E2E_DIR/reply.expected"
 	e2e_sql "SELECT c.domain, c.reply, sum(c.n) FROM counts c
 	    WHERE c.mta = '$mta' AND c.direction = 'out' AND c.kind = 'attempt'
-	    AND c.reply <> 0 GROUP BY 1, 2" > "$E2E_DIR/reply.actual"
-	e2e_compare "attempts per (domain, remote reply) = sink record" \
+	    AND c.hop = 'remote' AND c.reply <> 0 GROUP BY 1, 2" \
+	    > "$E2E_DIR/reply.actual"
+	e2e_compare "remote attempts per (domain, remote reply) = sink record" \
 	    "$E2E_DIR/reply.expected" "$E2E_DIR/reply.actual"
-	#    ... and per (domain, code, enhanced).
-	awk -F'\t' '{n[$1 " " $2 " " $3]++} END {for (k in n) print k, n[k]}' \
+	#    ... and per (domain, code, enhanced).  A reply without an
+	#    enhanced code gets Postfix's own X.0.0 (smtp(8) writes the
+	#    class's default status into dsn=).
+	awk -F'\t' -v mta="$mta" '{
+		e = $3
+		if (e == "" && mta == "postfix") e = substr($2, 1, 1) ".0.0"
+		n[$1 " " $2 " " e]++
+	} END {for (k in n) print k, n[k]}' \
 	    "$E2E_DIR/record" > "$E2E_DIR/replyx.expected"
 	e2e_sql "SELECT c.domain, c.reply, c.enhanced, sum(c.n) FROM counts c
 	    WHERE c.mta = '$mta' AND c.direction = 'out' AND c.kind = 'attempt'
-	    AND c.reply <> 0 GROUP BY 1, 2, 3" > "$E2E_DIR/replyx.actual"
-	e2e_compare "attempts per (domain, remote reply, enhanced) = sink record" \
+	    AND c.hop = 'remote' AND c.reply <> 0 GROUP BY 1, 2, 3" \
+	    | sed 's/ *$//; s/  / /' > "$E2E_DIR/replyx.actual"
+	sed -i 's/ *$//; s/  / /' "$E2E_DIR/replyx.expected"
+	e2e_compare "remote attempts per (domain, remote reply, enhanced) = sink record" \
 	    "$E2E_DIR/replyx.expected" "$E2E_DIR/replyx.actual"
-	# 2. Attempts without a remote reply: reply 0, with their enhanced
-	#    code, against the test's own count from the MTA's log.
-	#    Exim logs no enhanced code for these, so its key is the domain
-	#    only ($2 = "domain").
+	# 2. Attempts without a reply, per (hop, domain, status[, enhanced]),
+	#    against the test's own count from the MTA's log.
 	if [ "${2:-}" = domain ]; then
-		e2e_sql "SELECT c.domain, sum(c.n) FROM counts c
-		    WHERE c.mta = '$mta' AND c.direction = 'out'
-		    AND c.kind = 'attempt' AND c.reply = 0 GROUP BY 1" \
-		    > "$E2E_DIR/noreply.actual"
+		k='c.hop, c.domain, c.status'
 	else
-		e2e_sql "SELECT c.domain, c.enhanced, sum(c.n) FROM counts c
-		    WHERE c.mta = '$mta' AND c.direction = 'out'
-		    AND c.kind = 'attempt' AND c.reply = 0 GROUP BY 1, 2" \
-		    > "$E2E_DIR/noreply.actual"
+		k='c.hop, c.domain, c.status, c.enhanced'
 	fi
-	e2e_compare "attempts without a reply per (${2:-domain, enhanced}) = log" \
+	awk '$1 == "noreply" {$1 = ""; sub(/^ /, ""); n[$0]++}
+	    END {for (k in n) print k, n[k]}' "$E2E_DIR/classes" \
+	    > "$E2E_DIR/noreply.expected"
+	e2e_sql "SELECT $k, sum(c.n) FROM counts c
+	    WHERE c.mta = '$mta' AND c.direction = 'out'
+	    AND c.kind = 'attempt' AND c.reply = 0 GROUP BY $k" \
+	    | sed 's/ *$//' > "$E2E_DIR/noreply.actual"
+	e2e_compare "attempts without a reply per (${k//c./}) = log" \
 	    "$E2E_DIR/noreply.expected" "$E2E_DIR/noreply.actual"
 	[ -s "$E2E_DIR/noreply.expected" ] ||
 	    bad "the run produced no attempt without a reply"
+	# 3. Every attempt that went elsewhere than a remote server (a
+	#    mailbox, a content filter, a discard), per (hop, domain, status).
+	awk '($1 == "reply" || $1 == "noreply") && $2 != "remote" {
+		s = $1 == "reply" ? $5 : $4; n[$2 " " $3 " " s]++
+	} END {for (k in n) print k, n[k]}' "$E2E_DIR/classes" \
+	    > "$E2E_DIR/hops.expected"
+	e2e_sql "SELECT c.hop, c.domain, c.status, sum(c.n) FROM counts c
+	    WHERE c.mta = '$mta' AND c.direction = 'out'
+	    AND c.kind = 'attempt' AND c.hop <> 'remote' GROUP BY 1, 2, 3" \
+	    > "$E2E_DIR/hops.actual"
+	e2e_compare "attempts to a mailbox, filter or discard per (hop, domain, status) = log" \
+	    "$E2E_DIR/hops.expected" "$E2E_DIR/hops.actual"
+}
+
+# e2e_categories MTA: the category and blame of every remote attempt with
+# a reply (issue 14) against the sink's record mapped by the test's own
+# table, E2E_TABLE: a 2xx reply is delivered/none, another the row of its
+# domain.  smtptally's side is the verdict the daemon stored for each
+# count's outcome, reason text and the domain's provider.
+e2e_categories() {
+	local mta=$1
+	awk -F'\t' -v table="$E2E_TABLE" '
+	BEGIN {
+		FS = "\t"
+		while ((getline line < table) > 0) {
+			if (line ~ /^#/ || line !~ / [|] /) continue
+			nf = split(line, f, / [|] /)
+			for (i = 1; i <= nf; i++) gsub(/^ +| +$/, "", f[i])
+			if (f[1] ~ /^(ok|closed)\.test$/) continue
+			cat[f[1]] = f[5] " " f[6]
+		}
+	}
+	{
+		if ($2 < 300) k = "delivered none"
+		else if ($1 in cat) k = cat[$1]
+		else k = "(no row in " table ")"
+		n[$1 " " k]++
+	}
+	END {for (k in n) print k, n[k]}' "$E2E_DIR/record" \
+	    > "$E2E_DIR/category.expected"
+	e2e_sql "SELECT d.name, coalesce(v.category, '(none)'),
+	    coalesce(v.blame, '(none)'), sum(c.n)
+	    FROM (SELECT domain, outcome, reason, n FROM count_hour
+	    UNION ALL SELECT domain, outcome, reason, n FROM count_day) c
+	    JOIN outcome o ON o.id = c.outcome
+	    JOIN domain d ON d.id = c.domain
+	    LEFT JOIN verdict v ON v.outcome = c.outcome
+	    AND v.reason = c.reason AND v.provider = d.provider
+	    WHERE o.mta = '$mta' AND o.direction = 'out' AND o.kind = 'attempt'
+	    AND o.hop = 'remote' AND o.reply <> 0 GROUP BY 1, 2, 3" \
+	    > "$E2E_DIR/category.actual"
+	e2e_compare "remote attempts per (domain, category, blame) = sink record by the table" \
+	    "$E2E_DIR/category.expected" "$E2E_DIR/category.actual"
+	say "remote attempts with a reply per category (smtptally):"
+	awk '{n[$2 "/" $3] += $4} END {for (k in n) print "    " k, n[k]}' \
+	    "$E2E_DIR/category.actual" | sort
 }
 
 # e2e_unrecognised FMT FILE...: no line the parser does not recognise.

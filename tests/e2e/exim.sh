@@ -8,6 +8,15 @@
 # sink's record (remote replies) and the test's own reading of the log
 # (attempts without a reply, retry timeouts).
 #
+# Issue 9's cases, each made by the real Exim: messages submitted with
+# -odqs and to a queue_smtp_domains domain (qs.test) are routed but not
+# sent ("==" lines, skips) until a queue run delivers them; late.test's
+# host has failed past its retry rule's cutoff when a new message arrives,
+# which bounces at once without an attempt (late expiry, final); aliases
+# redirect to a file, a pipe and further addresses (lines with a parent,
+# hop mailbox).  The sink answers the provider-style texts of the e2e
+# table, and each remote attempt's category must be the table's (issue 14).
+#
 # usage: tests/e2e/exim.sh [BUILDDIR]    exit 0 pass, 1 fail, 77 skip
 # Needs root; installs exim4-daemon-light when it is missing (this removes
 # postfix, which conflicts with it).
@@ -34,17 +43,27 @@ mkdir -p "$E2E_DIR/spool" "$E2E_DIR/mail"
 chown Debian-exim:Debian-exim "$E2E_DIR/spool" "$E2E_DIR/log" "$E2E_DIR/mail"
 LOG=$E2E_DIR/log/mainlog
 
-e2e_routes "$E2E_DIR/routes" '%s: 127.0.0.2::%s' '%s: 127.0.0.3::%s'
+e2e_routes "$E2E_DIR/routes" '%s: 127.0.0.2::%s' '%s: 127.0.0.3::%s' \
+    qs.test
+# late.test: a host of its own where nobody listens, with its own retry rule
+echo "late.test: 127.0.0.4::$CLOSED_PORT" >> "$E2E_DIR/routes"
+cat > "$E2E_DIR/aliases" <<EOF
+tofile: $E2E_DIR/mail/tofile.box
+topipe: "|/usr/bin/tee -a $E2E_DIR/mail/pipe.out"
+viafile: tofile@mta.e2e.test
+viapipe: topipe@mta.e2e.test
+fwd: fwd@r250.test, fwd@r550.test
+EOF
 sed -e "s|@DIR@|$E2E_DIR|g" -e "s|@SMTP_PORT@|$SMTP_PORT|g" \
     "$e2e_src/exim.conf.in" > "$CONF"
-for hp in 127.0.0.3:$CLOSED_PORT 127.0.0.1:$SMTP_PORT; do
+for hp in 127.0.0.3:$CLOSED_PORT 127.0.0.4:$CLOSED_PORT 127.0.0.1:$SMTP_PORT; do
 	python3 -c 'import socket,sys; s=socket.socket(); sys.exit(s.connect_ex((sys.argv[1], int(sys.argv[2]))) == 0)' \
 	    "${hp%:*}" "${hp#*:}" || skip "$hp is in use"
 done
 # List the configuration in Debian's TRUSTED_CONFIG_LIST, so Exim keeps its
 # privilege separation under -C (else it runs everything as the caller and
 # logs "exim user lost privilege"); the line is removed at exit.
-chmod 644 "$CONF" "$E2E_DIR/routes"
+chmod 644 "$CONF" "$E2E_DIR/routes" "$E2E_DIR/aliases"
 TRUSTED=/etc/exim4/trusted_configs
 if [ -d /etc/exim4 ]; then
 	echo "$CONF" >> "$TRUSTED" && chmod 644 "$TRUSTED"
@@ -65,16 +84,51 @@ e2e_pids="$e2e_pids $exim_pid"
 exim_stop() { kill -TERM "$exim_pid" 2>/dev/null; }
 e2e_mta_stop=exim_stop
 
-# send SENDER RCPT...: one message, queued only (-odq): the queue runner
-# delivers it and retries it.
+# send SENDER RCPT...: one message, queued only (-odq, or $SEND_MODE):
+# the queue runner delivers it and retries it.
 nsent=0
 send() {
 	local from=$1
 	shift
 	nsent=$((nsent + 1))
 	printf 'From: <%s>\nSubject: e2e %d\n\nbody %d\n' "$from" "$nsent" \
-	    "$nsent" | "$EXIM" -C "$CONF" -odq -f "$from" -- "$@" ||
-	    bad "exim $*"
+	    "$nsent" | "$EXIM" -C "$CONF" "${SEND_MODE:--odq}" -f "$from" \
+	    -- "$@" || bad "exim $*"
+}
+
+# The special cases, sent before the first batch.  Queued addresses: -odqs
+# (a delivery process routes them, SMTP waits for a queue run), and
+# qs.test (queue_smtp_domains; delivered at once otherwise, -odi).
+queued() {
+	SEND_MODE=-odqs send bounce@ok.test q1@r250.test
+	SEND_MODE=-odqs send bounce@ok.test q2@r550.test
+	SEND_MODE=-odqs send bounce@ok.test q3@d552.test q4@d552.test
+	SEND_MODE=-odi send bounce@ok.test qs1@qs.test
+	SEND_MODE=-odi send bounce@ok.test qs2@qs.test qs3@qs.test
+	nqueued=7
+}
+# Redirects: each alias in its own message.
+redirects() {
+	local a
+	for a in tofile topipe viafile viapipe fwd; do
+		send bounce@ok.test "$a@mta.e2e.test"
+	done
+}
+# Late expiry: late1's host fails, is retried 10 s later and fails again,
+# 5 s past the cutoff: late1 times out and the host's record expires for
+# 10 s.  late2, sent then and delivered at once (-odi), finds the host
+# expired with its retry time not reached and bounces without an attempt.
+late_expiry() {
+	local i
+	for i in $(seq 300); do
+		grep -q ' \*\* late1@late\.test' "$LOG" && break
+		sleep 0.2
+	done
+	if grep -q ' \*\* late1@late\.test' "$LOG"; then
+		SEND_MODE=-odi send bounce@ok.test late2@late.test
+	else
+		bad "late1@late.test did not time out within 60 s"
+	fi
 }
 
 # batch PREFIX: messages with one and several recipients to every domain,
@@ -93,8 +147,13 @@ batch() {
 	    "$EXIM" -C "$CONF" -odq -t -f bounce@ok.test || bad "exim -t"
 }
 
+send bounce@ok.test late1@late.test
+queued
+redirects
 batch a
-sleep 20
+t0=$SECONDS
+late_expiry
+while [ $((SECONDS - t0)) -lt 20 ]; do sleep 1; done
 say "rotating the log ($(wc -l < "$LOG") lines so far)"
 mv "$LOG" "$LOG.1" || bad "mv $LOG"
 e2e_live
@@ -131,7 +190,12 @@ grep -q ' => [^ ]* R=sink T=remote_smtp H=[^ ]* \[[0-9.]*\]:[0-9]' "$LOG" ||
 say "sent $nsent messages; log lines: $(cat $LOGS | wc -l)"
 
 # The test's own reading of the log: delivery lines (=> -> ** ==),
-# classified by awk, not by smtptally's parser.
+# classified by awk, not by smtptally's parser (see e2e_check for the
+# classes).  The domain is the address's; a file or pipe delivery
+# ("=> /file" or "=> |command") takes it from the original address in
+# <...>, else from the parent in (...).  Those and deliveries by a
+# transport other than remote_smtp (the configuration's only smtp one)
+# are hop mailbox.
 cat $LOGS > "$E2E_DIR/all.log"
 awk '
 {
@@ -140,45 +204,106 @@ awk '
 	flag = $(i + 1)
 	if (flag != "=>" && flag != "->" && flag != "**" && flag != "==") next
 	a = $(i + 2); sub(/:$/, "", a)
-	d = a; sub(/^.*@/, "", d); d = tolower(d)
+	hop = "remote"
+	if (a ~ /^[\/|]/) {
+		hop = "mailbox"
+		d = ""
+		if (match($0, / <[^<>]*@[^<>]*> R=/))
+			d = substr($0, RSTART + 2, RLENGTH - 6)
+		else if (match($0, / \([^()]*@[^()]*\) /))
+			d = substr($0, RSTART + 2, RLENGTH - 4)
+	} else {
+		d = a
+		if ($0 ~ / T=/ && $0 !~ / T=remote_smtp/) hop = "mailbox"
+	}
+	sub(/^.*@/, "", d); d = tolower(d)
+	st = flag == "**" ? "bounced" : flag == "==" ? "deferred" : "sent"
 	# A bounce without an attempt: the retry rule timed out, or every
-	# host has failed past its cutoff.  Checked before the skips: the
-	# second also says "retry time not reached".
+	# host has failed past its cutoff (the late expiry).  Checked before
+	# the skips: the second also says "retry time not reached".
 	if (flag == "**" && ($0 ~ /: retry timeout exceeded$/ ||
-	    $0 ~ /have been failing for a long time/)) { print "final", d; next }
-	if ($0 ~ /retry time not reached/) { print "skip", d; next }
+	    $0 ~ /have been failing for a long time/ ||
+	    $0 ~ /retry time not reached for any host after a long failure period/)) {
+		print "final", d, "expired"; next
+	}
+	# Routed, not tried: the host'"'"'s retry time is not reached, or SMTP
+	# is left to a queue run (-odqs, queue_smtp_domains).
+	if ($0 ~ /retry time not reached/ ||
+	    $0 ~ /: SMTP delivery explicitly queued$/ ||
+	    $0 ~ /: first-pass only routing due to -odqs, queue_smtp_domains or control=queue$/) {
+		print "skip", d; next
+	}
 	if (match($0, /SMTP error from remote mail server after [^:]*(:<[^>]*>)?: [0-9][0-9][0-9][ -]/) ||
 	    match($0, / C="[0-9][0-9][0-9][ -]/)) {
-		print "reply", d, substr($0, RSTART + RLENGTH - 4, 3); next
+		print "reply", hop, d, substr($0, RSTART + RLENGTH - 4, 3), st
+		next
 	}
-	print "noreply", d
+	print "noreply", hop, d, st
 	print > "/dev/stderr"
 }' "$E2E_DIR/all.log" > "$E2E_DIR/classes" 2> "$E2E_DIR/noreply.lines"
-awk '$1 == "noreply" {n[$2]++} END {for (k in n) print k, n[k]}' \
-    "$E2E_DIR/classes" > "$E2E_DIR/noreply.expected"
 say "log lines without a remote reply, by cause:"
-sed -E 's/^.* (==|\*\*|=>|->) [^ ]+ //; s/R=[^ ]+ T=[^ ]+ //; s/H=[^ ]+ \[[0-9.]+\]\*?(:[0-9]+)?:? ?//; s/<[^>]*>/<ADDR>/g' \
+sed -E 's/^.* (==|\*\*|=>|->) [^ ]+ //; s/R=[^ ]+ T=[^ ]+ //; s/H=[^ ]+ \[[0-9.]+\]\*?(:[0-9]+)?:? ?//; s/<[^>]*>/<ADDR>/g; s|/tmp/e2e-exim\.[^/]*/|DIR/|g' \
     "$E2E_DIR/noreply.lines" | sort | uniq -c | sed 's/^/    /'
 
 e2e_check exim domain
-awk '$1 == "reply" {print $2, $3}' "$E2E_DIR/classes" > "$E2E_DIR/logreply"
+awk '$1 == "reply" && $2 == "remote" {print $3, $4}' "$E2E_DIR/classes" \
+    > "$E2E_DIR/logreply"
 e2e_log_vs_sink "$E2E_DIR/logreply"
-say "enhanced codes smtptally gave the attempts without a reply:"
-e2e_sql "SELECT c.domain, c.status, c.enhanced, sum(c.n) FROM counts c
-    WHERE c.mta = 'exim' AND c.kind = 'attempt' AND c.reply = 0
-    GROUP BY 1, 2, 3" |
-    sed 's/^/    /'
+e2e_categories exim
 
-# Retry timeouts are final outcomes; retry-time-not-reached lines are skips.
-for k in final skip; do
-	awk -v k=$k '$1 == k {n[$2]++} END {for (x in n) print x, n[x]}' \
-	    "$E2E_DIR/classes" > "$E2E_DIR/$k.expected"
-	e2e_sql "SELECT c.domain, sum(c.n) FROM counts c WHERE c.mta = 'exim'
-	    AND c.kind = '$k' GROUP BY 1" > "$E2E_DIR/$k.actual"
-	e2e_compare "$k outcomes per domain = log" \
-	    "$E2E_DIR/$k.expected" "$E2E_DIR/$k.actual"
-done
+# Retry timeouts and late expiries are final outcomes; retry-time-not-
+# reached and queued-for-SMTP lines are skips.
+awk '$1 == "final" {n[$2 " " $3]++} END {for (x in n) print x, n[x]}' \
+    "$E2E_DIR/classes" > "$E2E_DIR/final.expected"
+e2e_sql "SELECT c.domain, c.status, sum(c.n) FROM counts c
+    WHERE c.mta = 'exim' AND c.kind = 'final' GROUP BY 1, 2" \
+    > "$E2E_DIR/final.actual"
+e2e_compare "final outcomes per (domain, status) = log" \
+    "$E2E_DIR/final.expected" "$E2E_DIR/final.actual"
 [ -s "$E2E_DIR/final.expected" ] || bad "the run produced no retry timeout"
+awk '$1 == "skip" {n[$2]++} END {for (x in n) print x, n[x]}' \
+    "$E2E_DIR/classes" > "$E2E_DIR/skip.expected"
+e2e_sql "SELECT c.domain, sum(c.n) FROM counts c WHERE c.mta = 'exim'
+    AND c.kind = 'skip' GROUP BY 1" > "$E2E_DIR/skip.actual"
+e2e_compare "skips per domain = log" \
+    "$E2E_DIR/skip.expected" "$E2E_DIR/skip.actual"
+
+# Each case of issue 9 happened, as the test made it happen.
+# -odqs and queue_smtp_domains: one "==" line per queued address, and a
+# queue run's delivery or bounce for each afterwards.
+n=$(grep -c -E ' == [^ ]+ R=sink T=remote_smtp defer \(-?[0-9]+\): (SMTP delivery explicitly queued|first-pass only routing due to -odqs, queue_smtp_domains or control=queue)$' \
+    "$E2E_DIR/all.log")
+if [ "$n" = "$nqueued" ]; then
+	say "ok: $n addresses queued for SMTP (-odqs, queue_smtp_domains): skips"
+else
+	bad "$n addresses logged as queued for SMTP, $nqueued were sent so"
+fi
+for a in q1@r250.test q2@r550.test q3@d552.test q4@d552.test \
+    qs1@qs.test qs2@qs.test qs3@qs.test; do
+	grep -q -E " (=>|->|\*\*) $a " "$E2E_DIR/all.log" ||
+	    bad "$a: queued, never delivered or bounced by a queue run"
+done
+# The late expiry: late2 bounced without an attempt.
+if grep -q -E ' \*\* late2@late\.test R=sink T=remote_smtp: (all hosts .* have been failing for a long time|retry time not reached for any host after a long failure period)' \
+    "$E2E_DIR/all.log"; then
+	say "ok: late2@late.test bounced at once: the host had failed past its cutoff"
+else
+	bad "no late expiry for late2@late.test:"
+	grep 'late2@late\.test' "$E2E_DIR/all.log" | sed 's/^/    /'
+fi
+# Redirects: four deliveries to the file and the pipe, two of them
+# through a parent, and the pipe and file really written.
+n=$(awk '$1 != "skip" && $1 != "final" && $2 == "mailbox"' \
+    "$E2E_DIR/classes" | wc -l)
+m=$(grep -c -E ' => [/|].* \([^()]+@mta\.e2e\.test\) <[^<>]+@mta\.e2e\.test> R=aliases ' \
+    "$E2E_DIR/all.log")
+if [ "$n" = 4 ] && [ "$m" = 2 ]; then
+	say "ok: 4 deliveries to a file or pipe through aliases, $m with a parent"
+else
+	bad "$n deliveries to a file or pipe logged, want 4; $m with a parent, want 2"
+fi
+[ -s "$E2E_DIR/mail/tofile.box" ] && [ -s "$E2E_DIR/mail/pipe.out" ] ||
+    bad "the redirect to a file or to a pipe wrote nothing"
 
 # shellcheck disable=SC2086
 e2e_unrecognised exim $LOGS

@@ -16,6 +16,10 @@ The domain names the behaviour (lower case, first label):
   d<code>.*   RCPT TO is answered 250; the end of DATA is answered <code>.
   grey.*      the first RCPT TO of each address is answered 451 4.7.1, later
               ones 250 (deferred, then delivered on a retry).
+  a domain of the --replies table (tests/data/replies-e2e.txt) with phase
+              rcpt or data: that phase is answered with the table's reply,
+              its lines as they are there (multi-line: "550-..." lines, then
+              "550 ..."), the other phase 250.
   anything else: 250 at RCPT and at the end of DATA.
 After a 421 reply the sink closes the connection, as real servers do.
 
@@ -27,7 +31,8 @@ line per recipient).  A 250 to RCPT is not a final reply and is not recorded.
 Recipients accepted but left without an end-of-DATA reply (connection lost)
 have no record.
 
-usage: sink.py --record FILE [--addr 127.0.0.2] [--pidfile F] PORT...
+usage: sink.py --record FILE [--addr 127.0.0.2] [--pidfile F]
+               [--replies TABLE] PORT...
 """
 
 import argparse
@@ -68,6 +73,40 @@ IDLE = 120
 DOMAIN_RE = re.compile(r"^([rd])(\d{3})\.")
 
 
+# domain -> (phase, [reply lines]) from the --replies table.
+TABLE = {}
+TABLE_LINE_RE = re.compile(r"^(\d{3})[ -](?:(\d\.\d{1,3}\.\d{1,3}) )?")
+
+
+def load_table(path):
+    """The provider-style replies of the e2e table (lines "domain | phase |
+    reply | ..."); only domains whose phase is rcpt or data and that are
+    not the sink's own r<code>/d<code>/grey/ok ones."""
+    with open(path) as f:
+        for raw in f:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            fld = [x.strip() for x in line.split(" | ")]
+            if len(fld) < 3 or fld[1] not in ("rcpt", "data"):
+                continue
+            dom = fld[0].lower()
+            if DOMAIN_RE.match(dom) or dom in ("ok.test", "grey.test"):
+                continue
+            lines = fld[2].split("\\n")
+            for ln in lines:
+                if not TABLE_LINE_RE.match(ln):
+                    raise ValueError("%s: bad reply line %r" % (path, ln))
+            TABLE[dom] = (fld[1], lines)
+
+
+def table_reply(lines):
+    """(code, enhanced of the last line, reply bytes) of table lines."""
+    m = TABLE_LINE_RE.match(lines[-1])
+    data = b"".join(ln.encode() + b"\r\n" for ln in lines)
+    return int(m.group(1)), m.group(2) or "", data
+
+
 def reply_for(code, phase):
     """Enhanced code and text for a reply code in a phase."""
     if phase == "data" and code in DATA_REPLIES:
@@ -90,6 +129,12 @@ class Sink:
     def rcpt_decision(self, addr, domain):
         """(rcpt code, enhanced, text, data code) for one recipient."""
         m = DOMAIN_RE.match(domain)
+        if domain in TABLE:
+            phase, lines = TABLE[domain]
+            if phase == "rcpt":
+                code, enh, data = table_reply(lines)
+                return (code, enh, data, None if code >= 300 else 250)
+            return (250,) + REPLIES[250] + (domain,)
         if domain.startswith("grey."):
             if addr not in self.seen:
                 self.seen.add(addr)
@@ -109,7 +154,9 @@ class Sink:
         in_mail = False
 
         async def say(code, enhanced, text):
-            if enhanced:
+            if isinstance(text, bytes):     # whole lines, from the table
+                writer.write(text)
+            elif enhanced:
                 writer.write(b"%d %s %s\r\n" % (code, enhanced.encode(),
                                                  text.encode()))
             else:
@@ -185,7 +232,10 @@ class Sink:
                     # recipient's domain chooses it (one domain per
                     # transaction in these tests).
                     code = rcpts[0][1]
-                    enh, text = reply_for(code, "data")
+                    if isinstance(code, str):   # a table domain's DATA
+                        code, enh, text = table_reply(TABLE[code][1])
+                    else:
+                        enh, text = reply_for(code, "data")
                     for domain, _ in rcpts:
                         self.note(domain, code, enh)
                     await say(code, enh, text)
@@ -216,8 +266,11 @@ async def main():
     ap.add_argument("--record", required=True)
     ap.add_argument("--addr", default="127.0.0.2")
     ap.add_argument("--pidfile")
+    ap.add_argument("--replies")
     ap.add_argument("ports", nargs="+", type=int)
     a = ap.parse_args()
+    if a.replies:
+        load_table(a.replies)
     sink = Sink(a.record)
     servers = []
     for p in a.ports:
