@@ -141,9 +141,10 @@ print_option(FILE *f, const char *name, const char *arg, const char *help)
 		wrapped(f, 2, 22, left, help);
 }
 
-/* The options one command takes (all of them for bits ~0). */
+/* The options one command takes (all of them for bits ~0); skip names
+ * a filter left out. */
 static void
-print_options(FILE *f, unsigned bits)
+print_options(FILE *f, unsigned bits, const char *skip)
 {
 	size_t	 i;
 
@@ -153,8 +154,9 @@ print_options(FILE *f, unsigned bits)
 			    options[i].help);
 	if (bits & O_FILTERS)
 		for (i = 0; i < API_F_COUNT; i++)
-			print_option(f, api_filters[i].name, api_filters[i].arg,
-			    api_filters[i].help);
+			if (skip == NULL || strcmp(skip, api_filters[i].name))
+				print_option(f, api_filters[i].name,
+				    api_filters[i].arg, api_filters[i].help);
 }
 
 /* smtptally --help: every command and every option. */
@@ -177,7 +179,7 @@ usage(FILE *f)
 	    "COMMAND lists them):\n");
 	print_option(f, "socket", "PATH", "the daemon's socket (-s; "
 	    "SMTPTALLY_SOCKET; default " API_SOCKET_DEFAULT ")");
-	print_options(f, ~0U);
+	print_options(f, ~0U, NULL);
 }
 
 /* smtptally help CMD, CMD --help. */
@@ -196,7 +198,8 @@ command_usage(FILE *f, const struct command *c)
 	wrapped(f, 2, 0, "", c->help);
 	if (c->opts) {
 		fprintf(f, "options:\n");
-		print_options(f, c->opts);
+		print_options(f, c->opts, strcmp(c->name, "domain") == 0 ?
+		    "domain" : NULL);
 	}
 	if (c->need_daemon)
 		print_option(f, "socket", "PATH", "the daemon's socket (-s)");
@@ -350,6 +353,11 @@ parse_options(const struct command *c, struct opts *o, int argc,
 		}
 		if (bit != 0 && !(c->opts & bit))
 			usage_error(c, "--%s does not apply here", name);
+		/* domain NAME: the name is the domain filter. */
+		if (ch == OPT_FILTER + API_F_DOMAIN &&
+		    strcmp(c->name, "domain") == 0)
+			usage_error(c, "--domain does not apply here: the "
+			    "domain is the argument");
 		switch (ch) {
 		case OPT_SINCE:
 			since = optarg;

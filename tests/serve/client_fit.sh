@@ -77,6 +77,8 @@ has err "does not apply" "D25 top --by refused"
 run 2 "D25 report --top" $C report --top 1
 run 2 "D25 report --by" $C report --by reply
 run 2 "D25 status --domain" $C status --domain x
+run 2 "D25 domain NAME --domain" $C domain gmail.com --domain example.org
+has err "the domain is the argument" "D25 domain takes its name once"
 
 # D3/D11: top counts outgoing unless asked, and says so.
 run 0 "D3 top" $C top --csv
