@@ -125,6 +125,9 @@ int		 cmd_status(struct opts *, int, char **);
 int		 cmd_explain(struct opts *, int, char **);
 int		 cmd_report(struct opts *, int, char **);	/* client_report.c */
 int		 cmd_classify(int, char **);		/* client_classify.c */
+int		 cmd_check(struct opts *, int, char **);	/* client_check.c */
+/* From now on die() is the plugin's UNKNOWN line and exit status 3. */
+void		 check_plugin_mode(void);
 
 /* Lines of the domains and reasons tables, shared by the report. */
 void		 domains_table(const struct opts *, json_t *, json_int_t,

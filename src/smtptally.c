@@ -30,6 +30,14 @@
 #include "timespec.h"
 
 static const char *progname = "smtptally";
+static int plugin_mode;		/* check: failures are UNKNOWN (3) */
+
+/* See client.h. */
+void
+check_plugin_mode(void)
+{
+	plugin_mode = 1;
+}
 
 /* Print a message and leave with the given status. */
 void
@@ -37,6 +45,14 @@ die(int code, const char *fmt, ...)
 {
 	va_list	 ap;
 
+	if (plugin_mode) {
+		fputs("SMTPTALLY UNKNOWN - ", stdout);
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		putchar('\n');
+		exit(3);
+	}
 	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -74,6 +90,9 @@ static const struct command commands[] = {
 	  "cron mail" },
 	{ "explain", "CODE [ENHANCED]", 1, 2, 0, 0, cmd_explain,
 	  "what a reply code or an enhanced status code means" },
+	{ "check", "", 0, 0, 0, 1, NULL,
+	  "monitoring plugin: OK, WARNING, CRITICAL or UNKNOWN with "
+	  "perfdata (see help check)" },
 	{ "classify", "'REPLY'", 0, 1, 0, 0, NULL,
 	  "category, blame and the rule that matched (see help classify)" },
 	{ "help", "[COMMAND]", 0, 1, 0, 0, NULL,
@@ -192,6 +211,13 @@ command_usage(FILE *f, const struct command *c)
 
 		fflush(f);
 		exit(cmd_classify(2, argv));
+	}
+	if (strcmp(c->name, "check") == 0) {
+		char	 a0[] = "check", a1[] = "--help";
+		char	*argv[] = { a0, a1, NULL };
+
+		fflush(f);
+		exit(cmd_check(NULL, 2, argv));
 	}
 	fprintf(f, "usage: smtptally %s%s%s%s\n", c->name,
 	    *c->args ? " " : "", c->args, c->opts ? " [options]" : "");
@@ -491,6 +517,8 @@ main(int argc, char **argv)
 	o.cmd = c->name;
 	if (strcmp(c->name, "classify") == 0)		/* its own options */
 		return cmd_classify(argc, argv);
+	if (strcmp(c->name, "check") == 0)		/* its own options */
+		return cmd_check(&o, argc, argv);
 	if (strcmp(c->name, "help") == 0) {
 		const struct command	*h;
 
