@@ -198,6 +198,15 @@ enum parse_result
 parse_message(const struct parse_ctx *ctx, enum mta mta, const char *msg,
     size_t len, struct event *ev)
 {
+	return parse_message_tag(ctx, mta, NULL, 0, msg, len, ev);
+}
+
+/* The message part with the program that wrote it (a journal entry's
+ * SYSLOG_IDENTIFIER, "postfix/lmtp"): the hop needs the Postfix service. */
+enum parse_result
+parse_message_tag(const struct parse_ctx *ctx, enum mta mta, const char *tag,
+    size_t taglen, const char *msg, size_t len, struct event *ev)
+{
 	const char	*end = msg + len;
 
 	pu_event_init(ev);
@@ -206,7 +215,8 @@ parse_message(const struct parse_ctx *ctx, enum mta mta, const char *msg,
 		end--;
 	switch (mta) {
 	case MTA_POSTFIX:
-		return parse_postfix(ctx, NULL, 0, msg, end, ev);
+		return parse_postfix(ctx, taglen > 0 ? tag : NULL, taglen, msg,
+		    end, ev);
 	case MTA_EXIM:
 		return exim_body(ctx, msg, end, ev);
 	default:

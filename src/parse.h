@@ -79,6 +79,9 @@ enum parse_result	 parse_line(const struct parse_ctx *, enum mta,
 			     const char *, size_t, struct event *);
 enum parse_result	 parse_message(const struct parse_ctx *, enum mta,
 			     const char *, size_t, struct event *);
+enum parse_result	 parse_message_tag(const struct parse_ctx *, enum mta,
+			     const char *, size_t, const char *, size_t,
+			     struct event *);
 const char		*parse_result_name(enum parse_result);
 int			 parse_hops_add(struct parse_hops *, const char *);
 

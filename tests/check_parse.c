@@ -584,6 +584,33 @@ START_TEST(test_tz_footer)
 }
 END_TEST
 
+/* A journal entry's message with its SYSLOG_IDENTIFIER: the Postfix
+ * service decides the hop as it does in a syslog line; without it LMTP to a
+ * socket reads as SMTP (a filter). */
+START_TEST(test_message_tag)
+{
+	static const char	 lmtp[] = "4F1A2B3C4D: to=<bob@example.org>, "
+	    "relay=mail.example.org[private/dovecot-lmtp], delay=0.1, "
+	    "delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)";
+	static const char	 disc[] = "4F1A2B3C4D: to=<spam@example.com>, "
+	    "relay=none, delay=0.08, delays=0.06/0/0/0.02, dsn=2.0.0, "
+	    "status=sent (example.com)";
+	struct parse_ctx	 ctx = { .ref_time = utc(DEFAULT_REF) };
+	struct event		 ev;
+
+	ck_assert_int_eq(parse_message_tag(&ctx, MTA_POSTFIX, "postfix/lmtp",
+	    12, lmtp, strlen(lmtp), &ev), PARSE_EVENT);
+	ck_assert_int_eq(ev.hop, HOP_MAILBOX);
+	ck_assert_int_eq(parse_message(&ctx, MTA_POSTFIX, lmtp, strlen(lmtp),
+	    &ev), PARSE_EVENT);
+	ck_assert_int_eq(ev.hop, HOP_FILTER);
+	ck_assert_int_eq(parse_message_tag(&ctx, MTA_POSTFIX,
+	    "postfix/discard", 15, disc, strlen(disc), &ev), PARSE_EVENT);
+	ck_assert_int_eq(ev.hop, HOP_DISCARD);
+	ck_assert_str_eq(ev.domain, "example.com");
+}
+END_TEST
+
 /* filter_relay values: what parse_hops_add() takes and refuses. */
 START_TEST(test_hops_add)
 {
@@ -706,6 +733,7 @@ main(void)
 	tcase_add_test(tc, test_calendar);
 	tcase_add_test(tc, test_class);
 	tcase_add_test(tc, test_hops_add);
+	tcase_add_test(tc, test_message_tag);
 	tcase_add_test(tc, test_tz_table);
 	tcase_add_test(tc, test_tz_abbr);
 	tcase_add_test(tc, test_tz_localtime);
