@@ -15,7 +15,8 @@
  *                             N connections each send one request for PATH
  *                             before any answer is read; every one must be
  *                             answered (a 200, or a 503 with Retry-After)
- *                             within SECS; prints how many of each
+ *                             within SECS; prints how many of each;
+ *                             creates $HAMMER_SENT once all are sent
  *   hammer SOCK pipeline N SECS
  *                             N connections pipeline requests as fast as
  *                             the daemon takes them, never reading, for
@@ -260,6 +261,7 @@ mode_parallel(int n, const char *path, int secs)
 	struct pollfd	*pfd;
 	char		**buf, req[512];
 	size_t		*have;
+	const char	*mark;
 	long long	 start, slowest = 0;
 	int		 i, left, ok = 0, busy = 0, bad = 0, lost = 0;
 	ssize_t		 r;
@@ -286,6 +288,9 @@ mode_parallel(int n, const char *path, int secs)
 			printf("parallel: send %d failed\n", i);
 			return 1;
 		}
+	/* Tell a waiting test that every request is out. */
+	if ((mark = getenv("HAMMER_SENT")) != NULL)
+		close(open(mark, O_WRONLY | O_CREAT, 0644));
 	left = n;
 	while (left > 0 && now_ms() - start < secs * 1000LL) {
 		if (poll(pfd, n, 200) == -1 && errno != EINTR)
