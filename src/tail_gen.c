@@ -535,6 +535,14 @@ gen_fill(struct tail_gen *g, char *p, size_t n)
 	int	err;
 
 	if (g->gz != NULL) {
+		/* gzread drops what it inflated in a call that meets damage
+		 * (a bad member after good ones): take what zlib holds
+		 * already inflated (have, public for gzgetc), and otherwise
+		 * one byte, so the call that fails has nothing of ours. */
+		if (g->gz->have > 0)
+			n = n < g->gz->have ? n : g->gz->have;
+		else
+			n = 1;
 		r = gzread(g->gz, p, (unsigned)n);
 		if (r < 0) {
 			const char *msg = gzerror(g->gz, &err);
