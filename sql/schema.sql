@@ -1,4 +1,4 @@
--- smtptally database, schema version 4, for a new database; older ones
+-- smtptally database, schema version 5, for a new database; older ones
 -- are brought here by sql/migrate-N.sql, one transaction per version.
 --
 -- A count is keyed by its time bucket, recipient domain, logging host,
