@@ -194,6 +194,8 @@ address_part(const char *p, const char *end, struct event *ev)
  *   routing defer
  * domain is held                                deliver.c deliver_message()
  * hold_domains lookup deferred                  deliver.c deliver_message()
+ * cannot check percent_hack_domains             deliver.c deliver_message()
+ *                                               (deliver_split_address())
  * domain is in queue_domains                    deliver.c deliver_message()
  * queue_domains lookup deferred                 deliver.c deliver_message()
  * remote deliveries suppressed                  deliver.c deliver_message()
@@ -243,6 +245,7 @@ static const struct {
 	T("reusing SMTP connection skips previous routing defer", EX_SKIP),
 	T("domain is held", EX_SKIP),
 	T("hold_domains lookup deferred", EX_SKIP),
+	T("cannot check percent_hack_domains", EX_SKIP),
 	T("domain is in queue_domains", EX_SKIP),
 	T("queue_domains lookup deferred", EX_SKIP),
 	T("remote deliveries suppressed", EX_SKIP),

@@ -102,7 +102,7 @@ exim_count() {
 	LC_ALL=C awk '
 	BEGIN {
 		own = "(: | : |defer [(]-?[0-9]+[)]( DT=[^ :]+)?: )"
-		noattempt = own "(retry time not reached|Retry time not yet reached|reusing SMTP connection skips previous routing defer|domain is held|hold_domains lookup deferred|domain is in queue_domains|queue_domains lookup deferred|remote deliveries suppressed|concurrency limit reached for transport|first-pass only routing due to -odqs|domain matches queue_smtp_domains, or -odqs set|SMTP delivery explicitly queued|no host found for existing SMTP connection|connection limit reached for all hosts)"
+		noattempt = own "(retry time not reached|Retry time not yet reached|reusing SMTP connection skips previous routing defer|domain is held|hold_domains lookup deferred|cannot check percent_hack_domains|domain is in queue_domains|queue_domains lookup deferred|remote deliveries suppressed|concurrency limit reached for transport|first-pass only routing due to -odqs|domain matches queue_smtp_domains, or -odqs set|SMTP delivery explicitly queued|no host found for existing SMTP connection|connection limit reached for all hosts)"
 		giveup = own "(retry timeout exceeded|all hosts( for [^ ]+)? have been failing for a long time|retry time not reached for any host after a long failure period)"
 	}
 	{
