@@ -151,10 +151,18 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_DOMAIN_INS] = "INSERT INTO domain(name, provider) VALUES (?1, ?2)",
 	[ST_DOMAIN_SEL] = "SELECT id, provider FROM domain WHERE name = ?1",
 	[ST_DOMAIN_PROV] = "UPDATE domain SET provider = ?2 WHERE id = ?1",
-	/* What a domain has had: its verdicts under a new provider. */
+	/* What a domain has had: its verdicts under a new provider.
+	 * count_hour's key starts with the hour, so "domain = ?" alone
+	 * scans the whole table, once for every domain whose provider a
+	 * next hop names (most of a catch-up's cost on 100 MB); the hours
+	 * are walked instead, one seek each (a skip-scan by hand). */
 	[ST_DOMAIN_COMBOS] = "SELECT outcome, reason FROM domain_total "
 	    "WHERE domain = ?1 UNION SELECT outcome, reason FROM count_hour "
-	    "WHERE domain = ?1",
+	    "WHERE domain = ?1 AND hour IN (WITH RECURSIVE h(hour) AS "
+	    "(SELECT min(hour) FROM count_hour UNION ALL SELECT (SELECT "
+	    "min(c.hour) FROM count_hour AS c WHERE c.hour > h.hour) FROM h "
+	    "WHERE h.hour IS NOT NULL) SELECT hour FROM h WHERE hour IS NOT "
+	    "NULL)",
 	[ST_VERDICT_HAS] = "SELECT 1 FROM verdict WHERE outcome = ?1 AND "
 	    "reason = ?2 AND provider = ?3",
 	[ST_VERDICT_PUT] = "INSERT OR REPLACE INTO verdict(outcome, reason, "

@@ -945,6 +945,70 @@ START_TEST(test_verdicts)
 }
 END_TEST
 
+/* A provider learned late finds the domain's combinations in every hour
+ * count_hour holds, whichever other domains the hours between have (the
+ * store walks the hours rather than scanning the table). */
+START_TEST(test_verdicts_hours)
+{
+	static const struct {
+		int64_t		 hour;
+		const char	*dom;
+		int		 reply;
+		const char	*text;
+	} rows[] = {
+		{ 0, "g.example", 550, "5.1.1 no such user" },
+		{ 1, "a.example", 550, "5.1.1 no such user" },
+		{ 2, "b.example", 451, "4.7.1 try later" },
+		{ 5, "g.example", 552, "5.2.2 mailbox full" },
+		{ 5, "a.example", 250, NULL },
+		{ 7, "b.example", 554, "5.7.1 go away" },
+		{ 9, "g.example", 451, "4.7.1 greylisted" },
+		{ 9, "g.example", 550, "5.1.1 no such user" },
+		{ 9, "z.example", 550, "5.1.1 no such user" },
+	};
+	struct store		*s;
+	struct tally		*t = tally_new(100);
+	struct source_delta	 d;
+	struct event		 ev;
+	const char		*cause;
+	int64_t			 id;
+	size_t			 i;
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	store_set_provider(s, provider_test, NULL);
+	verdict_version = 1;
+	store_set_verdicts(s, verdict_test, NULL, 1);
+	id = file_add(s, "/x");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		ev_make(&ev, 1795910400 + rows[i].hour * 3600, rows[i].dom,
+		    rows[i].reply, rows[i].text);
+		ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+		delta_make(&d, id, (int64_t)i, (int64_t)i + 1, 1);
+		ck_assert_int_eq(store_commit_sources(s, t, &d, 1,
+		    (int64_t)i + 1, &cause), 0);
+		tally_clear(t);
+	}
+	ck_assert_int_eq(q_int("SELECT count(DISTINCT hour) FROM count_hour"),
+	    6);
+	/* g.example's three combinations, from hours 0, 5 and 9, get a
+	 * verdict under google; the new one (250 at hour 10) too. */
+	ev_make(&ev, 1795910400 + 10 * 3600, "g.example", 250, NULL);
+	ev.relay = "aspmx.l.google.com";
+	ev.relaylen = strlen(ev.relay);
+	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+	delta_make(&d, id, 9, 10, 1);
+	ck_assert_int_eq(store_commit_sources(s, t, &d, 1, 10, &cause), 0);
+	tally_clear(t);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict WHERE "
+	    "provider = 'google'"), 4);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM verdict AS v JOIN "
+	    "reason AS r ON r.id = v.reason WHERE v.provider = 'google' AND "
+	    "r.text IN ('no such user', 'mailbox full', 'greylisted')"), 3);
+	store_close(s);
+	tally_free(t);
+}
+END_TEST
+
 START_TEST(test_lock)
 {
 	struct store	*s, *s2;
@@ -1169,6 +1233,7 @@ main(void)
 	tcase_add_test(tc, test_migrate_shape);
 	tcase_add_test(tc, test_fold);
 	tcase_add_test(tc, test_verdicts);
+	tcase_add_test(tc, test_verdicts_hours);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
