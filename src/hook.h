@@ -15,6 +15,10 @@
  * HOOK_SLEEP("name") sleeps when SMTPTALLY_SLEEP="name:MS" names it, so a
  * test can make one point slow (http.c names each query by its path: a
  * query of /v1/domains that takes 4 s is SMTPTALLY_SLEEP=/v1/domains:4000).
+ *
+ * HOOK_OFF("name") is true when SMTPTALLY_OFF=name switches that part off,
+ * so a benchmark can measure the daemon with and without it on the same
+ * log (bench/classify.sh: SMTPTALLY_OFF=classify).
  */
 #ifndef SMTPTALLY_HOOK_H
 #define SMTPTALLY_HOOK_H
@@ -86,10 +90,22 @@ hook_sleep(const char *name)
 		continue;
 }
 #define HOOK_SLEEP(name)	hook_sleep(name)
+
+/* Is the named part switched off by SMTPTALLY_OFF? */
+static inline int
+hook_off(const char *name)
+{
+	const char	*env;
+
+	return (env = getenv("SMTPTALLY_OFF")) != NULL &&
+	    strcmp(env, name) == 0;
+}
+#define HOOK_OFF(name)		hook_off(name)
 #else
 #define HOOK(name)		do { } while (0)
 #define HOOK_NOW(t)		(t)
 #define HOOK_SLEEP(name)	do { } while (0)
+#define HOOK_OFF(name)		0
 #endif
 
 #endif
