@@ -4,7 +4,7 @@
  * that knows HTTP and the socket; client_out.c the one output writer
  * (table, JSON, CSV) and the number and time formats; client_spark.c the
  * ASCII sparklines; client_cmd.c the query commands; client_report.c the
- * report; client_classify.c `classify`.
+ * report; client_html.c its HTML page; client_classify.c `classify`.
  *
  * The client shares only the protocol with the daemon (api.h): no SQL, no
  * counting rules, no daemon header.
@@ -32,13 +32,14 @@ enum { EXIT_OK = 0, EXIT_DAEMON = 1, EXIT_USAGE = 2 };
 #define O_COLOR		0x040
 #define O_UTC		0x080
 #define O_ALL		0x100	/* --all: every row, paged */
+#define O_HTML		0x200	/* report --html */
 
 #define WIDTH		80	/* the report's and a pipe's line */
 
 struct opts {
 	const char	*sock;
 	const char	*cmd;		/* for messages */
-	int		 json, csv, wide, all, utc;
+	int		 json, csv, wide, all, utc, html;
 	int		 color;		/* 1: escape codes on */
 	const char	*by;
 	int		 top;
@@ -124,6 +125,10 @@ int		 cmd_reasons(struct opts *, int, char **);
 int		 cmd_status(struct opts *, int, char **);
 int		 cmd_explain(struct opts *, int, char **);
 int		 cmd_report(struct opts *, int, char **);	/* client_report.c */
+void		 report_class_counts(const struct opts *, int64_t, int64_t,
+		     json_int_t[3]);
+/* client_html.c: the report as one HTML page on stdout. */
+int		 html_report(const struct opts *, int64_t, int64_t, int);
 int		 cmd_classify(int, char **);		/* client_classify.c */
 int		 cmd_check(struct opts *, int, char **);	/* client_check.c */
 /* From now on die() is the plugin's UNKNOWN line and exit status 3. */

@@ -6,7 +6,7 @@
  * words, and whether the logs were read.  80 columns of ASCII.
  *
  * Each section is one function over the same struct report, in the order
- * the report prints them (cmd_report).  Not here: HTML.
+ * the report prints them (cmd_report).  Not here: HTML (client_html.c).
  */
 #include "config.h"
 
@@ -32,9 +32,9 @@ struct report {
 	json_t		*codes;		/* [reply, enhanced] to explain */
 };
 
-/* Class counts of one period: [0] 2xx, [1] 4xx, [2] 5xx. */
-static void
-class_counts(const struct opts *o, int64_t since, int64_t until,
+/* Class counts of one period: [0] 2xx, [1] 4xx, [2] 5xx (also HTML). */
+void
+report_class_counts(const struct opts *o, int64_t since, int64_t until,
     json_int_t c[3])
 {
 	struct target	 t;
@@ -222,8 +222,8 @@ report_totals(struct report *rp)
 	char		 b[4][64];
 	size_t		 k;
 
-	class_counts(rp->o, rp->since, rp->until, now_c);
-	class_counts(rp->o, rp->since - rp->span, rp->since, prev_c);
+	report_class_counts(rp->o, rp->since, rp->until, now_c);
+	report_class_counts(rp->o, rp->since - rp->span, rp->since, prev_c);
 	nt = now_c[0] + now_c[1] + now_c[2];
 	pt = prev_c[0] + prev_c[1] + prev_c[2];
 	printf("%-22s %12s  %6s  %12s  %7s\n", rp->in ? "Incoming attempts" :
@@ -452,6 +452,8 @@ cmd_report(struct opts *o, int argc, char **argv)
 	o->since = rp.since;
 	o->until = rp.until;
 	o->has_since = o->has_until = 1;
+	if (o->html)
+		return html_report(o, rp.since, rp.until, rp.in);
 	rp.codes = json_array();
 
 	report_head(&rp);

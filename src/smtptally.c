@@ -85,7 +85,7 @@ static const struct command commands[] = {
 	  "the reply texts remote servers gave, with counts" },
 	{ "status", "", 0, 0, O_FORMAT | O_WIDE | O_UTC, 1, cmd_status,
 	  "the daemon: followed files, offsets, lag, problems" },
-	{ "report", "", 0, 0, O_RANGE | O_FILTERS | O_UTC, 1, cmd_report,
+	{ "report", "", 0, 0, O_RANGE | O_FILTERS | O_UTC | O_HTML, 1, cmd_report,
 	  "plain-text report of a period (default the last 24 hours) for "
 	  "cron mail" },
 	{ "explain", "CODE [ENHANCED]", 1, 2, 0, 0, cmd_explain,
@@ -102,7 +102,7 @@ static const struct command commands[] = {
 
 /* The options; the filters follow, from api_filters. */
 enum { OPT_SINCE = 256, OPT_UNTIL, OPT_BY, OPT_TOP, OPT_JSON, OPT_CSV,
-    OPT_WIDE, OPT_COLOR, OPT_UTC, OPT_ALL, OPT_SOCKET, OPT_HELP,
+    OPT_WIDE, OPT_COLOR, OPT_UTC, OPT_ALL, OPT_HTML, OPT_SOCKET, OPT_HELP,
     OPT_FILTER };
 
 static const struct option_help {
@@ -130,6 +130,8 @@ static const struct option_help {
 	  "times in UTC, not the local zone (TZ)" },
 	{ OPT_ALL, "all", 0, O_ALL, NULL,
 	  "every row, fetched a page at a time, as CSV or JSON lines" },
+	{ OPT_HTML, "html", 0, O_HTML, NULL,
+	  "one HTML page with inline SVG charts, for mail" },
 };
 #define NOPTIONS	(sizeof options / sizeof options[0])
 
@@ -419,6 +421,9 @@ parse_options(const struct command *c, struct opts *o, int argc,
 			break;
 		case OPT_ALL:
 			o->all = 1;
+			break;
+		case OPT_HTML:
+			o->html = 1;
 			break;
 		case 's':
 		case OPT_SOCKET:

@@ -7,7 +7,7 @@ libevent-dev libsqlite3-dev libjansson-dev zlib1g-dev check
 libsystemd-dev"
 SMTPTALLY_TEST_DEPS="sqlite3 logrotate curl clang libclang-rt-14-dev
 prometheus jq systemd man-db groff-base mandoc procps psmisc util-linux gzip python3
-systemd-journal-remote"
+systemd-journal-remote chromium"
 
 deps_install() {
 	missing=
