@@ -44,6 +44,8 @@ while IFS= read -r line; do
 		continue ;;
 	*) fail "example not understood: $line" ;;
 	esac
+	# A redirection to a file is the reader's: the output goes to $T/out.
+	cmd=${cmd%% > *}
 	set -f
 	case $cmd in
 	classify*) set -- classify --rules "$RULES" ${cmd#classify} ;;
