@@ -151,7 +151,9 @@ grep -q -E ' postfix/[a-z]+\[[0-9]+\]: [0-9A-Za-z]{12,}: to=<' \
 say "sent $nsent messages; log files: $(echo $LOGS | xargs -n1 basename | tr '\n' ' ')"
 
 # The test's own reading of the log: delivery lines (queue id, to=,
-# status=), classified by grep/awk, not by smtptally's parser.
+# status=), classified by grep/awk, not by smtptally's parser; each remote
+# attempt without a reply, with its line, also in noreply.remote (for
+# e2e_categories).
 for f in $LOGS; do
 	case $f in *.gz) gzip -dc "$f" ;; *) cat "$f" ;; esac
 done > "$E2E_DIR/all.log"
@@ -159,7 +161,8 @@ grep -E ' postfix/[a-z]+\[[0-9]+\]: [0-9A-Za-z]+: to=<.*status=' \
     "$E2E_DIR/all.log" > "$E2E_DIR/delivery.lines"
 # hop: the discard transport, local delivery (local, virtual, pipe), the
 # content filter's relay, else remote.
-awk -v filter="relay=127.0.0.1[127.0.0.1]:$FILTER_PORT," '
+awk -v filter="relay=127.0.0.1[127.0.0.1]:$FILTER_PORT," \
+    -v nr="$E2E_DIR/noreply.remote" '
 function dom(s) { sub(/^.* to=<[^@>]*@/, "", s); sub(/>.*/, "", s); return tolower(s) }
 function dsn(s) { if (match(s, /dsn=[0-9]\.[0-9]+\.[0-9]+/)) return substr(s, RSTART + 4, RLENGTH - 4); return "" }
 {
@@ -173,7 +176,10 @@ function dsn(s) { if (match(s, /dsn=[0-9]\.[0-9]+\.[0-9]+/)) return substr(s, RS
 /delivery temporarily suspended/ { print "skip", dom($0), 1; next }
 / said: [0-9][0-9][0-9][ -]/ { r = $0; sub(/^.* said: /, "", r); print "reply", hop, dom($0), substr(r, 1, 3), st; next }
 /status=sent \([0-9][0-9][0-9] / && !/relay=(local|none)/ { r = $0; sub(/^.*status=sent \(/, "", r); print "reply", hop, dom($0), substr(r, 1, 3), st; next }
-{ print "noreply", hop, dom($0), st, dsn($0) }
+{
+	print "noreply", hop, dom($0), st, dsn($0)
+	if (hop == "remote") print dom($0) "\t" $0 > nr
+}
 ' "$E2E_DIR/delivery.lines" > "$E2E_DIR/classes"
 # Lines without a reply, by cause, for the report.
 say "log lines without a remote reply, by cause:"
@@ -186,7 +192,8 @@ e2e_check postfix
 awk '$1 == "reply" && $2 == "remote" {print $3, $4}' "$E2E_DIR/classes" \
     > "$E2E_DIR/logreply"
 e2e_log_vs_sink "$E2E_DIR/logreply"
-e2e_categories postfix
+e2e_categories postfix "$(grep -c -E ' postfix/qmgr\[[0-9]+\]: [0-9A-Za-z]+: from=<.*status=expired' \
+    "$E2E_DIR/all.log")"
 
 # Each case of issue 9 happened, as the test made it happen: every
 # filtered recipient handed to the filter once, every recipient for
