@@ -77,4 +77,22 @@ $B --hide-scrollbars --window-size=700,1400 --screenshot="$T/r.png" \
     89504e470d0a1a0a ] || fail "the screenshot is not a PNG"
 [ "$(wc -c < "$T/r.png")" -gt 10000 ] || fail "the screenshot is blank"
 pass "chromium rendered a PNG of $(wc -c < "$T/r.png") bytes"
+
+# contrib/cron/smtptally-mail: text and HTML as multipart/alternative,
+# through a sendmail that keeps the message.
+printf '#!/bin/sh\ncat > "%s"\n' "$T/mail" > "$T/sendmail"
+chmod +x "$T/sendmail"
+SENDMAIL=$T/sendmail SMTPTALLY=$CLIENT timeout 30 \
+    "$top_srcdir/contrib/cron/smtptally-mail" postmaster -s "$SOCK" --utc \
+    --since 2026-11-29T00:00:00Z --until 2026-11-30T00:00:00Z || \
+    fail "smtptally-mail"
+grep -q '^Content-Type: multipart/alternative; boundary=' "$T/mail" || \
+    fail "not multipart/alternative"
+eq "parts" "$(grep -c '^Content-Type: text/' "$T/mail")" 2
+grep -q '^Delivery attempts' "$T/mail" || fail "no text part"
+awk '/^Content-Transfer-Encoding: base64/ { p = 1; next }
+    p && /^--/ { p = 0 } p && NF' "$T/mail" | base64 -d > "$T/part.html" ||
+    fail "the HTML part is not base64"
+cmp -s "$T/part.html" "$T/r.html" || fail "the HTML part is not the page"
+pass "smtptally-mail sends the text and the page"
 stop_testd
