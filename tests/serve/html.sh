@@ -83,7 +83,7 @@ pass "chromium rendered a PNG of $(wc -c < "$T/r.png") bytes"
 printf '#!/bin/sh\ncat > "%s"\n' "$T/mail" > "$T/sendmail"
 chmod +x "$T/sendmail"
 SENDMAIL=$T/sendmail SMTPTALLY=$CLIENT timeout 30 \
-    "$top_srcdir/contrib/cron/smtptally-mail" postmaster -s "$SOCK" --utc \
+    sh "$top_srcdir/contrib/cron/smtptally-mail" postmaster -s "$SOCK" --utc \
     --since 2026-11-29T00:00:00Z --until 2026-11-30T00:00:00Z || \
     fail "smtptally-mail"
 grep -q '^Content-Type: multipart/alternative; boundary=' "$T/mail" || \
