@@ -371,6 +371,27 @@ host_field(const struct parse_ctx *ctx, const char *p, const char *q,
 	return 0;
 }
 
+/*
+ * QT= (log_selector +queue_time: arrival to this delivery) and DT=
+ * (+deliver_time: the delivery itself) in the token [p, end).  QT= is
+ * what Postfix calls delay=, so it is also the whole delay; the stages
+ * Exim does not split stay unknown.  A value that does not scan is left
+ * unknown.
+ */
+static void
+time_field(const char *p, const char *end, struct event *ev)
+{
+	int64_t	 ms;
+
+	if (pu_exim_time_ms(p + 3, end, &ms) != end)
+		return;
+	if (p[0] == 'Q') {
+		ev->delay_ms = ms;
+		ev->stage_ms[1] = (int32_t)(ms > INT32_MAX ? INT32_MAX : ms);
+	} else
+		ev->stage_ms[3] = (int32_t)(ms > INT32_MAX ? INT32_MAX : ms);
+}
+
 /* See the top of the file. */
 enum parse_result
 parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
@@ -378,7 +399,7 @@ parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 {
 	const char	*q;
 	char		 enh[EVENT_ENHANCED_MAX + 1];
-	int		 reply, host = 0, errtext = 0;
+	int		 reply, host = 0, errtext = 0, confirm = 0;
 
 	ev->mta = MTA_EXIM;
 	if ((q = message_id(p, end)) == NULL)
@@ -405,20 +426,25 @@ parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 		return PARSE_UNRECOGNISED;
 
 	if (ev->status == STATUS_SENT) {
-		/* fields: R= T= H= X= CV= DN="..." C="250 ..." ... */
+		/* fields: R= T= H= X= CV= DN="..." C="250 ..." QT= DT= */
 		while (p < end) {
 			if (*p == ' ') {
 				p++;
 				continue;
 			}
 			q = token_end(p, end);
-			if (p[0] == 'H' && q - p > 2 && p[1] == '=') {
+			if (!confirm && p[0] == 'H' && q - p > 2 &&
+			    p[1] == '=') {
 				if (host_field(ctx, p + 2, q, end, ev))
 					host = 1;
 				else if (ev->hop == HOP_REMOTE)
 					host = 2;	/* local, host list */
-			} else if (q - p >= 4 && p[0] == 'C' && p[1] == '=' &&
-			    p[2] == '"') {
+			} else if (q - p > 3 && (p[0] == 'Q' || p[0] == 'D') &&
+			    p[1] == 'T' && p[2] == '=')
+				time_field(p, q, ev);
+			else if (!confirm && q - p >= 4 && p[0] == 'C' &&
+			    p[1] == '=' && p[2] == '"') {
+				confirm = 1;
 				ev->text = p + 3;
 				ev->textlen = q - (p + 3) -
 				    (q[-1] == '"' && q - 1 > p + 2);
@@ -427,7 +453,6 @@ parse_exim(const struct parse_ctx *ctx, const char *p, const char *end,
 					ev->reply = reply;
 					strcpy(ev->enhanced, enh);
 				}
-				break;
 			}
 			p = q;
 		}

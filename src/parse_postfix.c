@@ -50,6 +50,36 @@ recipient(const char *p, const char *end, struct event *ev)
 	return close + 1;
 }
 
+/*
+ * delay=S and delays=A/B/C/D (Postfix 2.3 and later): the whole delay
+ * and its parts (before the queue manager, in the queue, connection
+ * set-up, transmission) in milliseconds.  A value that does not scan
+ * leaves that delay unknown; the line is still an event.
+ */
+static void
+delay_field(const char *p, const char *end, struct event *ev)
+{
+	int64_t		 ms[4];
+	const char	*q;
+	int		 i;
+
+	if ((q = PU_LIT(p, end, "delays=")) != NULL) {
+		for (i = 0; i < 4; i++) {
+			if ((q = pu_seconds_ms(q, end, &ms[i])) == NULL)
+				return;
+			if (i < 3 && (q == end || *q++ != '/'))
+				return;
+		}
+		if (q != end)
+			return;
+		for (i = 0; i < 4; i++)
+			ev->stage_ms[i] = (int32_t)(ms[i] > INT32_MAX ?
+			    INT32_MAX : ms[i]);
+	} else if ((q = PU_LIT(p, end, "delay=")) != NULL &&
+	    (q = pu_seconds_ms(q, end, &ms[0])) == end)
+		ev->delay_ms = ms[0];
+}
+
 /* The reply inside a delivery's "(text)"; sets reply, enhanced, text. */
 static void
 delivery_text(const char *p, const char *end, struct event *ev)
@@ -212,7 +242,8 @@ delivery(const struct parse_ctx *ctx, const char *svc, size_t svclen,
 		    (r = PU_LIT(p, q, "relay=")) != NULL) {
 			relay = r;
 			relayend = q;
-		}
+		} else if (*p == 'd')
+			delay_field(p, q, ev);
 		p = q;
 	}
 	if (i == MAX_FIELDS)

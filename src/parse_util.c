@@ -265,3 +265,71 @@ pu_named_filter(const struct parse_ctx *ctx, const char *name,
 	}
 	return 0;
 }
+
+/* A delay cap: a year in milliseconds.  A longer value is not a delay a
+ * queue lifetime allows, so the scanners below refuse it rather than let
+ * digits overflow. */
+#define PU_DELAY_MAX	(INT64_C(366) * 86400 * 1000)
+
+/* Seconds with an optional fraction, as Postfix writes delay= and each
+ * part of delays= ("1", "0.08", "3.2"): milliseconds in *ms, digits past
+ * the third decimal dropped. */
+const char *
+pu_seconds_ms(const char *p, const char *end, int64_t *ms)
+{
+	int64_t	 s = 0, f = 0;
+	int	 nd = 0, scale = 1000;
+
+	for (; p < end && *p >= '0' && *p <= '9'; p++, nd++) {
+		s = s * 10 + (*p - '0');
+		if (s > PU_DELAY_MAX / 1000)
+			return NULL;
+	}
+	if (p < end && *p == '.') {
+		for (p++; p < end && *p >= '0' && *p <= '9'; p++, nd++)
+			if (scale > 1) {
+				scale /= 10;
+				f += (*p - '0') * scale;
+			}
+	}
+	if (nd == 0)
+		return NULL;
+	*ms = s * 1000 + f;
+	return p;
+}
+
+/* Exim's readconf_printtime() form of QT= and DT=: [Nw][Nd][Nh][Nm][Ns],
+ * the seconds with a fraction when log_selector has +millisec ("1.234s"),
+ * "0s" for none.  Milliseconds in *ms. */
+const char *
+pu_exim_time_ms(const char *p, const char *end, int64_t *ms)
+{
+	static const char	 units[] = "wdhms";
+	static const int64_t	 unit_ms[] = { 604800000, 86400000, 3600000,
+				    60000, 1000 };
+	const char		*q, *u;
+	int64_t			 total = 0, v;
+	size_t			 last = 0;
+
+	if (p == end)
+		return NULL;
+	while (p < end) {
+		if ((q = pu_seconds_ms(p, end, &v)) == NULL || q == end ||
+		    (u = strchr(units, *q)) == NULL || *q == '\0')
+			return NULL;
+		/* units in order, each once; a fraction on seconds only */
+		if ((size_t)(u - units) < last ||
+		    (*u != 's' && v % 1000 != 0))
+			return NULL;
+		last = u - units + 1;
+		if (v / 1000 > PU_DELAY_MAX / unit_ms[u - units])
+			return NULL;
+		total += v / 1000 * unit_ms[u - units] + (*u == 's' ?
+		    v % 1000 : 0);
+		if (total > PU_DELAY_MAX)
+			return NULL;
+		p = q + 1;
+	}
+	*ms = total;
+	return p;
+}

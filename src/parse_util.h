@@ -9,6 +9,7 @@
 #define SMTPTALLY_PARSE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct event;
@@ -41,6 +42,8 @@ const char	*pu_angle_addr(const char *, const char *, const char **);
 void		 pu_domain(const char *, const char *, char *);
 size_t		 pu_utf8_len(const unsigned char *, const unsigned char *);
 void		 pu_event_init(struct event *);
+const char	*pu_seconds_ms(const char *, const char *, int64_t *);
+const char	*pu_exim_time_ms(const char *, const char *, int64_t *);
 int		 pu_local_addr(const char *, const char *);
 struct parse_ctx;
 int		 pu_named_filter(const struct parse_ctx *, const char *,

@@ -208,6 +208,24 @@ START_TEST(test_case)
 	ck_assert_msg(ev.time == utc(want_time),
 	    "cases line %d: time %lld, want %lld (%s)", c->lineno,
 	    (long long)ev.time, (long long)utc(want_time), want_time);
+	/* delay=<ms> and delays=<a/b/c/d> in ms, "-" for a delay the line
+	 * does not give */
+	if (option(c->opts, "delay", v, sizeof(v)))
+		ck_assert_msg(ev.delay_ms == (strcmp(v, "-") == 0 ?
+		    EVENT_DELAY_NONE : atoll(v)), "cases line %d: delay %lld, "
+		    "want %s", c->lineno, (long long)ev.delay_ms, v);
+	if (option(c->opts, "delays", v, sizeof(v))) {
+		char	*s, *save = NULL;
+		int	 k = 0;
+
+		for (s = strtok_r(v, "/", &save); s != NULL && k < 4;
+		    s = strtok_r(NULL, "/", &save), k++)
+			ck_assert_msg(ev.stage_ms[k] == (strcmp(s, "-") == 0 ?
+			    EVENT_DELAY_NONE : atoi(s)), "cases line %d: "
+			    "delays[%d] %d, want %s", c->lineno, k,
+			    (int)ev.stage_ms[k], s);
+		ck_assert_int_eq(k, 4);
+	}
 	if (option(c->opts, "textis", v, sizeof(v)))
 		ck_assert_msg(ev.text != NULL && ev.textlen == strlen(v) &&
 		    memcmp(ev.text, v, ev.textlen) == 0,
