@@ -2,8 +2,8 @@
 # A database written by a real earlier release opens in this one with
 # every count kept (issue 10 item 2).  The earlier daemon is built from
 # this tree's own git history: f753601 (schema 2, the release the test
-# audit looked at) and the last commit before the newest change of sql/
-# (the schema before the current one).  Each counts a Postfix and an Exim
+# audit looked at) and the parent of the commit that added the newest
+# sql/migrate-N.sql (the schema before the current one).  Each counts a Postfix and an Exim
 # log with --oneshot; the writers then append more, and this daemon runs
 # --oneshot on the same database: it must migrate it, go on from the
 # offsets the old one committed, and end with the counts of the writers'
@@ -19,8 +19,12 @@ command -v git >/dev/null 2>&1 || skip "no git"
 [ -e "$top_srcdir/.git" ] &&
     git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1 ||
     skip "$top_srcdir has no git history (a tarball build)"
-newest=$(git -C "$top_srcdir" log -1 --format=%H -- sql/ 2>/dev/null)
-[ -n "$newest" ] || skip "no history of sql/ in $top_srcdir"
+last=$(ls "$top_srcdir"/sql/migrate-*.sql 2>/dev/null |
+    sed 's/.*migrate-//; s/\.sql$//' | sort -n | tail -n 1)
+[ -n "$last" ] || fail "no sql/migrate-N.sql in $top_srcdir"
+newest=$(git -C "$top_srcdir" log -1 --format=%H --diff-filter=A \
+    -- "sql/migrate-$last.sql" 2>/dev/null)
+[ -n "$newest" ] || skip "no history of sql/migrate-$last.sql in $top_srcdir"
 COMMITS="f753601 $(git -C "$top_srcdir" rev-parse --short "$newest^")"
 CACHE=${SMTPTALLY_OLD_BUILDS:-$top_builddir/tests/old}
 
