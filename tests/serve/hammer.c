@@ -16,7 +16,8 @@
  *                             before any answer is read; every one must be
  *                             answered (a 200, or a 503 with Retry-After)
  *                             within SECS; prints how many of each;
- *                             creates $HAMMER_SENT once all are sent
+ *                             creates $HAMMER_SENT once all are sent,
+ *                             $HAMMER_BUSY at the first 503
  *   hammer SOCK pipeline N SECS
  *                             N connections pipeline requests as fast as
  *                             the daemon takes them, never reading, for
@@ -313,9 +314,13 @@ mode_parallel(int n, const char *path, int secs)
 			if (strncmp(buf[i], "HTTP/1.1 200", 12) == 0)
 				ok++;
 			else if (strncmp(buf[i], "HTTP/1.1 503", 12) == 0 &&
-			    has_retry_after(buf[i]))
-				busy++;
-			else
+			    has_retry_after(buf[i])) {
+				/* The first refusal: the queue is full now. */
+				if (busy++ == 0 &&
+				    (mark = getenv("HAMMER_BUSY")) != NULL)
+					close(open(mark, O_WRONLY | O_CREAT,
+					    0644));
+			} else
 				bad++;
 		}
 	}
