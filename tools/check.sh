@@ -32,7 +32,7 @@ allow "distcheck:tests/ingest/crash_points.sh" \
 allow "distcheck:tests/serve/busy.sh" \
     "distcheck configures without --enable-test-hooks (slow queries)"
 allow "distcheck:tests/serve/daemon.sh" \
-    "distcheck configures without --enable-test-hooks (failing commits)"
+    "distcheck configures without --enable-test-hooks (slow queries)"
 allow "distcheck:tests/ingest/corpus_restart.sh" \
     "distcheck configures without --enable-test-hooks (fixed clock)"
 allow "distcheck:tests/journal/*" "distcheck builds --without-journal"
