@@ -50,8 +50,8 @@ struct thr {
 
 struct check {
 	struct opts	 o;
-	const char	*since, *until, *by, *no_deliveries;
-	const char	*filter[3];	/* domain, provider, category */
+	char		*since, *until, *by, *no_deliveries;	/* owned */
+	char		*filter[3];	/* domain, provider, category; owned */
 	long		 min_attempts, min_lines;
 	struct thr	 w4, c4, w5, c5, wlag, clag, wunrec, cunrec;
 	int		 state;
@@ -156,22 +156,32 @@ parse_count(const char *name, const char *v)
 
 static void read_config(struct check *, const char *);
 
-/* One option, from the command line or the file (value copied). */
+/* A copy of V in *SLOT, in place of what was there (the file's value, then
+ * the command line's). */
 static void
-apply(struct check *c, int id, const char *name, const char *arg)
+keep(char **slot, const char *v)
 {
-	char	*v;
+	char	*copy;
 
-	if ((v = strdup(arg)) == NULL)
+	if ((copy = strdup(v)) == NULL)
 		bad("out of memory");
+	free(*slot);
+	*slot = copy;
+}
+
+/* One option, from the command line or the file (a line buffer: strings
+ * are copied). */
+static void
+apply(struct check *c, int id, const char *name, const char *v)
+{
 	switch (id) {
-	case OPT_SINCE:		c->since = v; break;
-	case OPT_UNTIL:		c->until = v; break;
+	case OPT_SINCE:		keep(&c->since, v); break;
+	case OPT_UNTIL:		keep(&c->until, v); break;
 	case OPT_BY:
 		if (strcmp(v, "provider") != 0 && strcmp(v, "domain") != 0 &&
 		    strcmp(v, "category") != 0 && strcmp(v, "all") != 0)
 			bad("--by %s: provider, domain, category or all", v);
-		c->by = v;
+		keep(&c->by, v);
 		break;
 	case OPT_MIN:		c->min_attempts = parse_count(name, v); break;
 	case OPT_MINLINES:	c->min_lines = parse_count(name, v); break;
@@ -183,10 +193,10 @@ apply(struct check *c, int id, const char *name, const char *arg)
 	case OPT_CLAG:		parse_thr(&c->clag, name, v); break;
 	case OPT_WUN:		parse_thr(&c->wunrec, name, v); break;
 	case OPT_CUN:		parse_thr(&c->cunrec, name, v); break;
-	case OPT_NODEL:		c->no_deliveries = v; break;
-	case OPT_DOMAIN:	c->filter[0] = v; break;
-	case OPT_PROVIDER:	c->filter[1] = v; break;
-	case OPT_CATEGORY:	c->filter[2] = v; break;
+	case OPT_NODEL:		keep(&c->no_deliveries, v); break;
+	case OPT_DOMAIN:	keep(&c->filter[0], v); break;
+	case OPT_PROVIDER:	keep(&c->filter[1], v); break;
+	case OPT_CATEGORY:	keep(&c->filter[2], v); break;
 	case OPT_CONFIG:	read_config(c, v); break;
 	default:
 		bad("--%s: not an option of check", name);
@@ -534,8 +544,8 @@ cmd_check(struct opts *o, int argc, char **argv)
 		c.o = *o;
 	c.o.cmd = "check";
 	check_plugin_mode();
-	c.since = "1h";
-	c.by = "provider";
+	keep(&c.since, "1h");
+	keep(&c.by, "provider");
 	c.min_attempts = 20;
 	c.min_lines = 100;
 	parse_thr(&c.w4, "warning-4xx", "20%");
@@ -590,5 +600,11 @@ cmd_check(struct opts *o, int argc, char **argv)
 	for (i = 0; i < c.ntext; i++)
 		printf("%s%s", i ? "; " : "", c.text[i]);
 	printf(" | %s\n", c.perf);
+	free(c.since);
+	free(c.until);
+	free(c.by);
+	free(c.no_deliveries);
+	for (i = 0; i < 3; i++)
+		free(c.filter[i]);
 	return c.state;
 }
