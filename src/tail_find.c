@@ -32,6 +32,11 @@
 #include "log.h"
 #include "tail_int.h"
 
+/* At a restart, how often and how far apart to look at a directory that
+ * is changing under us (logrotate at work): 50 times 20 ms. */
+#define FIND_TRIES	50
+#define FIND_WAIT_US	20000
+
 /* Does name end in suffix? */
 static int
 find_endswith(const char *name, const char *suffix)
@@ -41,36 +46,47 @@ find_endswith(const char *name, const char *suffix)
 	return n >= k && strcmp(name + n - k, suffix) == 0;
 }
 
-/* List the rotated siblings of a path (name.*, name-*, name_*) as
- * candidates: name, (dev, ino), size, mtime and head, each file opened
- * only to read its head (a thousand siblings never hold a thousand
- * descriptors).  Anything but a regular file is refused with a log line
- * (a FIFO must not block us); a file we cannot open is an error.  The
- * caller frees them with find_cands_free. */
-static size_t
-find_siblings(struct tail_path *tp, struct tail_cand **out)
+/* Is a directory entry a rotated sibling of the path (name.*, name-*,
+ * name_*, and not our own database or a lock)? */
+static int
+find_is_sibling(const struct tail_path *tp, const char *name)
 {
 	static const char *const skip[] = { ".lock", "-wal", "-shm", ".db",
 	    ".tmp" };
+	size_t	blen = strlen(tp->base), i;
+
+	if (strncmp(name, tp->base, blen) != 0 ||
+	    strchr(".-_", name[blen]) == NULL || name[blen] == '\0' ||
+	    name[blen + 1] == '\0')
+		return 0;
+	for (i = 0; i < sizeof(skip) / sizeof(*skip); i++)
+		if (find_endswith(name, skip[i]))
+			return 0;
+	return 1;
+}
+
+/* List the rotated siblings of a path as candidates: name, (dev, ino),
+ * size, mtime and head, each file opened only to read its head (a
+ * thousand siblings never hold a thousand descriptors).  Anything but a
+ * regular file is refused with a log line (a FIFO must not block us); a
+ * file we cannot open is an error.  The caller frees them with
+ * find_cands_free. */
+static size_t
+find_siblings(struct tail_path *tp, struct tail_cand **out)
+{
 	struct tail_cand	*c = NULL, *nc;
 	struct dirent		*de;
 	struct stat		 st;
 	DIR			*d;
-	size_t			 n = 0, blen = strlen(tp->base), i;
+	size_t			 n = 0;
 	char			 full[4096];
-	int			 fd, bad;
+	int			 fd;
 
 	*out = NULL;
 	if ((d = opendir(tp->dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, tp->base, blen) != 0 ||
-		    strchr(".-_", de->d_name[blen]) == NULL ||
-		    de->d_name[blen] == '\0' || de->d_name[blen + 1] == '\0')
-			continue;
-		for (bad = 0, i = 0; i < sizeof(skip) / sizeof(*skip); i++)
-			bad |= find_endswith(de->d_name, skip[i]);
-		if (bad)
+		if (!find_is_sibling(tp, de->d_name))
 			continue;
 		if ((size_t)snprintf(full, sizeof(full), "%s/%s", tp->dir,
 		    de->d_name) >= sizeof(full))
@@ -479,43 +495,105 @@ find_match(const struct source_row *r, struct tail_cand *c, size_t n)
 	return NULL;
 }
 
+/* The siblings and the live file, the live one first (so that pass 0 of
+ * find_match prefers it), holding its descriptor. */
+static size_t
+find_look(struct tail_path *tp, struct tail_cand **out)
+{
+	struct tail_cand	*c, *nc, tmp;
+	struct stat		 st;
+	size_t			 n;
+	int			 fd;
+
+	n = find_siblings(tp, &c);
+	if ((fd = gen_openfile(tp->path, &st)) < 0)
+		goto out;
+	if ((nc = reallocarray(c, n + 1, sizeof(*c))) == NULL) {
+		close(fd);
+		goto out;
+	}
+	c = nc;
+	memset(&c[n], 0, sizeof(c[n]));
+	if ((c[n].name = strdup(tp->path)) == NULL) {
+		close(fd);
+		goto out;
+	}
+	c[n].fd = fd;
+	c[n].live = 1;
+	c[n].dev = (int64_t)st.st_dev;
+	c[n].ino = (int64_t)st.st_ino;
+	c[n].size = (int64_t)st.st_size;
+	c[n].mtime = (int64_t)st.st_mtime;
+	c[n].headlen = gen_readhead(fd, 0, c[n].head, SOURCE_HEAD_MAX);
+	if (n > 0) {
+		tmp = c[0];
+		c[0] = c[n];
+		c[n] = tmp;
+	}
+	n++;
+out:
+	*out = c;
+	return n;
+}
+
+/* Did the directory stay as find_look saw it?  Its mtime is what it was
+ * before the look, every candidate's name still holds its (dev, ino), and
+ * the live path is still the live candidate (or still absent).  A rename
+ * between the listing and the resume (logrotate at our start) would
+ * otherwise pair a stored generation with another file, or with none. */
+static int
+find_stable(struct tail_path *tp, const struct tail_cand *c, size_t n,
+    const struct stat *before)
+{
+	struct stat	st;
+	size_t		i;
+	int		live = 0;
+
+	if (stat(tp->dir, &st) == -1 ||
+	    st.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != before->st_mtim.tv_nsec)
+		return 0;
+	for (i = 0; i < n; i++) {
+		live |= c[i].live;
+		if (stat(c[i].name, &st) == -1 ||
+		    (int64_t)st.st_dev != c[i].dev ||
+		    (int64_t)st.st_ino != c[i].ino)
+			return 0;
+	}
+	return live || stat(tp->path, &st) == -1;
+}
+
 /* Restart: find each open generation again and resume it at its
- * committed offset; pick up files that appeared while we were down. */
+ * committed offset; pick up files that appeared while we were down.  The
+ * directory is looked at until two looks agree (FIND_TRIES). */
 void
 find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
     size_t nrows)
 {
-	struct tail_cand	*c, *nc, *m;
+	struct tail_cand	*c, *m;
 	struct tail_gen		*g;
-	struct stat		 st;
+	struct stat		 st, dir;
 	size_t			 n, i, j;
 	int64_t			 last = 0, off;
-	int			 fd, known;
+	int			 known, tries;
 
-	n = find_siblings(tp, &c);
-	if ((fd = gen_openfile(tp->path, &st)) >= 0) {
-		if ((nc = reallocarray(c, n + 1, sizeof(*c))) == NULL)
-			close(fd);
-		else {
-			c = nc;
-			memset(&c[n], 0, sizeof(c[n]));
-			c[n].name = strdup(tp->path);
-			c[n].fd = fd;
-			c[n].live = 1;
-			c[n].dev = (int64_t)st.st_dev;
-			c[n].ino = (int64_t)st.st_ino;
-			c[n].size = (int64_t)st.st_size;
-			c[n].mtime = (int64_t)st.st_mtime;
-			c[n].headlen = gen_readhead(fd, 0, c[n].head,
-			    SOURCE_HEAD_MAX);
-			/* The live file first, so pass 0 prefers it. */
-			if (n > 0) {
-				struct tail_cand tmp = c[0];
-				c[0] = c[n];
-				c[n] = tmp;
-			}
-			n++;
+	for (tries = 1;; tries++) {
+		if (stat(tp->dir, &dir) == -1)
+			memset(&dir, 0, sizeof(dir));
+		n = find_look(tp, &c);
+		HOOK_SLEEP("resume_looked");
+		if (find_stable(tp, c, n, &dir))
+			break;
+		if (tries == FIND_TRIES) {
+			log_warnx("tail %s: %s kept changing while we looked; "
+			    "resuming from the last look", tp->path, tp->dir);
+			break;
 		}
+		if (tries == 1)
+			log_info("tail %s: %s changed while we looked at it; "
+			    "looking again", tp->path, tp->dir);
+		find_cands_free(c, n);
+		usleep(FIND_WAIT_US);
 	}
 	for (i = 0; i < nrows; i++) {
 		if (rows[i].last_commit > last)
@@ -542,8 +620,8 @@ find_resume(struct tail *t, struct tail_path *tp, struct source_row *rows,
 		 * the same head): a new content, read from 0; what was
 		 * written after our last commit and before the truncation
 		 * is lost, and the row says when. */
-		if (!m->isgz && (m->size < off || gen_mark_same(m->name, off,
-		    rows[i].mark, rows[i].marklen) == 0)) {
+		if (!m->isgz && (m->size < off || gen_mark_same(m->name,
+		    m->dev, m->ino, off, rows[i].mark, rows[i].marklen) == 0)) {
 			log_warnx("tail %s: %s was truncated and rewritten "
 			    "while we were away (%lld bytes, had read %lld): "
 			    "reading it from the start; lines written after "

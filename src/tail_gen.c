@@ -844,11 +844,12 @@ gen_mark(struct tail_gen *g)
 		g->marklen = 0;
 }
 
-/* Are the bytes before off in the file at name those a mark was taken
- * of?  1 yes, 0 no (changed, or shorter), -1 cannot tell (no mark). */
+/* Are the bytes before off in the file at name, if it is still (dev, ino),
+ * those a mark was taken of?  1 yes, 0 no (changed, or shorter), -1 cannot
+ * tell (no mark, or the name now holds another file). */
 int
-gen_mark_same(const char *name, int64_t off, const unsigned char *mark,
-    size_t marklen)
+gen_mark_same(const char *name, int64_t dev, int64_t ino, int64_t off,
+    const unsigned char *mark, size_t marklen)
 {
 	struct stat	st;
 	unsigned char	d[8];
@@ -858,6 +859,11 @@ gen_mark_same(const char *name, int64_t off, const unsigned char *mark,
 		return -1;
 	if ((fd = gen_openfile(name, &st)) < 0)
 		return -1;
+	/* Renamed since it was listed: not the file the mark is about. */
+	if ((int64_t)st.st_dev != dev || (int64_t)st.st_ino != ino) {
+		close(fd);
+		return -1;
+	}
 	r = gen_mark_digest(fd, off, mark + 1, d) == 0 &&
 	    memcmp(d, mark + 17, 8) == 0;
 	close(fd);

@@ -183,8 +183,8 @@ int		 gen_unpark(struct tail *, struct tail_gen *);
 void		 gen_park(struct tail *, struct tail_gen *);
 int		 gen_at_end(struct tail_gen *);
 void		 gen_mark(struct tail_gen *);
-int		 gen_mark_same(const char *, int64_t, const unsigned char *,
-		    size_t);
+int		 gen_mark_same(const char *, int64_t, int64_t, int64_t,
+		    const unsigned char *, size_t);
 
 /* tail_find.c: finding generations. */
 void		 find_first(struct tail *, struct tail_path *);

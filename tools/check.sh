@@ -29,6 +29,8 @@ allowed=()
 allow() { allowed+=("$1|$2"); }
 allow "distcheck:tests/ingest/crash_points.sh" \
     "distcheck configures without --enable-test-hooks"
+allow "distcheck:tests/ingest/resume_race.sh" \
+    "distcheck configures without --enable-test-hooks (a sleep at start-up)"
 allow "distcheck:tests/serve/busy.sh" \
     "distcheck configures without --enable-test-hooks (slow queries)"
 allow "distcheck:tests/serve/daemon.sh" \
