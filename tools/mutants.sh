@@ -99,7 +99,7 @@ $m: DID NOT BUILD: $(head -n 3 build/make.err)"
 	else
 		for t in $tests; do
 			(cd build && make -s check TESTS="$t" >/dev/null 2>&1)
-			r=$(sed -n 's/^:test-result: //p' "build/${t}.trs")
+			r=$(sed -n 's/^:test-result: //p' "build/${t%.sh}.trs")
 			case $r in
 			FAIL|ERROR) caught="$caught $(basename "$t" .sh)" ;;
 			*) passed="$passed $(basename "$t" .sh)($r)" ;;
