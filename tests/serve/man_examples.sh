@@ -11,6 +11,14 @@ MAN=$top_builddir/man/smtptally.1
 command -v curl >/dev/null 2>&1 || skip "curl not installed"
 command -v jq >/dev/null 2>&1 || skip "jq not installed"
 
+# A quote macro encloses the rest of its line, macros too: '.Ql a , Ql b'
+# renders as nested quotes (the trial's D23).  One quoted word a line.
+for m in "$top_srcdir"/man/*.in; do
+	grep -nE '^\.(Pq )?(Ql|Sq|Dq) .* (Ql|Sq|Dq) ' "$m" > "$T/nested" && \
+	    fail "nested quotes in $m: $(head -3 "$T/nested")"
+done
+pass "no quote macro inside another on one line"
+
 make_db
 start_testd
 RULES=$top_srcdir/etc/smtptally.rules
