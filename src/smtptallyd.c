@@ -243,6 +243,10 @@ d_line(struct tail_line *l, void *arg)
 		res = TALLY_LINE_UNRECOGNISED;
 		break;
 	}
+	/* Before the file's first event a line with a stamp of its own
+	 * is counted at that stamp, not when it was read (D24). */
+	if (l->last_time == 0 && ev.time > 0)
+		when = ev.time;
 	if (tally_add_line(d->tally, when, l->file_id, res) != TALLY_OK)
 		return TAIL_LINE_FULL;
 	return pr == PARSE_UNRECOGNISED ? TAIL_LINE_UNRECOGNISED :
