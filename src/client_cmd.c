@@ -517,6 +517,7 @@ cmd_status(struct opts *o, int argc, char **argv)
 	char		 b[5][64];
 	const char	*cells[7];
 	json_int_t	 lines, unrec;
+	int64_t		 when;
 	int		 errors = 0;
 
 	(void)argc;
@@ -536,9 +537,13 @@ cmd_status(struct opts *o, int argc, char **argv)
 	printf("smtptallyd %s (API %lld), database %s bytes\n",
 	    jtext(j, "version"), (long long)jint(j, "api"),
 	    grouped(jint(j, "db_bytes"), b[0], sizeof b[0]));
-	printf("last commit: %s\n", *jtext(j, "last_commit") ?
-	    show_time(o, jtext(j, "last_commit"), 0, b[0], sizeof b[0]) :
-	    "never");
+	if (*jtext(j, "last_commit") != '\0' &&
+	    timespec_parse(jtext(j, "last_commit"), 0, &when) == 0)
+		printf("last commit: %s %s\n", show_time(o,
+		    jtext(j, "last_commit"), 0, b[0], sizeof b[0]),
+		    show_zone(o, when));	/* the zone, as the views (D15) */
+	else
+		printf("last commit: never\n");
 	printf("lines read: %s, not recognised: %s (%s)\n",
 	    grouped(lines, b[0], sizeof b[0]), grouped(unrec, b[1],
 	    sizeof b[1]), percent(lines ? (double)unrec / lines : 0, b[2],

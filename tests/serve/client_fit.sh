@@ -240,6 +240,11 @@ if [ -x "$SMTPTALLYD" ]; then
 	has out "rotated  postfix .* $T/bf/mail.log.1\$" "D17 mail.log.1 by its name"
 	has out "rotated  postfix .* $T/bf/mail.log.2.gz\$" "D17 mail.log.2.gz by its name"
 	has out "active   postfix .* $T/bf/mail.log\$" "D17 the live file"
+	# D15: the time status shows names its zone.
+	lc=$(get /v1/status | jq -r .last_commit)
+	run 0 "D15 status in Tokyo" env TZ=Asia/Tokyo $CLIENT -s "$SOCK" status
+	eq "D15 status last commit" "$(grep '^last commit:' "$T/out")" \
+	    "last commit: $(TZ=Asia/Tokyo date -d "$lc" '+%Y-%m-%d %H:%M JST')"
 	stop_testd
 fi
 echo PASS
