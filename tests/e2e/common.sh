@@ -327,6 +327,36 @@ e2e_compare() {
 	fi
 }
 
+# e2e_postfix_classes FILTER: the test's own reading of Postfix's delivery
+# lines ($E2E_DIR/delivery.lines) into $E2E_DIR/classes (the format
+# e2e_check reads), by grep/awk, not by smtptally's parser; each remote
+# attempt without a reply, with its line, also in noreply.remote.  The hop:
+# the discard transport, local delivery (local, virtual, pipe), the content
+# filter's relay (FILTER, a "relay=HOST[ADDR]:PORT," string; "" for none),
+# else remote.
+e2e_postfix_classes() {
+	awk -v filter="$1" \
+	    -v nr="$E2E_DIR/noreply.remote" '
+	function dom(s) { sub(/^.* to=<[^@>]*@/, "", s); sub(/>.*/, "", s); return tolower(s) }
+	function dsn(s) { if (match(s, /dsn=[0-9]\.[0-9]+\.[0-9]+/)) return substr(s, RSTART + 4, RLENGTH - 4); return "" }
+	{
+		prog = $0; sub(/^.* postfix\//, "", prog); sub(/\[.*/, "", prog)
+		st = $0; sub(/^.* status=/, "", st); sub(/ .*/, "", st)
+		hop = "remote"
+		if (prog == "discard") hop = "discard"
+		else if (prog == "local" || prog == "virtual" || prog == "pipe") hop = "mailbox"
+		else if (filter != "" && index($0, filter)) hop = "filter"
+	}
+	/delivery temporarily suspended/ { print "skip", dom($0), 1; next }
+	/ said: [0-9][0-9][0-9][ -]/ { r = $0; sub(/^.* said: /, "", r); print "reply", hop, dom($0), substr(r, 1, 3), st; next }
+	/status=sent \([0-9][0-9][0-9] / && !/relay=(local|none)/ { r = $0; sub(/^.*status=sent \(/, "", r); print "reply", hop, dom($0), substr(r, 1, 3), st; next }
+	{
+		print "noreply", hop, dom($0), st, dsn($0)
+		if (hop == "remote") print dom($0) "\t" $0 > nr
+	}
+	' "$E2E_DIR/delivery.lines" > "$E2E_DIR/classes"
+}
+
 # The main check shared by both MTAs.  $1 = mta name in the database.
 # Needs the sink's record and, from the MTA's log by the test's own means,
 # $E2E_DIR/classes: one line per delivery line,

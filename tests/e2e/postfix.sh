@@ -159,28 +159,7 @@ for f in $LOGS; do
 done > "$E2E_DIR/all.log"
 grep -E ' postfix/[a-z]+\[[0-9]+\]: [0-9A-Za-z]+: to=<.*status=' \
     "$E2E_DIR/all.log" > "$E2E_DIR/delivery.lines"
-# hop: the discard transport, local delivery (local, virtual, pipe), the
-# content filter's relay, else remote.
-awk -v filter="relay=127.0.0.1[127.0.0.1]:$FILTER_PORT," \
-    -v nr="$E2E_DIR/noreply.remote" '
-function dom(s) { sub(/^.* to=<[^@>]*@/, "", s); sub(/>.*/, "", s); return tolower(s) }
-function dsn(s) { if (match(s, /dsn=[0-9]\.[0-9]+\.[0-9]+/)) return substr(s, RSTART + 4, RLENGTH - 4); return "" }
-{
-	prog = $0; sub(/^.* postfix\//, "", prog); sub(/\[.*/, "", prog)
-	st = $0; sub(/^.* status=/, "", st); sub(/ .*/, "", st)
-	hop = "remote"
-	if (prog == "discard") hop = "discard"
-	else if (prog == "local" || prog == "virtual" || prog == "pipe") hop = "mailbox"
-	else if (index($0, filter)) hop = "filter"
-}
-/delivery temporarily suspended/ { print "skip", dom($0), 1; next }
-/ said: [0-9][0-9][0-9][ -]/ { r = $0; sub(/^.* said: /, "", r); print "reply", hop, dom($0), substr(r, 1, 3), st; next }
-/status=sent \([0-9][0-9][0-9] / && !/relay=(local|none)/ { r = $0; sub(/^.*status=sent \(/, "", r); print "reply", hop, dom($0), substr(r, 1, 3), st; next }
-{
-	print "noreply", hop, dom($0), st, dsn($0)
-	if (hop == "remote") print dom($0) "\t" $0 > nr
-}
-' "$E2E_DIR/delivery.lines" > "$E2E_DIR/classes"
+e2e_postfix_classes "relay=127.0.0.1[127.0.0.1]:$FILTER_PORT,"
 # Lines without a reply, by cause, for the report.
 say "log lines without a remote reply, by cause:"
 grep -v -E 'status=expired|delivery temporarily suspended| said: [0-9]{3}[ -]|status=sent \([0-9]{3} ' \
