@@ -1,4 +1,4 @@
--- smtptally database, schema version 5, for a new database; older ones
+-- smtptally database, schema version 6, for a new database; older ones
 -- are brought here by sql/migrate-N.sql, one transaction per version.
 --
 -- A count is keyed by its time bucket, recipient domain, logging host,
@@ -188,4 +188,31 @@ CREATE TABLE lines_hour (
 	PRIMARY KEY (hour, source, result)
 ) WITHOUT ROWID;
 
-PRAGMA user_version = 5;
+-- Delivery delays (src/delay.h): per hour, recipient domain, class and
+-- stage ('total' = Postfix delay= or Exim QT=; 'a' .. 'd' = Postfix
+-- delays=a/b/c/d, Exim QT= in b and DT= in d), how many delays fell in
+-- each fixed bucket (0 = at most 1 ms ... 16 = over 2 days) and their sum
+-- in milliseconds.  Only our deliveries to a remote host or a mailbox.
+-- delay_total is the same without hour and domain, for /metrics; both
+-- are written in the counts' transaction.  Kept until keep_days (they
+-- are not folded into days).
+CREATE TABLE delay_hour (
+	hour		INTEGER NOT NULL,
+	domain		INTEGER NOT NULL REFERENCES domain(id),
+	class		INTEGER NOT NULL,
+	stage		TEXT NOT NULL,
+	bucket		INTEGER NOT NULL CHECK (bucket BETWEEN 0 AND 16),
+	n		INTEGER NOT NULL CHECK (n > 0),
+	ms		INTEGER NOT NULL CHECK (ms >= 0),
+	PRIMARY KEY (hour, domain, class, stage, bucket)
+) WITHOUT ROWID;
+CREATE TABLE delay_total (
+	class		INTEGER NOT NULL,
+	stage		TEXT NOT NULL,
+	bucket		INTEGER NOT NULL CHECK (bucket BETWEEN 0 AND 16),
+	n		INTEGER NOT NULL CHECK (n >= 0),
+	ms		INTEGER NOT NULL CHECK (ms >= 0),
+	PRIMARY KEY (class, stage, bucket)
+) WITHOUT ROWID;
+
+PRAGMA user_version = 6;

@@ -133,7 +133,7 @@ db_open(struct query *q, const char **cause)
 	    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version != 5) {	/* sql/schema.sql's user_version */
+	if (version != 6) {	/* sql/schema.sql's user_version */
 		sqlite3_close(q->db);
 		q->db = NULL;
 		*cause = version == 0 ? "database not initialised yet" :

@@ -37,6 +37,7 @@
 #include <sqlite3.h>
 
 #include "civil.h"
+#include "delay.h"
 #include "event.h"
 #include "hook.h"
 #include "hours.h"
@@ -60,16 +61,18 @@ extern const char migrate_2_sql[];
 extern const char migrate_3_sql[];
 extern const char migrate_4_sql[];
 extern const char migrate_5_sql[];
+extern const char migrate_6_sql[];
 
 /* Migration steps: steps[i] takes user_version i to i + 1, or further
  * when the step sets user_version itself (step 0, the whole schema,
  * creates the newest version at once). */
 static const char *const store_steps[] = {
-	schema_sql,		/* 0 -> 5: the whole schema */
+	schema_sql,		/* 0 -> 6: the whole schema */
 	migrate_2_sql,		/* 1 -> 2: roll-ups */
 	migrate_3_sql,		/* 2 -> 3: sources */
 	migrate_4_sql,		/* 3 -> 4: outcomes, reasons, folded days */
 	migrate_5_sql,		/* 4 -> 5: domain roll-ups of folded days */
+	migrate_6_sql,		/* 5 -> 6: delay histograms */
 };
 
 /* A count row of a commit, its names turned into ids.  total_hour's
@@ -105,6 +108,8 @@ enum store_stmt {
 	ST_DM_UP,
 	ST_DT_UP,
 	ST_LINES_UP,
+	ST_DELAY_UP,
+	ST_DELAY_TOT_UP,
 	ST_SRC_INS,
 	ST_SRC_CAS,
 	ST_SRC_LIST,
@@ -133,6 +138,8 @@ enum store_stmt {
 	ST_KEEP_THOUR,
 	ST_KEEP_TDAY,
 	ST_KEEP_LINES,
+	ST_KEEP_DELAY_TOT,
+	ST_KEEP_DELAY,
 	ST__MAX
 };
 
@@ -207,6 +214,14 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_LINES_UP] = "INSERT INTO lines_hour(hour, source, result, n) "
 	    "VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+	[ST_DELAY_UP] = "INSERT INTO delay_hour(hour, domain, class, stage, "
+	    "bucket, n, ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
+	    "ms = ms + excluded.ms",
+	[ST_DELAY_TOT_UP] = "INSERT INTO delay_total(class, stage, bucket, n, "
+	    "ms) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT DO UPDATE SET n = n + excluded.n, "
+	    "ms = ms + excluded.ms",
 	[ST_SRC_INS] = "INSERT INTO source(id, kind, path, name, format, dev, "
 	    "ino, head, mark, offset, cursor, lines, unrecognised, long_lines, "
 	    "lost, lost_from, lost_until, state, first_seen, last_commit, "
@@ -289,6 +304,14 @@ static const char *const store_sql[ST__MAX] = {
 	[ST_KEEP_THOUR] = "DELETE FROM total_hour WHERE hour < ?1 + 86400",
 	[ST_KEEP_TDAY] = "DELETE FROM total_day WHERE day <= ?1",
 	[ST_KEEP_LINES] = "DELETE FROM lines_hour WHERE hour < ?1 + 86400",
+	/* Delays are kept by the hour until keep_days; the total goes
+	 * down by what leaves. */
+	[ST_KEEP_DELAY_TOT] = "UPDATE delay_total AS m SET n = m.n - x.n, "
+	    "ms = m.ms - x.ms FROM (SELECT class, stage, bucket, sum(n) AS n, "
+	    "sum(ms) AS ms FROM delay_hour WHERE hour < ?1 + 86400 "
+	    "GROUP BY 1, 2, 3) AS x WHERE m.class = x.class AND "
+	    "m.stage = x.stage AND m.bucket = x.bucket",
+	[ST_KEEP_DELAY] = "DELETE FROM delay_hour WHERE hour < ?1 + 86400",
 };
 
 struct store_cache {
@@ -1248,6 +1271,7 @@ store_counts(struct store *s, const struct tally *t)
 {
 	struct tally_count	 c;
 	struct tally_lines	 l;
+	struct tally_delay	 dl;
 	struct store_row	*r;
 	sqlite3_stmt		*st;
 	size_t			 it, nrows = 0, i;
@@ -1314,6 +1338,32 @@ store_counts(struct store *s, const struct tally *t)
 			return -1;
 		if (++upserts == 1)
 			HOOK("mid_flush");
+	}
+	for (it = 0; tally_next_delay(t, &it, &dl);) {
+		if ((dom = store_name_id(s, s->domains, STORE_DCACHE,
+		    ST_DOMAIN_INS, ST_DOMAIN_SEL, dl.domain, NULL,
+		    NULL)) == -1)
+			return -1;
+		st = s->st[ST_DELAY_UP];
+		sqlite3_bind_int64(st, 1, dl.hour);
+		sqlite3_bind_int64(st, 2, dom);
+		sqlite3_bind_int(st, 3, dl.cls);
+		sqlite3_bind_text(st, 4, delay_stage_key(dl.stage), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, dl.bucket);
+		sqlite3_bind_int64(st, 6, (int64_t)dl.n);
+		sqlite3_bind_int64(st, 7, (int64_t)dl.ms);
+		if (store_exec(s, ST_DELAY_UP, "delay upsert") == -1)
+			return -1;
+		st = s->st[ST_DELAY_TOT_UP];
+		sqlite3_bind_int(st, 1, dl.cls);
+		sqlite3_bind_text(st, 2, delay_stage_key(dl.stage), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, dl.bucket);
+		sqlite3_bind_int64(st, 4, (int64_t)dl.n);
+		sqlite3_bind_int64(st, 5, (int64_t)dl.ms);
+		if (store_exec(s, ST_DELAY_TOT_UP, "delay total upsert") == -1)
+			return -1;
 	}
 	return 0;
 nomem:
@@ -1811,7 +1861,7 @@ fail:
 static int
 store_keep(struct store *s, int64_t cut, int step)
 {
-	int64_t	first, max, rows;
+	int64_t	first, max, rows, del;
 
 	if (s->keep_day == 0) {
 		sqlite3_bind_int64(s->st[ST_KEEP_FIRST], 1, cut);
@@ -1826,9 +1876,13 @@ store_keep(struct store *s, int64_t cut, int step)
 			    STORE_DAY, 0, 0)) == -1 ||
 			    (max = store_range(s, ST_KEEP_LINES, cut -
 			    STORE_DAY, 0, 0)) == -1 ||
+			    store_range(s, ST_KEEP_DELAY_TOT, cut - STORE_DAY,
+			    0, 0) == -1 ||
+			    (del = store_range(s, ST_KEEP_DELAY, cut -
+			    STORE_DAY, 0, 0)) == -1 ||
 			    store_exec(s, ST_COMMIT, "commit") == -1)
 				goto fail;
-			return rows + first + max > 0;
+			return rows + first + max + del > 0;
 		}
 		s->keep_day = first;
 		s->keep_next = 0;
@@ -1850,7 +1904,9 @@ store_keep(struct store *s, int64_t cut, int step)
 	if (s->keep_next + s->width > max &&
 	    (store_range(s, ST_KEEP_THOUR, s->keep_day, 0, 0) == -1 ||
 	    store_range(s, ST_KEEP_TDAY, s->keep_day, 0, 0) == -1 ||
-	    store_range(s, ST_KEEP_LINES, s->keep_day, 0, 0) == -1))
+	    store_range(s, ST_KEEP_LINES, s->keep_day, 0, 0) == -1 ||
+	    store_range(s, ST_KEEP_DELAY_TOT, s->keep_day, 0, 0) == -1 ||
+	    store_range(s, ST_KEEP_DELAY, s->keep_day, 0, 0) == -1))
 		goto fail;
 	HOOK("mid_keep");
 	if (store_exec(s, ST_COMMIT, "commit") == -1)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delay.h"
 #include "parse.h"
 #include "reason.h"
 #include "tally.h"
@@ -23,7 +24,8 @@
 enum tally_type {
 	TT_EMPTY,
 	TT_COUNT,
-	TT_LINES
+	TT_LINES,
+	TT_DELAY
 };
 
 /* Every field before n is key; entries are memset to 0 before filling. */
@@ -42,9 +44,13 @@ struct tally_ent {
 	uint8_t		 result;
 	uint8_t		 hop;
 	char		 enh[EVENT_ENHANCED_MAX + 1];
-	uint8_t		 pad[7];
+	uint8_t		 cls;		/* delays: class, stage, bucket */
+	uint8_t		 stage;
+	uint8_t		 bucket;
+	uint8_t		 pad[4];
 	uint64_t	 n;
 	uint32_t	 relay;		/* not key: first next hop seen */
+	uint64_t	 ms;		/* not key: delays' sum */
 };
 #define TALLY_KEYLEN	offsetof(struct tally_ent, n)
 _Static_assert(TALLY_KEYLEN % 8 == 0, "tally keys are hashed by words");
@@ -260,6 +266,7 @@ tally_bump(struct tally *t, struct tally_ent *k, uint64_t n)
 		}
 		if (memcmp(e, k, TALLY_KEYLEN) == 0) {
 			e->n += n;
+			e->ms += k->ms;
 			if (e->relay == 0)
 				e->relay = k->relay;
 			return e;
@@ -303,6 +310,32 @@ tally_add_line(struct tally *t, int64_t time, int64_t source,
 	return TALLY_OK;
 }
 
+/* The delays an event adds to the histograms, in ms by stage (-1: none)
+ * when ms is not NULL, and how many.  Only our deliveries (attempts to a
+ * remote host or a mailbox) have them: a filter hop's delay is the
+ * filter's, a discard's is no delivery's. */
+static size_t
+tally_delays(const struct event *ev, int64_t *ms)
+{
+	size_t	 n = 0;
+	int	 i;
+	int64_t	 v;
+
+	if (ev->direction != DIR_OUT || ev->kind != KIND_ATTEMPT ||
+	    (ev->hop != HOP_REMOTE && ev->hop != HOP_MAILBOX))
+		return 0;
+	for (i = 0; i < DELAY_STAGES; i++) {
+		v = i == 0 ? ev->delay_ms : ev->stage_ms[i - 1];
+		if (v < 0)
+			v = -1;
+		else
+			n++;
+		if (ms != NULL)
+			ms[i] = v;
+	}
+	return n;
+}
+
 /* Count one event (and its line).  A failure's reply text is normalised
  * and becomes part of the key. */
 int
@@ -311,12 +344,14 @@ tally_add(struct tally *t, const struct event *ev, int64_t source)
 	struct tally_ent	 k;
 	char			 reason[REASON_MAX + 1];
 	uint32_t		 dom, host, text = 0, relay = 0;
-	int			 cls;
-	size_t			 rlen;
+	int64_t			 ms[DELAY_STAGES];
+	int			 cls, i;
+	size_t			 rlen, ndelays;
 
 	cls = event_class_of(ev);
-	/* Up to two new keys: check before any change. */
-	if (t->nkeys + 2 > t->maxkeys)
+	/* Up to two new keys and one a delay: check before any change. */
+	ndelays = tally_delays(ev, NULL);
+	if (t->nkeys + 2 + ndelays > t->maxkeys)
 		return TALLY_FULL;
 
 	if ((dom = tally_intern(t, ev->domain, strlen(ev->domain))) == 0)
@@ -354,6 +389,23 @@ tally_add(struct tally *t, const struct event *ev, int64_t source)
 	k.relay = relay;
 	if (tally_bump(t, &k, 1) == NULL)
 		return TALLY_NOMEM;
+	if (ndelays > 0) {
+		tally_delays(ev, ms);
+		for (i = 0; i < DELAY_STAGES; i++) {
+			if (ms[i] < 0)
+				continue;
+			memset(&k, 0, sizeof(k));
+			k.type = TT_DELAY;
+			k.t = ev->time - ev->time % 3600;
+			k.domain = dom;
+			k.cls = (uint8_t)cls;
+			k.stage = (uint8_t)i;
+			k.bucket = (uint8_t)delay_bucket(ms[i]);
+			k.ms = (uint64_t)ms[i];
+			if (tally_bump(t, &k, 1) == NULL)
+				return TALLY_NOMEM;
+		}
+	}
 	t->nevents++;
 	return tally_add_line(t, ev->time, source, TALLY_LINE_EVENT);
 }
@@ -420,6 +472,24 @@ tally_next_lines(const struct tally *t, size_t *it, struct tally_lines *l)
 	l->source = e->source;
 	l->result = (enum tally_line)e->result;
 	l->n = e->n;
+	return 1;
+}
+
+/* Iterate delay histogram deltas; *it starts at 0; returns 0 at the end. */
+int
+tally_next_delay(const struct tally *t, size_t *it, struct tally_delay *d)
+{
+	const struct tally_ent	*e;
+
+	if ((e = tally_next(t, it, TT_DELAY)) == NULL)
+		return 0;
+	d->hour = e->t;
+	d->domain = t->arena + e->domain;
+	d->cls = e->cls;
+	d->stage = e->stage;
+	d->bucket = e->bucket;
+	d->n = e->n;
+	d->ms = e->ms;
 	return 1;
 }
 

@@ -5,7 +5,9 @@
  * (hour, domain, host, mta, direction, kind, status, hop, reply, enhanced,
  * reason text) and line counts per (hour, source, result).  The reason is
  * the normalised reply text of a failure (class 4 or 5), "" otherwise.
- * Each count also remembers the first next-hop name seen with it (not part
+ * A delivery's delays (event.h) are a third map, per (hour, domain,
+ * class, stage, bucket) with the bucket's count and the sum of its delays
+ * in milliseconds (delay.h).  Each count also remembers the first next-hop name seen with it (not part
  * of the key), from which the store learns a domain's provider.  The bound
  * on distinct keys is the memory bound: when an add would pass it,
  * tally_add* returns TALLY_FULL and changes nothing; the caller commits,
@@ -61,6 +63,17 @@ struct tally_lines {
 	uint64_t	 n;
 };
 
+/* A delay histogram's delta: n delays of a stage in a bucket. */
+struct tally_delay {
+	int64_t		 hour;
+	const char	*domain;
+	int		 cls;		/* 2, 4 or 5 */
+	int		 stage;		/* enum delay_stage */
+	int		 bucket;	/* 0 .. DELAY_BUCKETS - 1 */
+	uint64_t	 n;
+	uint64_t	 ms;		/* their sum */
+};
+
 struct tally	*tally_new(size_t);
 void		 tally_free(struct tally *);
 void		 tally_clear(struct tally *);
@@ -73,6 +86,8 @@ int		 tally_next_count(const struct tally *, size_t *,
 		     struct tally_count *);
 int		 tally_next_lines(const struct tally *, size_t *,
 		     struct tally_lines *);
+int		 tally_next_delay(const struct tally *, size_t *,
+		     struct tally_delay *);
 const char	*tally_line_name(enum tally_line);
 
 #endif

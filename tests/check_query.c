@@ -223,6 +223,10 @@ fx_event(struct event *ev, int64_t t, const char *domain, const char *host,
 	snprintf(ev->host, sizeof ev->host, "%s", host);
 	ev->text = text;
 	ev->textlen = text != NULL ? strlen(text) : 0;
+	/* as the parser gives a line without delays */
+	ev->delay_ms = EVENT_DELAY_NONE;
+	ev->stage_ms[0] = ev->stage_ms[1] = ev->stage_ms[2] =
+	    ev->stage_ms[3] = EVENT_DELAY_NONE;
 }
 
 /* The text the fixture gives a row: example.org's 550s and 421s. */

@@ -96,6 +96,10 @@ ev_make(struct event *ev, int64_t t, const char *dom, int reply,
 	snprintf(ev->host, sizeof(ev->host), "mx");
 	ev->text = text;
 	ev->textlen = text != NULL ? strlen(text) : 0;
+	/* as the parser gives a line without delays */
+	ev->delay_ms = EVENT_DELAY_NONE;
+	ev->stage_ms[0] = ev->stage_ms[1] = ev->stage_ms[2] =
+	    ev->stage_ms[3] = EVENT_DELAY_NONE;
 }
 
 /* A file row of path at offset 0, inserted by a commit of its own (as a
@@ -164,19 +168,20 @@ START_TEST(test_schema)
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "open: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 5);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 6);
 	ck_assert_int_eq(q_int("PRAGMA application_id"), 1397577817);
 	ck_assert_str_eq(q_text("PRAGMA journal_mode", buf, sizeof(buf)),
 	    "wal");
 	ck_assert_int_eq(q_int("SELECT count(*) FROM sqlite_schema WHERE "
 	    "name IN ('count_hour', 'count_day', 'source', 'lines_hour', "
 	    "'reason', 'outcome', 'domain', 'host', 'meta', 'total_hour', "
-	    "'total_day', 'domain_month', 'domain_total')"), 13);
+	    "'total_day', 'domain_month', 'domain_total', 'delay_hour', "
+	    "'delay_total')"), 15);
 	/* Opening again neither fails nor migrates again. */
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "reopen: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 5);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 6);
 }
 END_TEST
 
@@ -214,6 +219,100 @@ START_TEST(test_upsert)
 	ck_assert_int_eq(q_int("SELECT n FROM lines_hour WHERE "
 	    "result = 'event'"), 9);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM domain"), 1);
+}
+END_TEST
+
+/* Delays go into the histograms in the counts' transaction: buckets
+ * worked out by hand from delay.h's bounds (le, in ms: 1 10 100 500 1000
+ * 5000 10000 30000 60000 300000 900000 1800000 3600000 14400000 86400000
+ * 172800000, then +Inf = bucket 16). */
+START_TEST(test_delays)
+{
+	struct store		*s;
+	struct tally		*t = tally_new(100);
+	struct source_delta	 d;
+	struct event		 ev;
+	const char		*cause;
+	int64_t			 id;
+	static const struct {
+		int64_t	 total;
+		int32_t	 a, b, c, d;
+	} v[] = {
+		{ 520, 100, 10, 200, 210 },	/* buckets 4; 2, 1, 3, 3 */
+		{ 500, 0, 1, 2, 497 },		/* 3; 0, 0, 1, 3 */
+		{ 86400000, 86399000, 500, 250, 250 },	/* 14; 14, 3, 3, 3 */
+		{ 172800001, -1, 172800001, -1, 1000 },	/* 16; -, 16, -, 4 */
+	};
+	size_t			 i;
+
+	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
+	id = file_add(s, "/x");
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ev_make(&ev, 7200 + (int64_t)i, "D.example", 250, NULL);
+		ev.delay_ms = v[i].total;
+		ev.stage_ms[0] = v[i].a;
+		ev.stage_ms[1] = v[i].b;
+		ev.stage_ms[2] = v[i].c;
+		ev.stage_ms[3] = v[i].d;
+		ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+	}
+	/* A bounce's delay is class 5's; a filter hop has none. */
+	ev_make(&ev, 7300, "D.example", 550, "no such user");
+	ev.delay_ms = 3000;
+	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+	ev_make(&ev, 7300, "D.example", 250, NULL);
+	ev.hop = HOP_FILTER;
+	ev.delay_ms = 3000;
+	ck_assert_int_eq(tally_add(t, &ev, id), TALLY_OK);
+
+	/* A stale commit writes none of it. */
+	delta_make(&d, id, 50, 100, 6);
+	ck_assert_int_eq(store_commit_sources(s, t, &d, 1, 1000, &cause),
+	    STORE_STALE);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM delay_hour"), 0);
+	delta_make(&d, id, 0, 100, 6);
+	ck_assert_msg(store_commit_sources(s, t, &d, 1, 1000, &cause) == 0,
+	    "%s", cause);
+	store_close(s);
+	tally_free(t);
+
+#define DH(stage, b) q_int("SELECT coalesce(sum(n), 0) FROM delay_hour " \
+	"WHERE class = 2 AND stage = '" stage "' AND bucket = " #b)
+	ck_assert_int_eq(DH("total", 4), 1);
+	ck_assert_int_eq(DH("total", 3), 1);
+	ck_assert_int_eq(DH("total", 14), 1);
+	ck_assert_int_eq(DH("total", 16), 1);
+	ck_assert_int_eq(DH("a", 2), 1);
+	ck_assert_int_eq(DH("a", 0), 1);
+	ck_assert_int_eq(DH("a", 14), 1);
+	ck_assert_int_eq(DH("b", 1), 1);
+	ck_assert_int_eq(DH("b", 0), 1);
+	ck_assert_int_eq(DH("b", 3), 1);
+	ck_assert_int_eq(DH("b", 16), 1);
+	ck_assert_int_eq(DH("c", 3), 2);
+	ck_assert_int_eq(DH("c", 1), 1);
+	ck_assert_int_eq(DH("d", 3), 3);
+	ck_assert_int_eq(DH("d", 4), 1);
+#undef DH
+	/* 4 totals, 3 a, 4 b, 3 c, 4 d of class 2; one total of class 5 */
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM delay_hour WHERE "
+	    "class = 2"), 18);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM delay_hour WHERE "
+	    "class = 5 AND stage = 'total' AND bucket = 5"), 1);
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM delay_hour"), 19);
+	/* sums: 520 + 500 + 86400000 + 172800001 */
+	ck_assert_int_eq(q_int("SELECT sum(ms) FROM delay_hour WHERE "
+	    "class = 2 AND stage = 'total'"), 259201021);
+	ck_assert_int_eq(q_int("SELECT sum(ms) FROM delay_hour WHERE "
+	    "stage = 'd'"), 210 + 497 + 250 + 1000);
+	/* the total table is the same without hour and domain */
+	ck_assert_int_eq(q_int("SELECT sum(n) FROM delay_total"), 19);
+	ck_assert_int_eq(q_int("SELECT sum(ms) FROM delay_total WHERE "
+	    "stage = 'total' AND class = 2"), 259201021);
+	ck_assert_int_eq(q_int("SELECT count(DISTINCT hour) FROM "
+	    "delay_hour"), 1);
+	ck_assert_int_eq(q_int("SELECT count(DISTINCT domain) FROM "
+	    "delay_hour"), 1);
 }
 END_TEST
 
@@ -718,7 +817,7 @@ START_TEST(test_migrate_v2)
 	s = store_open(dbpath, &cause);
 	ck_assert_msg(s != NULL, "open: %s", cause);
 	store_close(s);
-	ck_assert_int_eq(q_int("PRAGMA user_version"), 5);
+	ck_assert_int_eq(q_int("PRAGMA user_version"), 6);
 	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_hour"), 10);
 	ck_assert_int_eq(q_int("SELECT sum(n) FROM count_day"), 7);
 	ck_assert_int_eq(q_int("SELECT count(*) FROM count_day WHERE "
@@ -1220,6 +1319,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_schema);
 	tcase_add_test(tc, test_upsert);
+	tcase_add_test(tc, test_delays);
 	tcase_add_test(tc, test_cas);
 	tcase_add_test(tc, test_rollback);
 	tcase_add_test(tc, test_retention);

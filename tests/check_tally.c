@@ -32,6 +32,10 @@ ev_make(struct event *ev, int64_t t, const char *dom, int reply,
 	snprintf(ev->host, sizeof(ev->host), "mx1");
 	ev->text = text;
 	ev->textlen = text != NULL ? strlen(text) : 0;
+	/* as the parser gives a line without delays */
+	ev->delay_ms = EVENT_DELAY_NONE;
+	ev->stage_ms[0] = ev->stage_ms[1] = ev->stage_ms[2] =
+	    ev->stage_ms[3] = EVENT_DELAY_NONE;
 }
 
 /* Sum of all counts for a domain (any hour, any key). */
