@@ -26,6 +26,7 @@
 #define API_DOMAINS	"/v1/domains"
 #define API_REASONS	"/v1/reasons"
 #define API_LINES	"/v1/lines"
+#define API_DELAYS	"/v1/delays"
 #define API_STATUS	"/v1/status"
 #define API_METRICS	"/metrics"
 

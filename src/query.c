@@ -189,7 +189,7 @@ end(struct query *q)
 }
 
 enum ep_id { EP_SUMMARY, EP_DOMAINS, EP_REASONS, EP_LINES, EP_STATUS,
-    EP_METRICS };
+    EP_METRICS, EP_DELAYS };
 
 static const struct endpoint {
 	const char	*path;
@@ -203,6 +203,7 @@ static const struct endpoint {
 	{ "/v1/reasons", EP_REASONS, QA_RANGE | QA_FILTERS | QA_TOP |
 	    QA_PAGE },
 	{ "/v1/lines", EP_LINES, QA_RANGE },
+	{ "/v1/delays", EP_DELAYS, QA_RANGE | QA_BY | QA_FILTERS | QA_TOP },
 	{ "/v1/status", EP_STATUS, 0 },
 	{ "/metrics", EP_METRICS, 0 },
 };
@@ -225,8 +226,8 @@ query_run(struct query *q, const char *path, const struct query_param *p,
 	if (e == NULL) {
 		r->status = 404;
 		r->json = query_error("no such endpoint (try /v1/summary, "
-		    "/v1/domains, /v1/reasons, /v1/lines, /v1/status, "
-		    "/metrics)");
+		    "/v1/domains, /v1/reasons, /v1/lines, /v1/delays, "
+		    "/v1/status, /metrics)");
 		return;
 	}
 	if (query_args_parse(p, n, now, e->allow, &a, err, sizeof err) == -1) {
@@ -262,6 +263,9 @@ query_run(struct query *q, const char *path, const struct query_param *p,
 		break;
 	case EP_METRICS:
 		metrics_run(q, r);
+		break;
+	case EP_DELAYS:
+		query_delays_json(q, &a, r);
 		break;
 	}
 	end(q);

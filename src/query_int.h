@@ -98,6 +98,7 @@ void		 query_sql_bind_months(sqlite3_stmt *, const int64_t *);
 json_t		*query_json_str(const char *);
 json_t		*query_json_time(int64_t);
 json_t		*query_json_class(int);
+void		 query_json_range(json_t *, const struct query_args *);
 void		 query_json_summary(struct query *, const struct query_args *,
 		     struct query_result *);
 void		 query_json_domains(struct query *, const struct query_args *,
@@ -105,6 +106,10 @@ void		 query_json_domains(struct query *, const struct query_args *,
 void		 query_json_reasons(struct query *, const struct query_args *,
 		     struct query_result *);
 void		 query_json_lines(struct query *, const struct query_args *,
+		     struct query_result *);
+
+/* query_delays.c */
+void		 query_delays_json(struct query *, const struct query_args *,
 		     struct query_result *);
 
 /* query_status.c */

@@ -72,8 +72,8 @@ query_json_class(int c)
 /* since/until as the answer echoes them: null when unbounded.  Counts
  * are kept by the hour: when a bound is not on one, "rounded" says which
  * hours were read, [since rounded down, until rounded up). */
-static void
-put_range(json_t *o, const struct query_args *a)
+void
+query_json_range(json_t *o, const struct query_args *a)
 {
 	int64_t	 s = a->since - a->since % HOUR, u = a->until;
 
@@ -141,7 +141,7 @@ put_answer(struct query_result *r, const struct query_args *a,
     int64_t total, json_t *rows, int truncated)
 {
 	r->json = json_object();
-	put_range(r->json, a);
+	query_json_range(r->json, a);
 	json_object_set_new(r->json, "total", json_integer(total));
 	json_object_set_new(r->json, "rows", rows);
 	if (truncated)

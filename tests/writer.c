@@ -7,7 +7,7 @@
  * line per physical line written:
  *
  *	SEQ DOMAIN REPLY ENH STATUS KIND DIR MTA HOST HOUR EPOCH STAMP
- *				a delivery line the daemon must count once
+ *	    DELAY A/B/C/D	a delivery line the daemon must count once
  *	SEQ - KIND		a line it must not count (noise, long, nul)
  *
  * For a delivery: the reply code (0: none was said), the enhanced code
@@ -16,7 +16,12 @@
  * ("-": the format has none), the UTC hour and the UTC second the line
  * happened at (the clock, or -T), and the time stamp as written, its
  * spaces turned into "_".  The stamp is local time (TZ); the hour is not,
- * so a daemon that converts stamps wrongly gets the hour wrong.
+ * so a daemon that converts stamps wrongly gets the hour wrong.  DELAY
+ * and A/B/C/D are the delays the line gives, in milliseconds, "-" for
+ * one it does not: Postfix's delay= and delays=a/b/c/d; Exim's QT= (the
+ * whole delay, also B) and DT= (D), on deliveries (=>) only.  They are
+ * picked per line from a table that has each bucket bound of
+ * src/delay.h and the millisecond after it.
  *
  * The record is the oracle of the tests: expected counts are computed from
  * it, never from the daemon.  A line is recorded only after its last byte
@@ -441,53 +446,150 @@ postfix_prefix(struct writer *w, char *buf, size_t sz, const char *prog,
 	    prog, pid);
 }
 
+/* Delays in ms: each bucket bound of src/delay.h, the millisecond past
+ * it, and a few values between. */
+static const int64_t delay_table[] = {
+	0, 1, 2, 10, 11, 37, 100, 101, 250, 500, 501, 999, 1000, 1001,
+	4200, 5000, 5001, 10000, 10001, 29999, 30000, 30001, 60000, 60001,
+	299000, 300000, 300001, 900000, 900001, 1800000, 1800001, 3600000,
+	3600001, 14400000, 14400001, 86400000, 86400001, 172800000,
+	172800001, 200000000
+};
+#define NDELAYS	(sizeof(delay_table) / sizeof(delay_table[0]))
+
+/* The delays of line seq: ms[0] the whole, ms[1..4] a, b, c, d; -1 for
+ * one the line does not give. */
+static void
+line_delays(struct writer *w, unsigned long long seq, const struct outcome *o,
+    int64_t *ms)
+{
+	uint64_t	 h = mix(seq ^ w->salt ^ 0x5eed);
+	int		 i;
+
+	for (i = 1; i <= 4; i++) {
+		ms[i] = delay_table[h % NDELAYS];
+		h /= NDELAYS;
+	}
+	if (w->format == FMT_POSTFIX) {
+		/* some lines' delays fall mostly in one stage */
+		if (h % 3 == 0)
+			ms[1] = ms[3] = 0;
+		ms[0] = ms[1] + ms[2] + ms[3] + ms[4];
+		return;
+	}
+	ms[1] = ms[3] = -1;
+	if (o->reply / 100 != 2) {
+		ms[0] = ms[2] = ms[4] = -1;
+		return;
+	}
+	/* Exim: QT= is whole seconds, DT= may have +millisec */
+	ms[2] -= ms[2] % 1000;
+	ms[0] = ms[2];
+}
+
+/* Seconds as Postfix prints them: no trailing zeros. */
+static const char *
+pf_secs(int64_t ms, char *buf, size_t sz)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, sz, "%lld", (long long)(ms / 1000));
+	else if (ms % 100 == 0)
+		snprintf(buf, sz, "%lld.%lld", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
+	else if (ms % 10 == 0)
+		snprintf(buf, sz, "%lld.%02lld", (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 10));
+	else
+		snprintf(buf, sz, "%lld.%03lld", (long long)(ms / 1000),
+		    (long long)(ms % 1000));
+	return buf;
+}
+
+/* Exim's readconf_printtime() form, [Nw][Nd][Nh][Nm][N[.fff]s]. */
+static const char *
+exim_secs(int64_t ms, char *buf, size_t sz)
+{
+	static const struct { char u; int64_t s; } units[] = {
+		{ 'w', 604800 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }
+	};
+	int64_t		 s = ms / 1000;
+	size_t		 i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 4; i++)
+		if (s >= units[i].s) {
+			off += (size_t)snprintf(buf + off, sz - off, "%lld%c",
+			    (long long)(s / units[i].s), units[i].u);
+			s %= units[i].s;
+		}
+	if (ms % 1000 != 0)
+		snprintf(buf + off, sz - off, "%lld.%03llds", (long long)s,
+		    (long long)(ms % 1000));
+	else if (s > 0 || off == 0)
+		snprintf(buf + off, sz - off, "%llds", (long long)s);
+	return buf;
+}
+
 /* Format one delivery line; returns its length (newline included). */
 static size_t
 delivery_line(struct writer *w, unsigned long long seq, const char *domain,
     const struct outcome *o, const char *lead, size_t leadlen, int inner_nul,
-    char *buf, size_t sz)
+    const int64_t *ms, char *buf, size_t sz)
 {
-	char	 qid[32], eid[32];
+	char	 qid[32], eid[32], dl[256], t[5][40];
 	size_t	 off;
-	int	 n;
+	int	 n, i;
 
 	memcpy(buf, lead, leadlen);
 	off = leadlen;
 	snprintf(qid, sizeof(qid), "%010llX", seq);
+	for (i = 0; i < 5; i++)
+		if (w->format == FMT_POSTFIX)
+			pf_secs(ms[i], t[i], sizeof(t[i]));
+		else if (ms[i] >= 0)
+			exim_secs(ms[i], t[i], sizeof(t[i]));
+	if (w->format == FMT_POSTFIX)
+		snprintf(dl, sizeof(dl), "delay=%s, delays=%s/%s/%s/%s", t[0],
+		    t[1], t[2], t[3], t[4]);
+	else if (ms[0] >= 0)
+		snprintf(dl, sizeof(dl), " QT=%s DT=%s", t[0], t[4]);
+	else
+		dl[0] = '\0';
 	if (w->format == FMT_POSTFIX) {
 		n = postfix_prefix(w, buf + off, sz - off, "smtp",
 		    (int)(seq % 30000) + 100);
 		off += (size_t)n;
 		if (o->reply == 0)
 			n = snprintf(buf + off, sz - off,
-			    "%s: to=<u%llu@%s>, relay=none, delay=0.5, "
-			    "delays=0.1/0/0.4/0, dsn=%s, status=%s (connect "
+			    "%s: to=<u%llu@%s>, relay=none, %s, "
+			    "dsn=%s, status=%s (connect "
 			    "to mx.%s[192.0.2.7]:25: Connection refused)",
-			    qid, seq, domain, o->enhanced, o->status, domain);
+			    qid, seq, domain, dl, o->enhanced, o->status,
+			    domain);
 		else if (o->reply / 100 == 2)
 			n = snprintf(buf + off, sz - off,
 			    "%s: to=<u%llu@%s>, relay=mx.%s[192.0.2.7]:25, "
-			    "delay=0.5, delays=0.1/0/0.2/0.2, dsn=%s, "
+			    "%s, dsn=%s, "
 			    "status=%s (%d %s Ok: queued as Q%llu%s)",
-			    qid, seq, domain, domain, o->enhanced, o->status,
+			    qid, seq, domain, domain, dl, o->enhanced, o->status,
 			    o->reply, o->enhanced, seq,
 			    inner_nul ? "@@@@" : "");
 		else if (o->reply / 100 == 4)
 			n = snprintf(buf + off, sz - off,
 			    "%s: to=<u%llu@%s>, relay=mx.%s[192.0.2.7]:25, "
-			    "delay=0.5, delays=0.1/0/0.2/0.2, dsn=%s, "
+			    "%s, dsn=%s, "
 			    "status=%s (host mx.%s[192.0.2.7] said: %d %s %s"
 			    "%s (in reply to RCPT TO command))",
-			    qid, seq, domain, domain, o->enhanced, o->status,
+			    qid, seq, domain, domain, dl, o->enhanced, o->status,
 			    domain, o->reply, o->enhanced, o->text,
 			    inner_nul ? "@@@@" : "");
 		else
 			n = snprintf(buf + off, sz - off,
 			    "%s: to=<u%llu@%s>, relay=mx.%s[192.0.2.7]:25, "
-			    "delay=0.5, delays=0.1/0/0.2/0.2, dsn=%s, "
+			    "%s, dsn=%s, "
 			    "status=%s (host mx.%s[192.0.2.7] said: %d %s "
 			    "<u%llu@%s>: %s%s (in reply to RCPT TO command))",
-			    qid, seq, domain, domain, o->enhanced, o->status,
+			    qid, seq, domain, domain, dl, o->enhanced, o->status,
 			    domain, o->reply, o->enhanced, seq, domain,
 			    o->text, inner_nul ? "@@@@" : "");
 	} else {
@@ -496,9 +598,9 @@ delivery_line(struct writer *w, unsigned long long seq, const char *domain,
 			n = snprintf(buf + off, sz - off,
 			    "%s %s => u%llu@%s R=dnslookup T=remote_smtp "
 			    "H=mx.%s [192.0.2.7] C=\"%d %s Ok: queued as "
-			    "Q%llu%s\"",
+			    "Q%llu%s\"%s",
 			    stamp(w), eid, seq, domain, domain, o->reply,
-			    o->enhanced, seq, inner_nul ? "@@@@" : "");
+			    o->enhanced, seq, inner_nul ? "@@@@" : "", dl);
 		else if (o->reply / 100 == 4)
 			n = snprintf(buf + off, sz - off,
 			    "%s %s == u%llu@%s R=dnslookup T=remote_smtp "
@@ -726,9 +828,9 @@ progress(struct writer *w, unsigned long long done)
 /* Record a delivery line just written: what it means and when it was. */
 static void
 record_delivery(struct writer *w, unsigned long long seq, const char *domain,
-    const struct outcome *o)
+    const struct outcome *o, const int64_t *ms)
 {
-	char		 text[sizeof(w->stamp)];
+	char		 d[5][24], text[sizeof(w->stamp)];
 	long long	 t = (long long)w->stamp_sec;
 	size_t		 i;
 
@@ -736,10 +838,17 @@ record_delivery(struct writer *w, unsigned long long seq, const char *domain,
 	for (i = 0; w->stamp[i] != '\0'; i++)
 		text[i] = w->stamp[i] == ' ' ? '_' : w->stamp[i];
 	text[i] = '\0';
-	fprintf(w->rec, "%llu %s %d %s %s attempt out %s %s %lld %lld %s\n",
+	for (i = 0; i < 5; i++)
+		if (ms[i] < 0)
+			snprintf(d[i], sizeof(d[i]), "-");
+		else
+			snprintf(d[i], sizeof(d[i]), "%lld", (long long)ms[i]);
+	fprintf(w->rec, "%llu %s %d %s %s attempt out %s %s %lld %lld %s "
+	    "%s %s/%s/%s/%s\n",
 	    seq, domain, o->reply, o->enhanced[0] != '\0' ? o->enhanced : "-",
 	    o->status, w->format == FMT_POSTFIX ? "postfix" : "exim",
-	    w->format == FMT_POSTFIX ? w->host : "-", t - t % 3600, t, text);
+	    w->format == FMT_POSTFIX ? w->host : "-", t - t % 3600, t, text,
+	    d[0], d[1], d[2], d[3], d[4]);
 }
 
 /* Write one physical line for a sequence number and record it. */
@@ -751,6 +860,7 @@ one_line(struct writer *w, unsigned long long seq)
 	uint64_t		 h;
 	size_t			 len, longbytes, leadlen;
 	const struct outcome	*o;
+	int64_t			 ms[5];
 	int			 nulvar;
 
 	h = mix(seq ^ w->salt);
@@ -812,10 +922,11 @@ one_line(struct writer *w, unsigned long long seq)
 	}
 	if (nulvar >= 2)
 		w->n_nul++;
+	line_delays(w, seq, o, ms);
 	len = delivery_line(w, seq, domain, o, lead, leadlen, nulvar == 2,
-	    buf, sizeof(buf));
+	    ms, buf, sizeof(buf));
 	emit(w, seq, buf, len);
-	record_delivery(w, seq, domain, o);
+	record_delivery(w, seq, domain, o, ms);
 	w->n_delivery++;
 }
 
