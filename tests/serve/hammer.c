@@ -15,7 +15,8 @@
  *                             N connections each send one request for PATH
  *                             before any answer is read; every one must be
  *                             answered (a 200, or a 503 with Retry-After)
- *                             within SECS; prints how many of each;
+ *                             within SECS; prints how many of each and
+ *                             when the last 503 came (busy_ms=);
  *                             creates $HAMMER_SENT once all are sent,
  *                             $HAMMER_BUSY at the first 503
  *   hammer SOCK pipeline N SECS
@@ -263,7 +264,7 @@ mode_parallel(int n, const char *path, int secs)
 	char		**buf, req[512];
 	size_t		*have;
 	const char	*mark;
-	long long	 start, slowest = 0;
+	long long	 start, slowest = 0, slowbusy = 0;
 	int		 i, left, ok = 0, busy = 0, bad = 0, lost = 0;
 	ssize_t		 r;
 
@@ -315,6 +316,8 @@ mode_parallel(int n, const char *path, int secs)
 				ok++;
 			else if (strncmp(buf[i], "HTTP/1.1 503", 12) == 0 &&
 			    has_retry_after(buf[i])) {
+				if (now_ms() - start > slowbusy)
+					slowbusy = now_ms() - start;
 				/* The first refusal: the queue is full now. */
 				if (busy++ == 0 &&
 				    (mark = getenv("HAMMER_BUSY")) != NULL)
@@ -334,7 +337,7 @@ mode_parallel(int n, const char *path, int secs)
 	printf("parallel: %d requests for %s: %d answered 200, %d 503 with "
 	    "Retry-After, %d other, %d unanswered after %ds; last answer "
 	    "after %lld ms\n", n, path, ok, busy, bad, lost, secs, slowest);
-	printf("ok=%d busy=%d\n", ok, busy);
+	printf("ok=%d busy=%d busy_ms=%lld\n", ok, busy, slowbusy);
 	free(pfd);
 	free(buf);
 	free(have);
