@@ -27,6 +27,12 @@
  *   hammer SOCK loris N SECS  N connections trickle header bytes, and
  *                             reconnect when dropped, for SECS; prints
  *                             how often they were dropped
+ *   hammer SOCK garbage N SECS
+ *                             N connections send random bytes (binary
+ *                             noise, broken request lines, huge and
+ *                             malformed headers) and reconnect when
+ *                             dropped, for SECS; prints how many bytes
+ *                             were sent and how often they were dropped
  *
  * Every mode is bounded by alarm(2): a hung daemon fails the test rather
  * than hanging it.
@@ -438,6 +444,88 @@ mode_loris(int n, int secs)
 	return 0;
 }
 
+/* Noise on one connection: random bytes, or the pieces of a request
+ * put together wrongly.  The daemon may answer or drop; it must not
+ * grow or stall (judged by the caller). */
+static size_t
+garbage_chunk(char *buf, size_t size, unsigned *seed)
+{
+	static const char *const bits[] = {
+		"GET ", "POST ", "/v1/summary?by=", "/v1/status", "/metrics",
+		" HTTP/1.1\r\n", " HTTP/9.9\r\n", "Host: x\r\n",
+		"Content-Length: 99999999999999999999\r\n",
+		"Transfer-Encoding: chunked\r\n", "\r\n", "\r\n\r\n",
+		"%00%ff%", "?since=-99999999999&until=x&limit=-1&",
+		"\xc0\x80\xe2\x80\xae\xc2\x9b", ": : :\r\n"
+	};
+	size_t	 len = 0, n, k;
+
+	while (len + 64 < size) {
+		if (rand_r(seed) % 3 == 0) {
+			n = 1 + rand_r(seed) % 63;
+			for (k = 0; k < n; k++)
+				buf[len++] = (char)rand_r(seed);
+		} else {
+			k = rand_r(seed) % (sizeof bits / sizeof *bits);
+			n = strlen(bits[k]);
+			if (len + n >= size)
+				break;
+			memcpy(buf + len, bits[k], n);
+			len += n;
+		}
+		if (rand_r(seed) % 8 == 0)
+			break;
+	}
+	return len;
+}
+
+/* Garbage: noise on N connections, come back when dropped. */
+static int
+mode_garbage(int n, int secs)
+{
+	long long	 start = now_ms(), bytes = 0;
+	unsigned	 seed = (unsigned)getpid();
+	int		*fd, i, drops = 0;
+	char		 buf[4096];
+	ssize_t		 w;
+	size_t		 len;
+
+	if ((fd = calloc(n, sizeof *fd)) == NULL)
+		return 1;
+	for (i = 0; i < n; i++)
+		fd[i] = -1;
+	while (now_ms() - start < secs * 1000LL) {
+		for (i = 0; i < n; i++) {
+			if (fd[i] == -1) {
+				if ((fd[i] = dial()) == -1)
+					continue;
+				fcntl(fd[i], F_SETFL, O_NONBLOCK);
+			}
+			len = garbage_chunk(buf, sizeof buf, &seed);
+			w = write(fd[i], buf, len);
+			if (w > 0)
+				bytes += w;
+			/* drain what the daemon says; EOF: dropped */
+			while ((w = read(fd[i], buf, sizeof buf)) > 0)
+				;
+			if (w == 0 || (w == -1 && errno != EAGAIN) ||
+			    rand_r(&seed) % 16 == 0) {
+				close(fd[i]);
+				fd[i] = -1;
+				drops++;
+			}
+		}
+		usleep(20000);
+	}
+	for (i = 0; i < n; i++)
+		if (fd[i] != -1)
+			close(fd[i]);
+	printf("garbage: %d connections for %ds, %lld bytes sent, dropped or "
+	    "closed %d times\n", n, secs, bytes, drops);
+	free(fd);
+	return 0;
+}
+
 /* One mode per run, bounded by alarm(2). */
 int
 main(int argc, char **argv)
@@ -461,8 +549,10 @@ main(int argc, char **argv)
 		return mode_pipeline(atoi(argv[3]), atoi(argv[4]));
 	if (strcmp(argv[2], "loris") == 0 && argc == 5)
 		return mode_loris(atoi(argv[3]), atoi(argv[4]));
+	if (strcmp(argv[2], "garbage") == 0 && argc == 5)
+		return mode_garbage(atoi(argv[3]), atoi(argv[4]));
 usage:
 	fprintf(stderr, "usage: hammer socket connect|slow|big|half|parallel|"
-	    "pipeline|loris ...\n");
+	    "pipeline|loris|garbage ...\n");
 	return 2;
 }
