@@ -25,6 +25,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "delay.h"
 #include "metrics.h"
 #include "query.h"
 #include "query_int.h"
@@ -354,6 +355,113 @@ write_domains(struct query *q, FILE *f)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The exporters' delay buckets (postfix_exporter's timeBuckets: 1 ms
+ * to 2 days), as indexes of delay_bounds_ms, which holds each of them. */
+static const int compat_bounds[] = { 0, 1, 2, 4, 6, 8, 12, 14, 15 };
+
+/* One histogram: cumulative buckets at the bounds idx[0..nidx) (all of
+ * ours when idx is NULL), +Inf, _sum and _count; labels already
+ * formatted ("stage=\"a\",class=\"2xx\""). */
+static void
+prom_histogram(FILE *f, const char *name, const char *labels,
+    const int64_t *n, int64_t ms, const int *idx, size_t nidx)
+{
+	int64_t	 cum = 0;
+	size_t	 i, nb = idx != NULL ? nidx : DELAY_BUCKETS - 1;
+	int	 k = 0, to;
+
+	for (i = 0; i < nb; i++) {
+		to = idx != NULL ? idx[i] : (int)i;
+		for (; k <= to; k++)
+			cum += n[k];
+		fprintf(f, "%s_bucket{%s,le=\"%g\"} %lld\n", name, labels,
+		    (double)delay_bounds_ms[to] / 1000.0, (long long)cum);
+	}
+	for (; k < DELAY_BUCKETS; k++)
+		cum += n[k];
+	fprintf(f, "%s_bucket{%s,le=\"+Inf\"} %lld\n", name, labels,
+	    (long long)cum);
+	fprintf(f, "%s_sum{%s} %lld.%03lld\n", name, labels,
+	    (long long)(ms / 1000), (long long)(ms % 1000));
+	fprintf(f, "%s_count{%s} %lld\n", name, labels, (long long)cum);
+}
+
+/* smtptally_delivery_delay_seconds{stage, class} and, with the Postfix
+ * compat set, postfix_smtp_delivery_delay_seconds{stage}: the delay
+ * histograms over all time (delay_total, or delay_hour for the tests'
+ * reference). */
+static int
+write_delays(struct query *q, FILE *f)
+{
+	int64_t		 n[DELAY_STAGES][10][DELAY_BUCKETS];
+	int64_t		 ms[DELAY_STAGES][10], cn[DELAY_BUCKETS], cms;
+	sqlite3_stmt	*st;
+	char		 labels[96];
+	int		 rc, s, c, b, any;
+
+	memset(n, 0, sizeof(n));
+	memset(ms, 0, sizeof(ms));
+	if ((rc = sqlite3_prepare_v2(q->db, q->fast ?
+	    "SELECT stage, class, bucket, SUM(n), SUM(ms) FROM delay_total"
+	    " GROUP BY 1, 2, 3" :
+	    "SELECT stage, class, bucket, SUM(n), SUM(ms) FROM delay_hour"
+	    " GROUP BY 1, 2, 3", -1, &st, NULL)) != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s = delay_stage_from_key((const char *)sqlite3_column_text(st,
+		    0));
+		c = sqlite3_column_int(st, 1);
+		b = sqlite3_column_int(st, 2);
+		if (s < 0 || c < 1 || c > 9 || b < 0 || b >= DELAY_BUCKETS)
+			continue;
+		n[s][c][b] += sqlite3_column_int64(st, 3);
+		ms[s][c] += sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return rc;
+	prom_head(f, "smtptally_delivery_delay_seconds", "histogram",
+	    "Delays of our deliveries (attempts to a remote host or a "
+	    "mailbox) by stage (total: Postfix delay=, Exim QT=; Postfix "
+	    "delays=a/b/c/d) and reply class.");
+	for (s = 0; s < DELAY_STAGES; s++)
+		for (c = 1; c <= 9; c++) {
+			for (b = 0, any = 0; b < DELAY_BUCKETS; b++)
+				any |= n[s][c][b] != 0;
+			if (!any)
+				continue;
+			snprintf(labels, sizeof(labels),
+			    "stage=\"%s\",class=\"%dxx\"", delay_stage_name(s),
+			    c);
+			prom_histogram(f, "smtptally_delivery_delay_seconds",
+			    labels, n[s][c], ms[s][c], NULL, 0);
+		}
+	if (!(q->limits.metrics_compat & METRICS_COMPAT_POSTFIX))
+		return SQLITE_OK;
+	prom_head(f, "postfix_smtp_delivery_delay_seconds", "histogram",
+	    "Delays of deliveries by Postfix's stage (delays=a/b/c/d), in "
+	    "the exporters' buckets.");
+	for (s = DELAY_BEFORE_QMGR; s < DELAY_STAGES; s++) {
+		memset(cn, 0, sizeof(cn));
+		cms = 0;
+		for (c = 1, any = 0; c <= 9; c++) {
+			for (b = 0; b < DELAY_BUCKETS; b++) {
+				cn[b] += n[s][c][b];
+				any |= n[s][c][b] != 0;
+			}
+			cms += ms[s][c];
+		}
+		if (!any)
+			continue;
+		snprintf(labels, sizeof(labels), "stage=\"%s\"",
+		    delay_stage_name(s));
+		prom_histogram(f, "postfix_smtp_delivery_delay_seconds", labels,
+		    cn, cms, compat_bounds,
+		    sizeof(compat_bounds) / sizeof(compat_bounds[0]));
+	}
+	return SQLITE_OK;
+}
+
 /* postfix_up{path}: 1 for a followed file with a generation being read,
  * 0 when every generation under that path is lost or closed. */
 static int
@@ -457,6 +565,7 @@ metrics_run(struct query *q, struct query_result *r)
 	}
 	if ((rc = write_families(q, f)) != SQLITE_OK ||
 	    (rc = write_domains(q, f)) != SQLITE_OK ||
+	    (rc = write_delays(q, f)) != SQLITE_OK ||
 	    ((q->limits.metrics_compat & METRICS_COMPAT_POSTFIX) &&
 	    (rc = write_up(q, f)) != SQLITE_OK) ||
 	    (rc = write_health(q, f)) != SQLITE_OK) {

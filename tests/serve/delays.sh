@@ -127,5 +127,51 @@ for q in 'host=mx1' 'reply=250' 'direction=in' 'by=host' 'status=sent'; do
 	[ "$c" = 400 ] || soft_fail "/v1/delays?$q: $c, want 400"
 done
 say "filters the histograms cannot answer are refused"
+# /metrics: smtptally_delivery_delay_seconds{stage, class} and, with
+# metrics_compat = postfix_exporter, postfix_smtp_delivery_delay_seconds
+# {stage} in the exporters' buckets (1 ms .. 2 days), cumulative, from
+# the record (the Exim log's delays are in it too: the store does not
+# keep the MTA of a delay)
+api /metrics > "$T/m" || fail "no /metrics"
+if command -v promtool >/dev/null 2>&1; then
+	promtool check metrics < "$T/m" > "$T/promtool" 2>&1 ||
+	    soft_fail "promtool check metrics: $(cat "$T/promtool")"
+	say "promtool check metrics: ok"
+fi
+# cum FAMILY LES SEL: "LABELS LE VALUE" lines the record predicts, SEL an
+# awk condition on class (cls) and stage (s) of a delay line
+cum()
+{
+	awk -v les="$2" -v names="$STAGES" -v fam="$1" -v sel="$3" '
+	BEGIN { nl = split(les, le, " "); split(names, nm, " ") }
+	{ key = nm[$3 + 1] " " (sel == "class" ? $2 "xx" : "-")
+	  if (sel == "compat" && $3 == 0) next
+	  n[key]++; v[key, NR] = $5; ms[key] += $5; keys[key] = 1 }
+	END { for (k in keys) {
+		split(k, kk, " ")
+		lab = "stage=\"" kk[1] "\"" (kk[2] != "-" ? ",class=\"" kk[2] "\"" : "")
+		for (i = 1; i <= nl; i++) {
+			c = 0
+			for (j in v) { split(j, jj, SUBSEP)
+				if (jj[1] == k && v[j] + 0 <= le[i] * 1000) c++ }
+			printf "%s_bucket{%s,le=\"%s\"} %d\n", fam, lab, le[i], c
+		}
+		printf "%s_bucket{%s,le=\"+Inf\"} %d\n", fam, lab, n[k]
+		printf "%s_count{%s} %d\n", fam, lab, n[k]
+		printf "%s_sum{%s} %.3f\n", fam, lab, ms[k] / 1000
+	} }' "$T/delays" | LC_ALL=C sort
+}
+SLE="0.001 0.01 0.1 0.5 1 5 10 30 60 300 900 1800 3600 14400 86400 172800"
+cum smtptally_delivery_delay_seconds "$SLE" class > "$T/want.m"
+grep '^smtptally_delivery_delay_seconds_' "$T/m" | LC_ALL=C sort > "$T/got.m"
+cmp -s "$T/want.m" "$T/got.m" ||
+    soft_fail "smtptally_delivery_delay_seconds: $(diff "$T/want.m" "$T/got.m" | head -5)"
+PLE="0.001 0.01 0.1 1 10 60 3600 86400 172800"
+cum postfix_smtp_delivery_delay_seconds "$PLE" compat > "$T/want.pm"
+grep '^postfix_smtp_delivery_delay_seconds_' "$T/m" | LC_ALL=C sort \
+    > "$T/got.pm"
+cmp -s "$T/want.pm" "$T/got.pm" ||
+    soft_fail "postfix_smtp_delivery_delay_seconds: $(diff "$T/want.pm" "$T/got.pm" | head -5)"
+say "/metrics: $(wc -l < "$T/got.m") + $(wc -l < "$T/got.pm") histogram samples as the record"
 daemon_stop
 finish
