@@ -14,7 +14,11 @@ mkdir -p build/demo
     make -s -j"$(nproc 2>/dev/null || echo 2)" )
 
 bin=$top/build/demo
-state=$top/build/demo/state
+# SMTPTALLY_DEMO_STATE: another folder for the database and socket (the
+# tests use it); by default build/demo/state.
+state=${SMTPTALLY_DEMO_STATE:-$top/build/demo/state}
+# The shipped classification rules, from the source tree (not installed).
+rules=(--rules "$top/etc/smtptally.rules")
 mkdir -p "$state"
 follow=()
 for f in /var/log/mail.log /var/log/maillog; do
@@ -35,12 +39,13 @@ if [ ${#follow[@]} -eq 0 ]; then
 fi
 
 echo "smtptally: reading ${follow[*]}"
-"$bin/smtptallyd" --oneshot --db "$state/smtptally.db" "${follow[@]}"
+"$bin/smtptallyd" --oneshot --db "$state/smtptally.db" "${rules[@]}" \
+    "${follow[@]}"
 
 # Serve what was counted, ask for a summary, and stop again.
 sock=$state/smtptally.sock
 "$bin/smtptallyd" --foreground --db "$state/smtptally.db" --socket "$sock" \
-    "${follow[@]}" 2>"$state/smtptallyd.log" &
+    "${rules[@]}" "${follow[@]}" 2>"$state/smtptallyd.log" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
@@ -49,4 +54,4 @@ echo
 "$bin/smtptally" -s "$sock" top
 echo
 echo "smtptally: the database is $state/smtptally.db; to follow the log live:"
-echo "  $bin/smtptallyd -d --db $state/smtptally.db --socket $sock ${follow[*]}"
+echo "  $bin/smtptallyd -d --db $state/smtptally.db --socket $sock ${rules[*]} ${follow[*]}"
