@@ -125,6 +125,8 @@ int		 cmd_reasons(struct opts *, int, char **);
 int		 cmd_status(struct opts *, int, char **);
 int		 cmd_explain(struct opts *, int, char **);
 int		 cmd_report(struct opts *, int, char **);	/* client_report.c */
+int		 cmd_delays(struct opts *, int, char **);	/* client_delays.c */
+void		 delays_section(const struct opts *, FILE *);
 void		 report_class_counts(const struct opts *, int64_t, int64_t,
 		     json_int_t[3]);
 /* client_html.c: the report as one HTML page on stdout. */

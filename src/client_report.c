@@ -2,7 +2,8 @@
  * client_report: `smtptally report`, the plain-text summary of a period
  * for cron mail: totals against the period before, the period at a
  * glance, the domains that deferred and bounced most with their reasons,
- * the messages that expired, what our own smtpd refused, the codes in
+ * the messages that expired, how long deliveries took, what our own
+ * smtpd refused, the codes in
  * words, and whether the logs were read.  80 columns of ASCII.
  *
  * Each section is one function over the same struct report, in the order
@@ -404,6 +405,16 @@ report_codes(struct report *rp)
 		printf("  no failures to explain\n");
 }
 
+/* How long our deliveries took: each stage, then the busiest domains. */
+static void
+report_delays(struct report *rp)
+{
+	if (rp->in)
+		return;
+	printf("\nDelays of our deliveries\n");
+	delays_section(rp->o, stdout);
+}
+
 /* Lines read, the unrecognised share and its warnings. */
 static void
 report_lines(struct report *rp)
@@ -461,6 +472,7 @@ cmd_report(struct opts *o, int argc, char **argv)
 	report_glance(&rp);
 	report_domain_sections(&rp);
 	report_expired(&rp);
+	report_delays(&rp);
 	report_inbound(&rp);
 	report_codes(&rp);
 	report_lines(&rp);

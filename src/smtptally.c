@@ -83,6 +83,9 @@ static const struct command commands[] = {
 	  "one recipient domain: its codes, in words, and its reasons" },
 	{ "reasons", "", 0, 0, O_VIEW | O_TOP | O_WIDE | O_ALL, 1, cmd_reasons,
 	  "the reply texts remote servers gave, with counts" },
+	{ "delays", "", 0, 0, O_VIEW | O_BY | O_TOP, 1, cmd_delays,
+	  "delivery delays by stage, or the whole delay --by domain or "
+	  "provider" },
 	{ "status", "", 0, 0, O_FORMAT | O_WIDE | O_UTC, 1, cmd_status,
 	  "the daemon: followed files, offsets, lag, problems" },
 	{ "report", "", 0, 0, O_RANGE | O_FILTERS | O_UTC | O_HTML, 1, cmd_report,
@@ -381,6 +384,14 @@ parse_options(const struct command *c, struct opts *o, int argc,
 		}
 		if (bit != 0 && !(c->opts & bit))
 			usage_error(c, "--%s does not apply here", name);
+		/* delays are kept by domain, provider and class only */
+		if (ch >= OPT_FILTER && strcmp(c->name, "delays") == 0 &&
+		    ch != OPT_FILTER + API_F_DOMAIN &&
+		    ch != OPT_FILTER + API_F_PROVIDER &&
+		    ch != OPT_FILTER + API_F_CLASS &&
+		    ch != OPT_FILTER + API_F_DIRECTION)
+			usage_error(c, "--%s does not apply here: delays are "
+			    "kept by domain, provider and class", name);
 		/* domain NAME: the name is the domain filter. */
 		if (ch == OPT_FILTER + API_F_DOMAIN &&
 		    strcmp(c->name, "domain") == 0)

@@ -15,5 +15,7 @@ PATH=$top_builddir:$PATH bash -c '
 	[ "$(c smtptally summary --by class,ho)" = "class,hop class,host class,hour" ] || fail "by: $(c smtptally summary --by class,ho)"
 	case " $(c smtptally top --) " in *" --by "*) fail "top offers --by";; esac
 	[ "$(c smtptally help re)" = "reasons report" ] || fail "help: $(c smtptally help re)"
+	[ "$(c smtptally del)" = "delays" ] || fail "delays: $(c smtptally del)"
+	[ "$(c smtptally delays --by "")" = "domain provider" ] || fail "delays --by: $(c smtptally delays --by "")"
 	echo PASS
 ' sh "$COMP"

@@ -120,6 +120,37 @@ for g in $(cat "$T/want.groups"); do
 done
 say "by=domain top 3 and (other)"
 
+# the client: --csv has a column per bucket; the table's counts and
+# shares are the record's
+"$SMTPTALLY" -s "$SOCK" delays --csv > "$T/c.csv" || soft_fail "delays --csv"
+tail -n +2 "$T/c.csv" | awk -F, '{ line = $1
+	for (i = 4; i <= NF; i++) line = line " " $i
+	printf "%s %s %.0f\n", line, $2, $3 * 1000 }' | sort > "$T/got.csv"
+cmp -s "$T/want.all" "$T/got.csv" ||
+    soft_fail "delays --csv: $(diff "$T/want.all" "$T/got.csv" | head -5)"
+"$SMTPTALLY" -s "$SOCK" delays --by domain --top 3 > "$T/c.txt" ||
+    soft_fail "delays --by domain"
+for d in $(cat "$T/top3"); do
+	want=$(awk -v d="$d" '$1 == d && $3 == 0 { n++; if ($5 <= 60000) m++ }
+	    END { printf "%d %.1f%%", n, 100 * m / n }' "$T/delays")
+	got=$(awk -v d="$d" '$1 == d { print $2, $4 }' "$T/c.txt")
+	[ "$got" = "$want" ] ||
+	    soft_fail "delays --by domain: $d '$got', want '$want' (count, <=1m)"
+done
+"$SMTPTALLY" -s "$SOCK" delays --host mx1 > /dev/null 2>&1
+[ $? = 2 ] || soft_fail "delays --host: not a usage error"
+"$SMTPTALLY" -s "$SOCK" delays --by host > /dev/null 2>&1
+[ $? = 2 ] || soft_fail "delays --by host: not a usage error"
+"$SMTPTALLY" -s "$SOCK" report --since 30d > "$T/report" ||
+    soft_fail "report"
+grep -q '^Delays of our deliveries' "$T/report" ||
+    soft_fail "no Delays section in the report"
+want=$(awk '$3 == 0' "$T/delays" | wc -l | tr -d ' ')
+got=$(awk '/^Delays of our/ { on = 1 } on && $1 == "total" { print $2; exit }' \
+    "$T/report" | tr -d ',')
+[ "$got" = "$want" ] || soft_fail "report: total delays '$got', want $want"
+say "smtptally delays (--csv, --by domain) and the report's section"
+
 # refused, not ignored
 for q in 'host=mx1' 'reply=250' 'direction=in' 'by=host' 'status=sent'; do
 	c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 \
