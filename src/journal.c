@@ -35,7 +35,7 @@
 
 #define JOURNAL_MAXLINE_DEFAULT	65536
 #define JOURNAL_POLL_SEC	2	/* wake-up without an fd event */
-#define JOURNAL_REOPEN		20000	/* entries between two reopens */
+#define JOURNAL_REOPEN		5000	/* entries between two reopens */
 
 #ifdef HAVE_JOURNAL
 
@@ -54,6 +54,7 @@ struct jsrc {
 	int			 at_end;
 	int			 gap_open;	/* first entry after a gap due */
 	int			 failed;	/* an error was logged */
+	int			 reopen;	/* closed for a new handle */
 	int			 late;		/* a host found while running */
 	int64_t			 lines, unrecognised, long_lines;
 	int64_t			 last_usec;	/* of the last entry read */
@@ -608,26 +609,27 @@ journal_start(struct journal *j, const char **cause)
 /* sd-journal maps the journal files and keeps what it touched mapped:
  * reading a long journal through one handle grows the resident set by the
  * size of the files read.  A new handle every JOURNAL_REOPEN entries,
- * positioned on cur, keeps it bounded.  On failure the old handle stays. */
+ * positioned on cur, keeps it bounded.  The old handle is closed first, so
+ * the two never hold their pages at once; when the new one cannot be had,
+ * the source stays closed and is opened again at the next pass (the
+ * position is cur, in memory: nothing is lost or read twice). */
 static void
 jsrc_reopen(struct journal *j, struct jsrc *s)
 {
-	struct jsrc	 n = *s;
 	const char	*cause;
 
-	n.sj = NULL;
-	n.ev = NULL;
-	if (jsrc_open(&n, &cause) == -1 || jsrc_setup(j, &n, &cause) == -1) {
-		log_warnx("%s", cause);
-		jsrc_close(&n);
-		s->since_open = 0;
-		return;
-	}
 	jsrc_close(s);
-	s->sj = n.sj;
-	s->ev = n.ev;
 	s->since_open = 0;
 	s->reseek = 1;
+	s->reopen = 1;
+	if (jsrc_open(s, &cause) == -1 || jsrc_setup(j, s, &cause) == -1) {
+		if (!s->failed)
+			log_warnx("%s; trying again", cause);
+		s->failed = 1;
+		jsrc_close(s);
+		return;
+	}
+	s->reopen = 0;
 }
 
 /* Which MTA an identifier names: postfix/..., postfix-NAME/..., exim,
@@ -673,13 +675,17 @@ jsrc_read(struct journal *j, struct jsrc *s, size_t *budget)
 	uint64_t		 usec;
 	int			 r, rc;
 
+	if (s->sj == NULL && s->reopen)
+		jsrc_reopen(j, s);
 	if (s->sj == NULL)
 		return JOURNAL_IDLE;
 	if (s->reseek && jsrc_seek(j, s) == -1) {
 		s->reseek = 1;
 		return JOURNAL_IDLE;
 	}
-	while (*budget > 0) {
+	/* at most JOURNAL_REOPEN entries a handle, whatever the budget */
+	while (*budget > 0 && (s->since_open < JOURNAL_REOPEN ||
+	    s->cur == NULL)) {
 		if ((r = sd_journal_next(s->sj)) < 0) {
 			if (!s->failed)
 				log_warnx("journal %s: %s", s->spec,
@@ -751,8 +757,10 @@ jsrc_read(struct journal *j, struct jsrc *s, size_t *budget)
 	}
 	if (s->moved)
 		(void)jsrc_take_cursor(s);
-	if (s->since_open >= JOURNAL_REOPEN && s->cur != NULL)
+	if (s->since_open >= JOURNAL_REOPEN && s->cur != NULL) {
 		jsrc_reopen(j, s);
+		return JOURNAL_MORE;
+	}
 	return *budget == 0 ? JOURNAL_MORE : JOURNAL_IDLE;
 }
 
