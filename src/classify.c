@@ -2,10 +2,14 @@
  * classify: walk the rules in their order (rules_finish) and take the
  * first whose conditions all hold.  The cheap conditions (provider,
  * status, codes, the literal a text pattern needs) are tested before the
- * regular expression, so that most rules cost a few comparisons.
+ * regular expression, so that most rules cost a few comparisons.  The
+ * literals, and the strings of the plain texts (rules.h) that need no
+ * regular expression at all, are found in one pass over the text through
+ * rules_finish's index, the first time a rule with a text is reached.
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "classify.h"
@@ -135,6 +139,55 @@ put_group(char *out, const char *text, const regmatch_t *m)
 	out[n] = '\0';
 }
 
+#define HIT_WORDS	(RULES_LITS_MAX / 64)
+
+#define PHIT_WORDS	(RULES_MAX / 64)
+
+/* The index's strings that occur in the lower-case text: literals as
+ * bits of hit, plain strings as their rules' bits of phit. */
+static void
+find_literals(const struct rules *rs, const char *lower, size_t len,
+    uint64_t *hit, uint64_t *phit)
+{
+	size_t	 i, n;
+	int	 id, b;
+
+	memset(hit, 0, (rs->nlits + 63) / 64 * sizeof *hit);
+	memset(phit, 0, PHIT_WORDS * sizeof *phit);
+	for (i = 0; i + 3 <= len; i++)	/* every string has 3 bytes */
+		for (id = rs->lhead[RULES_LBUCKET(lower[i], lower[i + 1],
+		    lower[i + 2])]; id != -1; id = rs->lnext[id]) {
+			const char	*l = rs->lits[id];
+
+			if (l[0] != lower[i] || l[1] != lower[i + 1] ||
+			    l[2] != lower[i + 2])
+				continue;
+			n = strlen(l + 3);
+			if (i + 3 + n > len || memcmp(lower + i + 3, l + 3,
+			    n) != 0)
+				continue;
+			if ((b = rs->lrule[id]) == -1)
+				hit[id / 64] |= (uint64_t)1 << (id % 64);
+			else
+				phit[b / 64] |= (uint64_t)1 << (b % 64);
+		}
+}
+
+/* Does one of the rule's literals occur (hit: the index's answer)? */
+static int
+has_literal(const struct rules *rs, const struct rule *r, const char *lower,
+    const uint64_t *hit)
+{
+	int	 j;
+
+	for (j = 0; j < r->nliterals; j++)
+		if (rs->indexed ? (hit[r->lit[j] / 64] >>
+		    (r->lit[j] % 64) & 1) != 0 :
+		    strstr(lower, r->literals[j]) != NULL)
+			return 1;
+	return 0;
+}
+
 static const struct rule *
 first_match(const struct rules *rs, const struct classify_input *in,
     const char *text, const char *lower, const char *reply,
@@ -142,6 +195,8 @@ first_match(const struct rules *rs, const struct classify_input *in,
 {
 	const struct rule	*r;
 	size_t			 i;
+	uint64_t		 hit[HIT_WORDS], phit[PHIT_WORDS];
+	int			 found = 0;
 
 	if (rs == NULL)
 		return NULL;
@@ -156,15 +211,27 @@ first_match(const struct rules *rs, const struct classify_input *in,
 			continue;
 		if (!r->has_text)
 			return r;
-		if (r->nliterals > 0) {
+		if (rs->indexed && !found &&
+		    (r->nliterals > 0 || r->nplain > 0)) {
+			find_literals(rs, lower, strlen(lower), hit, phit);
+			found = 1;
+		}
+		if (r->nplain > 0) {	/* one of its strings, or no match */
 			int	 j;
 
-			for (j = 0; j < r->nliterals; j++)
-				if (strstr(lower, r->literals[j]) != NULL)
-					break;
-			if (j == r->nliterals)
+			if (rs->indexed) {
+				if ((phit[r->pbit / 64] >> (r->pbit % 64) &
+				    1) != 0)
+					return r;
 				continue;
+			}
+			for (j = 0; j < r->nplain; j++)
+				if (strstr(lower, r->plain[j]) != NULL)
+					return r;
+			continue;
 		}
+		if (r->nliterals > 0 && !has_literal(rs, r, lower, hit))
+			continue;
 		if (regexec(r->re, text, r->group + 1, m, 0) == 0)
 			return r;
 	}

@@ -170,10 +170,13 @@ ends_with(const char *name, size_t n, const struct pattern *pat)
 {
 	size_t	 l = pat->len;
 
-	if (n < l || lower(name[n - 1]) != pat->s[l - 1] ||
-	    strncasecmp(name + n - l, pat->s, l) != 0)
+	/* the label boundary and the pattern's first byte reject most
+	 * patterns before the comparison */
+	if (n < l || (n > l && name[n - l - 1] != '.') ||
+	    lower(name[n - l]) != pat->s[0] ||
+	    lower(name[n - 1]) != pat->s[l - 1])
 		return 0;
-	return n == l || name[n - l - 1] == '.';
+	return strncasecmp(name + n - l, pat->s, l) == 0;
 }
 
 /* A public suffix's shape: one or two labels of two or three letters
@@ -200,7 +203,9 @@ domain_match(const char *d, size_t n, const struct pattern *pat)
 	size_t	 l = pat->len;
 
 	if (pat->s[l - 1] == '*')		/* "name.*" */
-		return n > l - 1 && strncasecmp(d, pat->s, l - 1) == 0 &&
+		return n > l - 1 && d[l - 2] == '.' &&
+		    lower(d[0]) == pat->s[0] &&
+		    strncasecmp(d, pat->s, l - 1) == 0 &&
 		    suffix_like(d + l - 1, n - (l - 1));
 	return ends_with(d, n, pat);
 }

@@ -21,6 +21,16 @@
 
 #define RULES_FILE_MAX	(4 * 1024 * 1024)	/* bytes of one file */
 
+static void
+plain_free(char **v, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 struct rules *
 rules_new(void)
 {
@@ -38,7 +48,13 @@ rules_free(struct rules *r)
 		if (r->v[i].has_text) {
 			regfree(r->v[i].re);
 			free(r->v[i].re);
+			plain_free(r->v[i].plain, r->v[i].nplain);
 		}
+	for (i = 0; i < r->nlits; i++)
+		free(r->lits[i]);
+	free(r->lits);
+	free(r->lnext);
+	free(r->lrule);
 	for (i = 0; i < r->nfiles; i++)
 		free(r->files[i]);
 	free(r->files);
@@ -309,6 +325,215 @@ literals_of(struct rule *r, const char *re)
 	r->nliterals = l.n;
 }
 
+/*
+ * A plain text pattern: literal bytes (ASCII; a backslash before one of
+ * ERE's special bytes makes it literal), classes of letters, digits and
+ * spaces ("[ae]"), groups of plain alternatives, '|', and '?' after a
+ * byte, class or group - no '.', range, anchor, other quantifier or
+ * back-reference.  What it matches is a finite set of strings, and as
+ * case is ignored, a text matches when one of them in lower case occurs
+ * in the text in lower case.  The sets are lists of at most RULES_PLAIN
+ * strings, each of three bytes or more (the index's least).
+ */
+struct strs {
+	char	*v[RULES_PLAIN];
+	int	 n;
+};
+
+static void
+strs_free(struct strs *a)
+{
+	int	 i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->v[i]);
+	a->n = 0;
+}
+
+/* a := a x b (every string of a followed by every one of b). */
+static int
+strs_product(struct strs *a, const struct strs *b)
+{
+	struct strs	 o;
+	size_t		 la, lb;
+	int		 i, j;
+
+	if (a->n * b->n > RULES_PLAIN)
+		return -1;
+	o.n = 0;
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < b->n; j++) {
+			la = strlen(a->v[i]);
+			lb = strlen(b->v[j]);
+			if ((o.v[o.n] = malloc(la + lb + 1)) == NULL) {
+				strs_free(&o);
+				return -1;
+			}
+			memcpy(o.v[o.n], a->v[i], la);
+			memcpy(o.v[o.n] + la, b->v[j], lb + 1);
+			o.n++;
+		}
+	strs_free(a);
+	*a = o;
+	return 0;
+}
+
+static int plain_alts(const char *, const char *, struct strs *, int);
+
+/* One alternative (no top-level '|') in [p, end). */
+static int
+plain_seq(const char *p, const char *end, struct strs *out, int depth)
+{
+	struct strs	 g;
+	char		 run[RULES_LINE_MAX + 1];
+	const char	*q;
+
+	out->n = 0;
+	if ((out->v[0] = strdup("")) == NULL)
+		return -1;
+	out->n = 1;
+	while (p < end) {
+		g.n = 0;
+		if (*p == '(') {
+			q = group_end(p, end);
+			if (q >= end || depth > 4 ||
+			    plain_alts(p + 1, q, &g, depth + 1) == -1)
+				goto bad;
+			p = q + 1;
+		} else if (*p == '[') {
+			for (q = p + 1; q < end && *q != ']'; q++)
+				if (!((*q >= 'a' && *q <= 'z') ||
+				    (*q >= 'A' && *q <= 'Z') ||
+				    (*q >= '0' && *q <= '9') || *q == ' ') ||
+				    g.n == RULES_PLAIN ||
+				    (g.v[g.n] = strndup(q, 1)) == NULL)
+					goto bad_g;
+				else
+					g.n++;
+			if (q >= end || g.n == 0)
+				goto bad_g;
+			p = q + 1;
+		} else {
+			/* a run of bytes: the last one before a
+			 * quantifier is an atom of its own */
+			size_t	 n = 0;
+			char	 ch;
+
+			while (p < end && *p != '(' && *p != '[') {
+				if (*p == '\\' && p + 1 < end &&
+				    strchr(".[]()*+?{}|^$\\", p[1]) != NULL)
+					ch = p[1], q = p + 2;
+				else if ((unsigned char)*p >= 0x80 ||
+				    *p < ' ' ||
+				    strchr(".[]()*+?{}|^$\\", *p) != NULL)
+					goto bad;
+				else
+					ch = *p, q = p + 1;
+				if (n > 0 && q < end &&
+				    strchr("*+?{", *q) != NULL)
+					break;
+				run[n++] = ch;
+				p = q;
+				if (n == 1 && p < end &&
+				    strchr("*+?{", *p) != NULL)
+					break;
+			}
+			if ((g.v[0] = strndup(run, n)) == NULL)
+				goto bad;
+			g.n = 1;
+		}
+		if (p < end && *p == '?') {	/* the atom or nothing */
+			if (g.n == RULES_PLAIN ||
+			    (g.v[g.n] = strdup("")) == NULL)
+				goto bad_g;
+			g.n++;
+			p++;
+		}
+		if (p < end && strchr("*+?{", *p) != NULL)
+			goto bad_g;
+		if (strs_product(out, &g) == -1)
+			goto bad_g;
+		strs_free(&g);
+	}
+	return 0;
+bad_g:
+	strs_free(&g);
+bad:
+	strs_free(out);
+	return -1;
+}
+
+/* The alternatives in [p, end), split at top-level '|'. */
+static int
+plain_alts(const char *p, const char *end, struct strs *out, int depth)
+{
+	struct strs	 one;
+	const char	*a = p, *q;
+	int		 level = 0, i;
+
+	out->n = 0;
+	for (q = p;; q++) {
+		if (q < end && *q == '\\' && q + 1 < end) {
+			q++;
+			continue;
+		}
+		if (q < end && *q == '(')
+			level++;
+		else if (q < end && *q == ')')
+			level--;
+		if (q < end && !(*q == '|' && level == 0))
+			continue;
+		if (plain_seq(a, q, &one, depth) == -1)
+			goto bad;
+		if (out->n + one.n > RULES_PLAIN) {
+			strs_free(&one);
+			goto bad;
+		}
+		for (i = 0; i < one.n; i++)
+			out->v[out->n++] = one.v[i];
+		if (q >= end)
+			break;
+		a = q + 1;
+	}
+	return 0;
+bad:
+	strs_free(out);
+	return -1;
+}
+
+/* The plain strings of a rule's text, if it is plain (no error if not). */
+static void
+plain_of(struct rule *r, const char *re)
+{
+	struct strs	 a;
+
+	int		 i;
+
+	r->plain = NULL;
+	r->nplain = 0;
+	if (r->group != 0 || plain_alts(re, re + strlen(re), &a, 0) == -1)
+		return;
+	for (i = 0; i < a.n; i++)
+		if (strlen(a.v[i]) < 3) {	/* "" matches every text */
+			strs_free(&a);
+			return;
+		}
+	if (a.n <= 0 || a.n > RULES_PLAIN ||
+	    (r->plain = calloc(a.n, sizeof *r->plain)) == NULL) {
+		strs_free(&a);
+		return;
+	}
+	for (i = 0; i < a.n; i++) {
+		char	*p;
+
+		for (p = a.v[i]; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 'a' - 'A';
+	}
+	memcpy(r->plain, a.v, a.n * sizeof *r->plain);
+	r->nplain = a.n;
+}
+
 /* Split one line into words; a quoted word keeps its spaces and "\"". */
 static int
 words(char *line, char **w, int max, int *quoted, const char **why)
@@ -361,6 +586,9 @@ rule_drop(struct rule *r)
 	if (r->has_text) {
 		regfree(r->re);
 		free(r->re);
+		plain_free(r->plain, r->nplain);
+		r->plain = NULL;
+		r->nplain = 0;
 		r->has_text = 0;
 	}
 }
@@ -434,6 +662,7 @@ rule_line(struct rule *r, char *line, char *err, size_t errsz)
 				return err;
 			}
 			literals_of(r, w[i]);
+			plain_of(r, w[i]);
 			continue;
 		}
 		if ((eq = strchr(w[i], '=')) == NULL || eq[1] == '\0') {
@@ -498,6 +727,7 @@ rules_parse(struct rules *r, const char *file, const char *buf, size_t len,
 		return fail(cause, file, 0, "%s", strerror(errno));
 	r->nfiles++;
 	r->sorted = 0;
+	r->indexed = 0;
 	/* FNV-1a over the texts, with the length between files. */
 	if (r->digest == 0)
 		r->digest = 14695981039346656037ULL;
@@ -616,11 +846,80 @@ rule_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* Put the rules in the order classify tries them (classify.h). */
+/* The id of a string in the index, adding it if new: a literal (rule
+ * -1) or a string of the plain rule whose pbit is rule; -1 if out of
+ * memory or room. */
+static int
+lit_id(struct rules *r, const char *s, int rule, size_t *cap)
+{
+	unsigned	 b = RULES_LBUCKET(s[0], s[1], s[2]);
+	int		 i, *nn;
+	char		**nl;
+
+	for (i = r->lhead[b]; i != -1; i = r->lnext[i])
+		if (r->lrule[i] == rule && strcmp(r->lits[i], s) == 0)
+			return i;
+	if (r->nlits == RULES_LITS_MAX)
+		return -1;
+	if (r->nlits == *cap) {
+		size_t	 n = *cap == 0 ? 256 : *cap * 2;
+
+		if ((nl = reallocarray(r->lits, n, sizeof *nl)) == NULL)
+			return -1;
+		r->lits = nl;
+		if ((nn = reallocarray(r->lnext, n, sizeof *nn)) == NULL)
+			return -1;
+		r->lnext = nn;
+		if ((nn = reallocarray(r->lrule, n, sizeof *nn)) == NULL)
+			return -1;
+		r->lrule = nn;
+		*cap = n;
+	}
+	if ((r->lits[r->nlits] = strdup(s)) == NULL)
+		return -1;
+	r->lnext[r->nlits] = r->lhead[b];
+	r->lrule[r->nlits] = rule;
+	r->lhead[b] = (int)r->nlits;
+	return (int)r->nlits++;
+}
+
+/* Put the rules in the order classify tries them (classify.h), and
+ * index their literals.  Without the index (out of memory) classify
+ * searches each rule's literals itself. */
 void
 rules_finish(struct rules *r)
 {
+	size_t	 i, cap = 0;
+	int	 j, pbits = 0;
+
 	if (r->n > 1)
 		qsort(r->v, r->n, sizeof *r->v, rule_cmp);
 	r->sorted = 1;
+	for (i = 0; i < r->nlits; i++)
+		free(r->lits[i]);
+	free(r->lits);
+	free(r->lnext);
+	free(r->lrule);
+	r->lits = NULL;
+	r->lnext = NULL;
+	r->lrule = NULL;
+	r->nlits = 0;
+	r->indexed = 0;
+	for (i = 0; i < RULES_LBUCKETS; i++)
+		r->lhead[i] = -1;
+	for (i = 0; i < r->n; i++) {
+		struct rule	*u = &r->v[i];
+
+		for (j = 0; j < u->nliterals; j++)
+			if ((u->lit[j] = lit_id(r, u->literals[j], -1,
+			    &cap)) == -1)
+				return;
+		if (u->nplain == 0)
+			continue;
+		u->pbit = pbits++;
+		for (j = 0; j < u->nplain; j++)
+			if (lit_id(r, u->plain[j], u->pbit, &cap) == -1)
+				return;
+	}
+	r->indexed = 1;
 }

@@ -35,6 +35,9 @@
 #define RULES_VALUES	8		/* values of one key */
 #define RULES_LITERALS	24		/* prefilter strings of one rule */
 #define RULES_LITERAL_MAX 23
+#define RULES_PLAIN	256		/* strings of a plain text */
+#define RULES_LBUCKETS	4096		/* chains of the literal index */
+#define RULES_LITS_MAX	16384		/* distinct strings it indexes */
 
 /* A reply or enhanced code pattern: digits, and 'x' or '*' for any. */
 struct rules_code {
@@ -60,6 +63,13 @@ struct rule {
 	 * match (none: no such test); a cheap test before regexec. */
 	char		 literals[RULES_LITERALS][RULES_LITERAL_MAX + 1];
 	int		 nliterals;
+	int		 lit[RULES_LITERALS];	/* their ids in rules->lits */
+	/* A text of literals and groups of them only ("a (b|c) d") and no
+	 * "$N" reason: the lower-case strings it stands for.  It matches
+	 * when one of them occurs, which needs no regexec. */
+	char		**plain;
+	int		 nplain;
+	int		 pbit;		/* its bit of classify's plain hits */
 	int		 level;		/* 1 provider text .. 4 reply */
 	size_t		 file;		/* index in rules->files */
 	unsigned	 line;
@@ -72,6 +82,17 @@ struct rules {
 	size_t		 nfiles;
 	size_t		 missing;	/* files rules_load did not find */
 	int		 sorted;
+	/* rules_finish's index of the rules' literals and plain strings:
+	 * every distinct one once, chained by a hash of its first three
+	 * bytes, so that classify finds all that occur in a text in one
+	 * pass over it.  Not indexed: classify searches each itself. */
+	char		**lits;
+	size_t		 nlits;
+	int		*lnext;		/* next id in the chain, -1: end */
+	int		*lrule;		/* a plain string: its rule's pbit; a
+					 * literal: -1 */
+	int		 lhead[RULES_LBUCKETS];
+	int		 indexed;
 	uint64_t	 digest;	/* of every file's text, in order:
 					 * the store recomputes categories
 					 * when it changes */
@@ -83,5 +104,9 @@ int		 rules_parse(struct rules *, const char *, const char *,
 		     size_t, char **);
 int		 rules_load(struct rules *, const char *, int, char **);
 void		 rules_finish(struct rules *);
+/* The chain of the index's strings that may start with bytes a, b, c. */
+#define RULES_LBUCKET(a, b, c) \
+	((((unsigned char)(a) * 961u) ^ ((unsigned char)(b) * 31u) ^ \
+	(unsigned char)(c)) % RULES_LBUCKETS)
 
 #endif

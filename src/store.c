@@ -319,6 +319,8 @@ struct store_cache {
 	int64_t		 id;
 	int		 known;		/* domains: provider known */
 	char		 provider[24];	/* ... and which */
+	uint64_t	 tried;		/* ... else the hash of the last next
+					 * hop that did not tell (0: none) */
 };
 
 /* A combination that has its verdict (cache, cleared on rollback). */
@@ -753,6 +755,17 @@ store_hash(const char *p, size_t slots)
 	return h % slots;
 }
 
+/* Hash of a next hop's name for the domain cache, never 0. */
+static uint64_t
+store_relay_hash(const char *p)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	while (*p != '\0')
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h | 1;
+}
+
 /* Forget cached ids: after a rollback some may not exist any more. */
 static void
 store_cache_clear(struct store *s)
@@ -864,7 +877,8 @@ store_name_id(struct store *s, struct store_cache *cache, size_t slots,
 	if (c->name != NULL && strcmp(c->name, name) == 0) {
 		if (provp != NULL)
 			*provp = c->provider;
-		if (!isdom || c->known || relay == NULL || *relay == '\0')
+		if (!isdom || c->known || relay == NULL || *relay == '\0' ||
+		    c->tried == store_relay_hash(relay))
 			return c->id;
 		id = c->id;
 		goto learn;
@@ -900,19 +914,26 @@ store_name_id(struct store *s, struct store_cache *cache, size_t slots,
 		c->id = id;
 		c->known = *prov != '\0';
 		snprintf(c->provider, sizeof(c->provider), "%s", prov);
+		/* a new domain's guess had the next hop already */
+		c->tried = rc == SQLITE_DONE && isdom && relay != NULL ?
+		    store_relay_hash(relay) : 0;
 	}
 	sqlite3_reset(s->st[sel]);	/* prov pointed into its row */
 	if (provp != NULL)
 		*provp = c->name == copy ? c->provider : "";
 	if (!isdom || (c->name == copy && c->known) || relay == NULL ||
-	    *relay == '\0' || c->name != copy)
+	    *relay == '\0' || c->name != copy ||
+	    c->tried == store_relay_hash(relay))
 		return id;
 learn:
 	/* A domain whose provider was not known: a next hop may tell.  Its
-	 * past combinations get their verdicts under the new provider. */
+	 * past combinations get their verdicts under the new provider.  A
+	 * next hop that did not tell is not asked again while it stays. */
 	prov = store_provider(s, name, relay);
-	if (*prov == '\0')
+	if (*prov == '\0') {
+		c->tried = store_relay_hash(relay);
 		return id;
+	}
 	sqlite3_bind_int64(s->st[ST_DOMAIN_PROV], 1, id);
 	sqlite3_bind_text(s->st[ST_DOMAIN_PROV], 2, prov, -1, SQLITE_STATIC);
 	if (store_exec(s, ST_DOMAIN_PROV, "domain provider") == -1)
@@ -1053,10 +1074,12 @@ store_phash(const char *p)
 	return h | 1;
 }
 
-/* Compute and write the verdict of one combination, reading its outcome
- * and text back from the database. */
+/* Compute and write the verdict of one combination, from the outcome and
+ * text the caller has (known, its text) or read back from the database
+ * (known NULL). */
 static int
-store_verdict_make(struct store *s, int64_t oc, int64_t rs, const char *prov)
+store_verdict_make(struct store *s, int64_t oc, int64_t rs, const char *prov,
+    const struct store_outcome *known, const char *ktext)
 {
 	struct store_outcome	 o;
 	struct store_verdict	 v;
@@ -1065,6 +1088,11 @@ store_verdict_make(struct store *s, int64_t oc, int64_t rs, const char *prov)
 	const char		*t;
 	int			 rc, i;
 
+	if (known != NULL) {
+		memset(&v, 0, sizeof(v));
+		s->verdict(s->verdict_arg, known, ktext, prov, &v);
+		goto put;
+	}
 	sqlite3_bind_int64(st, 1, oc);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
@@ -1103,6 +1131,7 @@ store_verdict_make(struct store *s, int64_t oc, int64_t rs, const char *prov)
 	memset(&v, 0, sizeof(v));
 	s->verdict(s->verdict_arg, &o, text, prov, &v);
 	free(text);
+put:
 	st = s->st[ST_VERDICT_PUT];
 	sqlite3_bind_int64(st, 1, oc);
 	sqlite3_bind_int64(st, 2, rs);
@@ -1119,7 +1148,7 @@ store_verdict_make(struct store *s, int64_t oc, int64_t rs, const char *prov)
  * brings stale ones up to date). */
 static int
 store_verdict_ensure(struct store *s, int64_t oc, int64_t rs,
-    const char *prov)
+    const char *prov, const struct store_outcome *known, const char *ktext)
 {
 	struct store_vkey	*e;
 	sqlite3_stmt		*st = s->st[ST_VERDICT_HAS];
@@ -1138,7 +1167,8 @@ store_verdict_ensure(struct store *s, int64_t oc, int64_t rs,
 	sqlite3_bind_text(st, 3, prov, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc == SQLITE_DONE && store_verdict_make(s, oc, rs, prov) == -1)
+	if (rc == SQLITE_DONE &&
+	    store_verdict_make(s, oc, rs, prov, known, ktext) == -1)
 		return -1;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		store_cause(s, "verdict lookup");
@@ -1178,8 +1208,8 @@ store_verdicts_domain(struct store *s, int64_t dom, const char *prov)
 			return -1;
 		}
 		for (i = 0; i < n; i++)
-			if (store_verdict_ensure(s, v[i][0], v[i][1], prov) ==
-			    -1) {
+			if (store_verdict_ensure(s, v[i][0], v[i][1], prov,
+			    NULL, NULL) == -1) {
 				sqlite3_reset(st);
 				return -1;
 			}
@@ -1272,6 +1302,7 @@ store_counts(struct store *s, const struct tally *t)
 	struct tally_count	 c;
 	struct tally_lines	 l;
 	struct tally_delay	 dl;
+	struct store_outcome	 o;
 	struct store_row	*r;
 	sqlite3_stmt		*st;
 	size_t			 it, nrows = 0, i;
@@ -1288,8 +1319,19 @@ store_counts(struct store *s, const struct tally *t)
 		    (host = store_name_id(s, s->hosts, STORE_HCACHE,
 		    ST_HOST_INS, ST_HOST_SEL, c.host, NULL, NULL)) == -1 ||
 		    (oc = store_outcome_id(s, &c)) == -1 ||
-		    (rs = store_reason_id(s, c.reason)) == -1 ||
-		    store_verdict_ensure(s, oc, rs, prov) == -1)
+		    (rs = store_reason_id(s, c.reason)) == -1)
+			return -1;
+		/* the verdict from the count itself, but a text past the
+		 * bound is "(other)": that one from the database */
+		o.mta = c.mta;
+		o.direction = c.direction;
+		o.kind = c.kind;
+		o.status = c.status;
+		o.hop = c.hop;
+		o.reply = c.reply;
+		o.enhanced = c.enhanced;
+		if (store_verdict_ensure(s, oc, rs, prov,
+		    rs == STORE_REASON_OTHER_ID ? NULL : &o, c.reason) == -1)
 			return -1;
 		if (store_rows_grow(s, nrows + 1) == -1)
 			goto nomem;
@@ -1978,7 +2020,8 @@ store_reclassify(struct store *s, int step)
 	if (store_exec(s, ST_BEGIN, "begin") == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if (store_verdict_make(s, v[i].oc, v[i].rs, v[i].prov) == -1)
+		if (store_verdict_make(s, v[i].oc, v[i].rs, v[i].prov, NULL,
+		    NULL) == -1)
 			goto fail;
 	if (store_exec(s, ST_COMMIT, "commit") == -1)
 		goto fail;

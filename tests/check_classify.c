@@ -220,6 +220,149 @@ START_TEST(prefilter_sound)
 }
 END_TEST
 
+/* A plain text decides as its regular expression does: the shipped rules
+ * with their plain strings and without (regexec for all) decide every row
+ * of the table alike; and most of the shipped texts are plain. */
+START_TEST(plain_sound)
+{
+	struct rules		*re = rules_new();
+	struct classify_result	 a, b;
+	char			*cause = NULL;
+	size_t			 i, with = 0;
+	int			*keep, j;
+
+	ck_assert_int_eq(rules_load(re, shipped_path, 0, &cause), 0);
+	rules_finish(re);
+	ck_assert_ptr_nonnull(keep = calloc(re->n, sizeof *keep));
+	for (i = 0; i < re->n; i++) {
+		with += re->v[i].nplain > 0;
+		keep[i] = re->v[i].nplain;
+		re->v[i].nplain = 0;
+	}
+	ck_assert_uint_gt(with, re->n / 3);
+	for (j = 0; j < nrows; j++) {
+		classify_line(shipped, rows[j].provider, rows[j].status,
+		    rows[j].reply, &a);
+		classify_line(re, rows[j].provider, rows[j].status,
+		    rows[j].reply, &b);
+		ck_assert_msg(a.category == b.category && a.line == b.line &&
+		    strcmp(a.reason, b.reason) == 0, "replies.txt:%u: rule %u "
+		    "plain, %u by regexec", rows[j].line, a.line, b.line);
+	}
+	for (i = 0; i < re->n; i++)
+		re->v[i].nplain = keep[i];
+	free(keep);
+	rules_free(re);
+}
+END_TEST
+
+/* The strings of plain patterns, by hand ("" for a pattern that is not
+ * plain: it needs regexec). */
+static const struct {
+	const char	*re;
+	const char	*want;		/* "|"-separated */
+} plains[] = {
+	{ "banned sender", "banned sender" },
+	{ "Over Quota|out of storage", "over quota|out of storage" },
+	{ "receiving mail (too quickly|at a rate)",
+	  "receiving mail too quickly|receiving mail at a rate" },
+	{ "(a|b) (c|d)x", "a cx|a dx|b cx|b dx" },
+	{ "block list \\(S3140\\)", "block list (s3140)" },
+	{ "\\[TSS04\\]", "[tss04]" },
+	{ "STOREDRV\\.Deliver", "storedrv.deliver" },
+	{ "a (b|(c|d)e)", "a b|a ce|a de" },
+	{ "mailbox (is )?full", "mailbox is full|mailbox full" },
+	{ "gr[ae]ylist", "graylist|greylist" },
+	{ "8-?bit", "8-bit|8bit" },
+	{ "No (such )?user!?", "no such user!|no such user|no user!|no user" },
+	{ "(x)?yz", "" },			/* "yz": under 3 bytes */
+	{ "mailbox (is )*full", "" },		/* other quantifiers */
+	{ "mailbox (is )+full", "" },
+	{ "[a-z]+ account", "" },		/* range */
+	{ "[^ ]ab", "" },
+	{ "user.*unknown", "" },
+	{ "^try again", "" },
+	{ "over quota|", "" },			/* matches every text */
+	{ "\\bSPF\\b", "" },
+	{ "(x|y)+z", "" },
+	{ "(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)(a|b)", "" }, /* 512 */
+};
+
+START_TEST(plain_strings)
+{
+	struct rules	*rs;
+	char		 rule[256], got[512], *cause;
+	int		 i;
+
+	snprintf(rule, sizeof rule, "other unknown x \"%s\"\n", plains[_i].re);
+	rs = parse(rule, &cause);
+	ck_assert_msg(rs != NULL, "%s", cause);
+	got[0] = '\0';
+	for (i = 0; i < rs->v[0].nplain; i++) {
+		if (i > 0)
+			strcat(got, "|");
+		strcat(got, rs->v[0].plain[i]);
+	}
+	ck_assert_str_eq(got, plains[_i].want);
+	rules_free(rs);
+}
+END_TEST
+
+/* A plain text longer than its literal prefilter (23 bytes) still needs
+ * all of itself; two rules sharing a literal each find it (hand-made
+ * texts). */
+START_TEST(plain_long)
+{
+	static const char text[] =
+	    "user_unknown recipient g1 provider=google \"account that you "
+	    "tried to reach does not exist\"\n"
+	    "user_unknown recipient g2 \"account that you tried to reach "
+	    "does not exist\"\n"
+	    "mailbox_full recipient q \"account that you tried to reach "
+	    "is (full|over quota)\"\n";
+	static const struct {
+		const char	*provider, *text, *reason;
+	} cases[] = {
+		{ "google", "The account that you tried to reach does not "
+		  "exist. Please try", "g1" },
+		{ "other", "The ACCOUNT that you tried to reach does not "
+		  "EXIST.", "g2" },
+		{ "google", "The account that you tried to reach does not "
+		  "exis", "unclassified" },
+		{ "other", "The account that you tried to reach is over "
+		  "quota", "q" },
+		{ "other", "The account that you tried to reach is over",
+		  "unclassified" },
+	};
+	struct rules		*rs;
+	struct classify_input	 in;
+	struct classify_result	 res;
+	char			*cause;
+	size_t			 i;
+
+	rs = parse(text, &cause);
+	ck_assert_msg(rs != NULL, "%s", cause);
+	ck_assert_int_eq(rs->v[0].nplain, 1);
+	ck_assert_int_eq(rs->v[2].nplain, 2);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&in, 0, sizeof in);
+		in.provider = provider_from_name(cases[i].provider);
+		in.direction = DIR_OUT;
+		in.kind = KIND_ATTEMPT;
+		in.status = STATUS_BOUNCED;
+		in.hop = HOP_REMOTE;
+		in.reply = 550;
+		in.enhanced = "5.1.1";
+		in.text = cases[i].text;
+		classify(rs, &in, &res);
+		ck_assert_msg(strcmp(res.reason, cases[i].reason) == 0,
+		    "case %zu: want %s, got %s", i, cases[i].reason,
+		    res.reason);
+	}
+	rules_free(rs);
+}
+END_TEST
+
 /* Literals of some patterns, by hand. */
 static const struct {
 	const char	*re;
@@ -593,6 +736,16 @@ static const struct {
 	{ "example.org", "", "blocked using b.barracudacentral.org", "other" },
 	{ "example.org", "mx1.example.org", "", "other" },
 	{ "notgmail.com", "", "", "other" },
+	/* case, a trailing dot, label boundaries (hand-checked) */
+	{ "example.org", "MX1.Google.COM.", "", "google" },
+	{ "example.org", "mx.evilgoogle.com[192.0.2.1]:25", "", "other" },
+	{ "Mail.Gmail.COM", "", "", "google" },
+	{ "OUTLOOK.com", "", "", "microsoft" },
+	{ "hotmail.example.com", "", "", "other" },
+	{ "hotmailx.com", "", "", "other" },
+	{ "gmail.com.example.org", "", "", "other" },
+	{ "example.org", "smtp.mail.com", "", "united-internet" },
+	{ "example.org", "smtp.gmail.com", "", "other" },
 	{ "", "", "", "other" },
 };
 
@@ -885,6 +1038,7 @@ main(int argc, char **argv)
 	tcase_add_loop_test(tc, table_row, 0, nrows);
 	tcase_add_test(tc, table_coverage);
 	tcase_add_test(tc, prefilter_sound);
+	tcase_add_test(tc, plain_sound);
 	tcase_add_test(tc, e2e_table);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("rules");
@@ -897,6 +1051,9 @@ main(int argc, char **argv)
 	tcase_add_test(tc, shipped_loads);
 	tcase_add_test(tc, names);
 	tcase_add_loop_test(tc, literals, 0, sizeof lits / sizeof lits[0]);
+	tcase_add_loop_test(tc, plain_strings, 0,
+	    sizeof plains / sizeof plains[0]);
+	tcase_add_test(tc, plain_long);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("provider");
 	tcase_add_loop_test(tc, provider_guesses, 0,
