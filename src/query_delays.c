@@ -3,6 +3,10 @@
  * (delay_hour, src/delay.h) for all deliveries, or by the busiest
  * recipient domains (top N and "(other)") or by provider.
  *
+ * A domain's histogram is of its whole delay; Postfix's stages (a-d) are
+ * kept for all domains together (domain 0 in delay_hour), so they are in
+ * the ungrouped, unfiltered answer only.
+ *
  * Delays are kept per hour, domain, class and stage only, so of the
  * filters the counts take only domain, provider and class can be
  * honoured; the others are refused rather than ignored.  They are our
@@ -63,9 +67,13 @@ delays_sql(const struct query_args *a, char *buf, size_t len)
 	buf[0] = '\0';
 	if (query_sql_cat(buf, len, "WITH per AS MATERIALIZED (SELECT"
 	    " x.domain AS dom, x.stage AS stage, x.bucket AS b, SUM(x.n) AS n,"
-	    " SUM(x.ms) AS ms FROM delay_hour AS x JOIN domain AS d"
+	    " SUM(x.ms) AS ms FROM delay_hour AS x LEFT JOIN domain AS d"
 	    " ON d.id = x.domain WHERE x.hour >= :hsince"
 	    " AND x.hour < :until") == -1 ||
+	    /* domain 0: Postfix's stages of all domains together, which
+	     * only the ungrouped, unfiltered view shows */
+	    ((by != -1 || a->domain != NULL || a->provider != NULL) &&
+	    query_sql_cat(buf, len, " AND x.domain <> 0") == -1) ||
 	    (a->class != 0 && query_sql_cat(buf, len,
 	    " AND x.class = :class") == -1) ||
 	    (a->domain != NULL && query_sql_cat(buf, len,
@@ -88,8 +96,8 @@ delays_sql(const struct query_args *a, char *buf, size_t len)
 	} else if (query_sql_cat(buf, len, " g AS (SELECT NULL AS g,") == -1)
 		return -1;
 	return query_sql_cat(buf, len, " per.stage AS stage, per.b AS b,"
-	    " SUM(per.n) AS n, SUM(per.ms) AS ms FROM per JOIN domain AS d"
-	    " ON d.id = per.dom GROUP BY 1, 2, 3),"
+	    " SUM(per.n) AS n, SUM(per.ms) AS ms FROM per LEFT JOIN domain"
+	    " AS d ON d.id = per.dom GROUP BY 1, 2, 3),"
 	    " ord AS (SELECT g, SUM(n) AS t FROM g WHERE stage = 'total'"
 	    " GROUP BY 1)"
 	    " SELECT g.g, g.stage, g.b, g.n, g.ms FROM g LEFT JOIN ord"

@@ -1382,7 +1382,11 @@ store_counts(struct store *s, const struct tally *t)
 			HOOK("mid_flush");
 	}
 	for (it = 0; tally_next_delay(t, &it, &dl);) {
-		if ((dom = store_name_id(s, s->domains, STORE_DCACHE,
+		/* Postfix's stages a-d are kept for all domains together,
+		 * as domain 0; a domain has its whole delay */
+		if (dl.stage != DELAY_TOTAL)
+			dom = 0;
+		else if ((dom = store_name_id(s, s->domains, STORE_DCACHE,
 		    ST_DOMAIN_INS, ST_DOMAIN_SEL, dl.domain, NULL,
 		    NULL)) == -1)
 			return -1;

@@ -397,7 +397,10 @@ tally_add(struct tally *t, const struct event *ev, int64_t source)
 			memset(&k, 0, sizeof(k));
 			k.type = TT_DELAY;
 			k.t = ev->time - ev->time % 3600;
-			k.domain = dom;
+			/* the stages of all domains together: a domain's
+			 * histogram is of its whole delay (the rows a
+			 * domain would need five times over) */
+			k.domain = i == DELAY_TOTAL ? dom : 0;
 			k.cls = (uint8_t)cls;
 			k.stage = (uint8_t)i;
 			k.bucket = (uint8_t)delay_bucket(ms[i]);

@@ -311,8 +311,13 @@ START_TEST(test_delays)
 	    "stage = 'total' AND class = 2"), 259201021);
 	ck_assert_int_eq(q_int("SELECT count(DISTINCT hour) FROM "
 	    "delay_hour"), 1);
+	/* a domain has its whole delay; the stages are all domains' (0) */
 	ck_assert_int_eq(q_int("SELECT count(DISTINCT domain) FROM "
-	    "delay_hour"), 1);
+	    "delay_hour WHERE stage = 'total' AND domain <> 0"), 1);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM delay_hour WHERE "
+	    "stage = 'total' AND domain = 0"), 0);
+	ck_assert_int_eq(q_int("SELECT count(*) FROM delay_hour WHERE "
+	    "stage <> 'total' AND domain <> 0"), 0);
 }
 END_TEST
 
