@@ -11,7 +11,7 @@
  * when metrics_compat asks for them.  Labels are bounded: fixed lists
  * (direction, class, category, status, flag), reply codes (three
  * digits), enhanced codes of RFC 3463's shape (others are "other"),
- * providers from the shipped table, the top N domains plus "(other)".
+ * providers from the shipped table, the top N domains.
  *
  * Not here: sockets, which requests reach /metrics (http.c).
  */
@@ -302,8 +302,12 @@ write_families(struct query *q, FILE *f)
 	return SQLITE_OK;
 }
 
-/* smtptally_domain_attempts_total: the busiest domains by attempts out,
- * the rest under "(other)". */
+/* smtptally_domain_attempts_total: the busiest domains by attempts out
+ * over all time, each with its own totals.  There is no "(other)": a
+ * domain that leaves the top N would move its lifetime totals into it,
+ * and one that enters would take them out again, which a dashboard reads
+ * as a burst or a counter reset (the rest is the attempts family's sum
+ * less these). */
 static int
 write_domains(struct query *q, FILE *f)
 {
@@ -312,7 +316,7 @@ write_domains(struct query *q, FILE *f)
 
 	prom_head(f, "smtptally_domain_attempts_total", "counter",
 	    "Outgoing delivery attempts by class for the busiest recipient "
-	    "domains; the rest under domain=\"(other)\".");
+	    "domains (metrics_top); the others have no series.");
 	rc = sqlite3_prepare_v2(q->db, q->fast ?
 	    "WITH per AS MATERIALIZED (SELECT c.domain AS dom, o.class AS cls,"
 	    " SUM(c.n) AS n FROM (SELECT domain, outcome, n FROM domain_total"
@@ -322,9 +326,9 @@ write_domains(struct query *q, FILE *f)
 	    " GROUP BY 1, 2),"
 	    " top AS (SELECT dom FROM per GROUP BY dom"
 	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
-	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"
-	    " per.cls, SUM(per.n) FROM per JOIN domain AS d ON d.id = per.dom"
-	    " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2" :
+	    " SELECT d.name, per.cls, per.n FROM per"
+	    " JOIN domain AS d ON d.id = per.dom WHERE per.dom IN top"
+	    " ORDER BY 1, 2" :
 	    "WITH per AS MATERIALIZED (SELECT u.dom AS dom, o.class AS cls,"
 	    " SUM(u.n) AS n FROM (SELECT domain AS dom, outcome AS oc,"
 	    " SUM(n) AS n FROM count_hour GROUP BY 1, 2 UNION ALL"
@@ -334,19 +338,15 @@ write_domains(struct query *q, FILE *f)
 	    " GROUP BY 1, 2),"
 	    " top AS (SELECT dom FROM per GROUP BY dom"
 	    " ORDER BY SUM(n) DESC, dom LIMIT ?)"
-	    " SELECT CASE WHEN per.dom IN top THEN d.name ELSE NULL END,"
-	    " per.cls, SUM(per.n) FROM per JOIN domain AS d ON d.id = per.dom"
-	    " GROUP BY 1, 2 ORDER BY 1 NULLS LAST, 2", -1, &st, NULL);
+	    " SELECT d.name, per.cls, per.n FROM per"
+	    " JOIN domain AS d ON d.id = per.dom WHERE per.dom IN top"
+	    " ORDER BY 1, 2", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_int(st, 1, q->limits.metrics_top);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		fputs("smtptally_domain_attempts_total{domain=\"", f);
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-			fputs("(other)", f);
-		else
-			prom_label(f, (const char *)sqlite3_column_text(st,
-			    0));
+		prom_label(f, (const char *)sqlite3_column_text(st, 0));
 		fprintf(f, "\",class=\"%dxx\"} %lld\n",
 		    sqlite3_column_int(st, 1),
 		    (long long)sqlite3_column_int64(st, 2));
