@@ -114,7 +114,7 @@ d_usage(int code)
 	FILE	*fp = code == 0 ? stdout : stderr;
 
 	fprintf(fp,
-	    "usage: smtptallyd [-dnv] [-f file] [--oneshot] "
+	    "usage: smtptallyd [-dnVv] [-f file] [--oneshot] "
 	    "[--follow [postfix:|exim:]path]... [option ...]\n"
 	    "  -d, --foreground        stay in the foreground, log to stderr\n"
 	    "  -f, --config file       configuration [%s]\n"
@@ -122,7 +122,9 @@ d_usage(int code)
 	    "      --oneshot           read every file to its end, commit, "
 	    "exit\n"
 	    "  -v, --verbose           log more (twice: debug)\n"
-	    "  -h, --help, --version\n", CONF_PATH_DEFAULT);
+	    "  -h, --help              these options, and exit\n"
+	    "  -V, --version           the version, and exit\n",
+	    CONF_PATH_DEFAULT);
 	if (code == 0)
 		conf_usage(fp);
 	exit(code);
@@ -1055,7 +1057,7 @@ main(int argc, char *argv[])
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		cwd[0] = '\0';
 	d.conffile = CONF_PATH_DEFAULT;
-	while ((ch = getopt_long(argc, argv, "df:hnv", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "df:hnVv", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = 1;

@@ -225,6 +225,20 @@ PY
 fi
 # D17: status names each generation where it is, with its format.
 SMTPTALLYD=$top_builddir/smtptallyd
+# D32: -V as well as --version, for the daemon as for the client; the
+# version is configure's (config.h), not the program's.
+V=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h")
+[ -n "$V" ] || fail "no PACKAGE_VERSION in config.h"
+if [ -x "$SMTPTALLYD" ]; then
+	for opt in -V --version; do
+		run 0 "D32 smtptallyd $opt" "$SMTPTALLYD" $opt
+		eq "D32 smtptallyd $opt" "$(cat "$T/out")" "smtptallyd $V"
+	done
+fi
+for opt in -V --version; do
+	run 0 "smtptally $opt" $CLIENT $opt
+	grep -q "$V" "$T/out" || fail "smtptally $opt: $(cat "$T/out")"
+done
 if [ -x "$SMTPTALLYD" ]; then
 	mkdir "$T/bf"
 	S=$top_srcdir/tests/data/sample-postfix.log
