@@ -94,7 +94,7 @@ static const struct conf_keydef conf_keys[CONF_NKEYS] = {
 	  "zone of log stamps without one: local, UTC, Area/City, +HH:MM" },
 	{ CONF_YEAR, "year", "year", CONF_T_YEAR, "mtime",
 	  0, 0, 1, F(year), "mtime|now",
-	  "year-less stamps: last year before the file's mtime or now" },
+	  "year-less stamps: at most a week after the file's mtime or now" },
 	{ CONF_FROM_END, "from_end", "from-end", CONF_T_BOOL, "no",
 	  0, 1, 0, F(from_end), NULL,
 	  "a file seen for the first time is read from its end" },

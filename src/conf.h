@@ -108,7 +108,7 @@ struct conf_tz {
 };
 
 enum conf_year {
-	CONF_YEAR_MTIME,	/* year-less stamps: at most a day after the
+	CONF_YEAR_MTIME,	/* year-less stamps: at most a week after the
 				 * file's modification time */
 	CONF_YEAR_NOW		/* ... after the time the line is read */
 };

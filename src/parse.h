@@ -63,7 +63,8 @@ struct parse_hops {
 
 struct parse_ctx {
 	int64_t		 ref_time;	/* UTC seconds; year-less stamps are
-					 * placed at or before ref_time + 1d */
+					 * placed at or before ref_time +
+					 * PARSE_YEAR_AHEAD (a week) */
 	long		 utc_offset;	/* seconds east of UTC for stamps
 					 * without an offset (syslog, Exim) */
 	struct parse_cache *cache;	/* NULL, or the caller's cache */

@@ -219,9 +219,10 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 
 	/*
 	 * No year: take the latest of the reference year -1, 0, +1 that puts
-	 * the stamp no more than a day after the reference time.  Lines are
-	 * read after they are written, so this is right across New Year in
-	 * both directions and for a backfill of up to a year.
+	 * the stamp no more than PARSE_YEAR_AHEAD after the reference time.
+	 * Lines are read after they are written, so this is right across New
+	 * Year in both directions, for a backfill of up to a year less that
+	 * week, and for a writer whose clock is up to a week ahead of ours.
 	 */
 	ref_local = ctx->ref_time + (ctx->tz != NULL ?
 	    parse_tz_offset(ctx->tz, ctx->ref_time) : ctx->utc_offset);
@@ -233,7 +234,7 @@ time_syslog(const struct parse_ctx *ctx, const char *p, const char *end,
 		if (day > month_days((int)y, mon + 1))
 			continue;	/* Feb 29 outside a leap year */
 		cand = civil_days(y, mon + 1, day) * 86400 + secs;
-		if (cand <= ref_local + 86400) {
+		if (cand <= ref_local + PARSE_YEAR_AHEAD) {
 			best = cand;
 			break;
 		}

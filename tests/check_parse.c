@@ -435,6 +435,73 @@ START_TEST(test_tz_table)
 }
 END_TEST
 
+/*
+ * The year of a year-less stamp (issue 12 item 14): the latest year that
+ * puts the stamp at most seven days after the reference time, so a writer
+ * whose clock is days ahead of ours keeps this year.  The expected values
+ * are the test's own arithmetic: 2026-01-01T00:00:00Z is day 20454 of the
+ * epoch (56 years of 365 days and the 14 leap days of 1972 to 2024), and
+ * Dec 1 is day 334 of 2026 (31+28+31+30+31+30+31+31+30+31+30).
+ */
+START_TEST(test_year_ahead)
+{
+	static const struct {
+		const char	*stamp;
+		int64_t		 ref;	/* UTC */
+		long		 off;	/* local time east of UTC */
+		int64_t		 want;	/* UTC */
+	} c[] = {
+#define H	3600LL
+#define D	86400LL
+#define Y2025	(20089 * D)		/* 20454 - 365 */
+#define Y2026	(20454 * D)
+#define Y2027	(Y2026 + 365 * D)
+#define REF	(Y2026 + 334 * D + 21 * H + 30 * 60)	/* Dec 1 21:30Z */
+		/* 49 h ahead (the trial's line): this year, not 2025 */
+		{ "Dec  3 22:30:00", REF, 0, Y2026 + 336 * D + 22 * H + 1800 },
+		/* exactly seven days ahead: this year */
+		{ "Dec  8 21:30:00", REF, 0, Y2026 + 341 * D + 21 * H + 1800 },
+		/* a second more: last year (Dec 8 is day 341 of 2025 too) */
+		{ "Dec  8 21:30:01", REF, 0, Y2025 + 341 * D + 21 * H + 1801 },
+		/* the same in local time an hour east: the reference is
+		 * 22:30 local, the stamps local */
+		{ "Dec  8 22:30:00", REF, 3600, Y2026 + 341 * D + 21 * H + 1800 },
+		{ "Dec  8 22:30:01", REF, 3600, Y2025 + 341 * D + 21 * H + 1801 },
+		/* behind the reference: this year, for a backfill */
+		{ "Mar 15 10:00:00", REF, 0, Y2026 + 73 * D + 10 * H },
+		{ "Dec  1 21:00:00", REF, 0, Y2026 + 334 * D + 21 * H },
+		/* across New Year: six days into next year */
+		{ "Jan  4 12:00:00", Y2026 + 362 * D + 12 * H, 0,
+		  Y2027 + 3 * D + 12 * H },
+		/* a file last written on Jan 1 00:10: eight days ahead of
+		 * it is last year's */
+		{ "Jan  9 00:00:00", Y2026 + 600, 0, Y2025 + 8 * D },
+		{ "Jan  8 00:00:00", Y2026 + 600, 0, Y2026 + 7 * D },
+#undef REF
+#undef Y2027
+#undef Y2026
+#undef Y2025
+#undef D
+#undef H
+	};
+	struct parse_ctx	 ctx = { .ref_time = 0 };
+	const char		*p;
+	int64_t			 t;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		ctx.ref_time = c[i].ref;
+		ctx.utc_offset = c[i].off;
+		p = time_syslog(&ctx, c[i].stamp, c[i].stamp +
+		    strlen(c[i].stamp), &t);
+		ck_assert_msg(p != NULL, "%s: not a stamp", c[i].stamp);
+		ck_assert_msg(t == c[i].want, "%s (ref %lld, off %ld): %lld, "
+		    "want %lld", c[i].stamp, (long long)c[i].ref, c[i].off,
+		    (long long)t, (long long)c[i].want);
+	}
+}
+END_TEST
+
 /* journalctl -o short-full in the zone: the abbreviation says which of
  * the two 02:30s of Europe/Berlin's autumn change (CEST +2, CET +1). */
 START_TEST(test_tz_abbr)
@@ -752,6 +819,7 @@ main(void)
 	tcase_add_test(tc, test_class);
 	tcase_add_test(tc, test_hops_add);
 	tcase_add_test(tc, test_message_tag);
+	tcase_add_test(tc, test_year_ahead);
 	tcase_add_test(tc, test_tz_table);
 	tcase_add_test(tc, test_tz_abbr);
 	tcase_add_test(tc, test_tz_localtime);

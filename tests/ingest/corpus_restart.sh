@@ -20,11 +20,11 @@ have_hooks || skip "smtptallyd built without --enable-test-hooks" \
 # 2026-12-01 00:00:00 UTC
 NOW=1796083200
 
-# The fixed clock works: "Dec  2 12:00:00" (UTC+5:30) is more than a day
-# after it, so it is 2025-12-02 06:30 UTC (1764657000), which the real
-# clock (2026-12-02 or later) would never make of it.
+# The fixed clock works: "Dec  9 12:00:00" (UTC+5:30) is more than a week
+# after it, so it is 2025-12-09 06:30 UTC (1764657000 + 7 * 86400), which
+# the real clock (2026-12-03 or later) would never make of it.
 mkdir -p "$T/clock"
-write_lines -T 1764657000 -c 20 -t clock -r "$T/clock/rec" "$T/clock/mail.log"
+write_lines -T 1765261800 -c 20 -t clock -r "$T/clock/rec" "$T/clock/mail.log"
 FOLLOW=
 follow "postfix:$T/clock/mail.log"
 DB=$T/clock/db
