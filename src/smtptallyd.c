@@ -555,6 +555,28 @@ d_retain(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(d->retain_ev, &tv);
 }
 
+/* The loop.  A read pass that leaves more to read makes itself active
+ * again; libevent runs an event made active while it runs the active
+ * ones in the same pass, so a catch-up would keep it from ever polling,
+ * and a SIGTERM would wait for the backlog's end.  Polling again after
+ * every callback lets signals, inotify and the timers in between. */
+static struct event_base *
+d_base(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	if (event_config_set_max_dispatch_interval(cfg, NULL, 1, 0) == -1) {
+		event_config_free(cfg);
+		return NULL;
+	}
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 /* SIGTERM/SIGINT: commit what was read, then leave the loop. */
 static void
 d_signal(evutil_socket_t sig, short what, void *arg)
@@ -1158,7 +1180,7 @@ main(int argc, char *argv[])
 	}
 	if ((d.tally = tally_new(d.conf->max_keys)) == NULL)
 		fatalx("out of memory");
-	if ((d.base = event_base_new()) == NULL)
+	if ((d.base = d_base()) == NULL)
 		fatalx("event_base_new failed");
 	d_clock(&d);
 	d_hops(&d);
