@@ -78,6 +78,10 @@ const char	*percent(double, char *, size_t);
 const char	*show_time(const struct opts *, const char *, int, char *,
 		     size_t);
 const char	*show_zone(const struct opts *, int64_t);
+/* A text from a log or a remote server, its controls, bidi controls and
+ * bytes that are not UTF-8 escaped (\x1b, \u202e) for a terminal. */
+const char	*escaped(const char *, char *, size_t);
+void		 out_text(FILE *, const char *);
 void		 wrapped(FILE *, int, int, const char *, const char *);
 /* Print the answer as JSON, or its rows as CSV, when asked: 1 if done. */
 int		 out_data(const struct opts *, json_t *, json_t *);
@@ -94,11 +98,15 @@ struct table {
 	const char	*head[COLS_MAX];
 	int		 right[COLS_MAX];
 	int		 maxw[COLS_MAX];	/* 0 = no limit, -1 = the rest */
+	int		 raw[COLS_MAX];		/* 1: the program's own cells */
 	char		**cell;
 	size_t		 nrow, cap;
 };
 void		 table_init(struct table *, size_t);
 void		 table_col(struct table *, size_t, const char *, int, int);
+/* Cells of this column go out as they are (colour codes); every other
+ * cell is escaped like escaped(). */
+void		 table_raw(struct table *, size_t);
 void		 table_row(struct table *, const char **);
 void		 table_print(struct table *, FILE *, int, int);
 

@@ -597,8 +597,11 @@ cmd_check(struct opts *o, int argc, char **argv)
 	printf("SMTPTALLY %s - ", state_names[c.state]);
 	if (c.ntext == 0)
 		fputs(c.summary, stdout);
-	for (i = 0; i < c.ntext; i++)
-		printf("%s%s", i ? "; " : "", c.text[i]);
+	/* The texts name domains and paths: escaped for the console. */
+	for (i = 0; i < c.ntext; i++) {
+		fputs(i ? "; " : "", stdout);
+		out_text(stdout, c.text[i]);
+	}
 	printf(" | %s\n", c.perf);
 	free(c.since);
 	free(c.until);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "client.h"
 #include "event.h"
 #include "provider.h"
 #include "reason.h"
@@ -115,14 +116,17 @@ one(const struct rules *rs, const struct copts *o, const char *line)
 		printf(",\"text\":");
 		json_str(text);
 		printf("}\n");
-	} else
+	} else {
 		printf("category  %s\nblame     %s\nreason    %s\n"
 		    "provider  %s\ncode      %d %s\nstatus    %s\n"
-		    "rule      %s\ntext      %s\n",
+		    "rule      %s\ntext      ",
 		    classify_category_name(res.category),
 		    classify_blame_name(res.blame), res.reason,
 		    provider_name(p), reply, enh[0] ? enh : "-",
-		    event_status_name(in.status), rule, text);
+		    event_status_name(in.status), rule);
+		out_text(stdout, text);	/* a remote's text: escaped */
+		putchar('\n');
+	}
 	return 0;
 }
 

@@ -224,6 +224,7 @@ cmd_summary(struct opts *o, int argc, char **argv)
 	}
 	table_col(&tb, nk, "count", 1, 0);
 	table_col(&tb, nk + 1, "share", 1, 0);
+	table_raw(&tb, nk + 1);
 	json_array_foreach(rows, i, row) {
 		cls = 0;
 		for (c = 0; c < nk; c++) {
@@ -284,6 +285,8 @@ domains_table(const struct opts *o, json_t *rows, json_int_t total, FILE *f,
 	/* Our smtpd's answers are not the domain deferring or bouncing. */
 	table_col(&tb, 3, in ? "refused 4xx" : "deferred", 1, 0);
 	table_col(&tb, 4, in ? "refused 5xx" : "bounced", 1, 0);
+	table_raw(&tb, 3);
+	table_raw(&tb, 4);
 	json_array_foreach(rows, i, row) {
 		if (json_is_true(json_object_get(row, "other")))
 			snprintf(b[0], sizeof b[0], "(%lld other domain%s)",
@@ -440,9 +443,12 @@ cmd_domain(struct opts *o, int argc, char **argv)
 		json_decref(both);
 	} else if (!out_data(o, j, json_object_get(j, "rows"))) {
 		total = jint(j, "total");
-		printf("%s, %s\n", name, direction_words(o));
+		out_text(stdout, name);
+		printf(", %s\n", direction_words(o));
 		if (total == 0) {
-			printf("no mail to %s in this period\n", name);
+			printf("no mail to ");
+			out_text(stdout, name);
+			printf(" in this period\n");
 			json_decref(j);
 			json_decref(r);
 			return EXIT_OK;
@@ -584,8 +590,12 @@ cmd_status(struct opts *o, int argc, char **argv)
 	}
 	table_print(&tb, stdout, 0, o->wide ? 0 : o->cols);
 	json_array_foreach(files, i, f)
-		if (*jtext(f, "error") != '\0')
-			printf("%s: %s\n", jtext(f, "path"), jtext(f, "error"));
+		if (*jtext(f, "error") != '\0') {
+			out_text(stdout, jtext(f, "path"));
+			printf(": ");
+			out_text(stdout, jtext(f, "error"));
+			printf("\n");
+		}
 	json_decref(j);
 	return errors ? EXIT_DAEMON : EXIT_OK;
 }

@@ -39,6 +39,114 @@ jtext(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
+/*
+ * The next character of s as a terminal may be given it, in esc (at
+ * least ESC_MAX bytes, NUL-terminated); returns the bytes of s it took.
+ * The character itself, or an escape when it could move the cursor,
+ * start a terminal sequence or reorder the line: a C0 control or DEL as
+ * \x1b, a C1 control (U+0080-009F, U+009B is a CSI) or a bidi control
+ * (U+061C, U+200E/F, U+202A-202E, U+2066-2069) as \u202e; a byte that is
+ * not part of a well-formed UTF-8 character as \xff.  A backslash stays
+ * itself: the escapes are for the eye, --json is the exact text.
+ */
+#define ESC_MAX	8
+static size_t
+esc_next(const unsigned char *s, char *esc)
+{
+	unsigned int	 c = 0;
+	size_t		 n, i;
+
+	if (*s < 0x80) {
+		if (*s < 0x20 || *s == 0x7f)
+			snprintf(esc, ESC_MAX, "\\x%02x", *s);
+		else {
+			esc[0] = (char)*s;
+			esc[1] = '\0';
+		}
+		return 1;
+	}
+	if (*s >= 0xc2 && *s <= 0xdf) {
+		n = 2;
+		c = *s & 0x1f;
+	} else if (*s >= 0xe0 && *s <= 0xef) {
+		n = 3;
+		c = *s & 0x0f;
+	} else if (*s >= 0xf0 && *s <= 0xf4) {
+		n = 4;
+		c = *s & 0x07;
+	} else
+		n = 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			break;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Not UTF-8: cut short, overlong, a surrogate, past U+10FFFF. */
+	if (n == 0 || i < n || (n == 3 && c < 0x800) || (n == 4 &&
+	    (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff)) {
+		snprintf(esc, ESC_MAX, "\\x%02x", *s);
+		return 1;
+	}
+	if (c <= 0x9f || c == 0x61c || c == 0x200e || c == 0x200f ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+		snprintf(esc, ESC_MAX, "\\u%04x", c);
+		return n;
+	}
+	memcpy(esc, s, n);
+	esc[n] = '\0';
+	return n;
+}
+
+/* s with its controls escaped (esc_next) in buf, cut before an escape
+ * or a character that does not fit; a text from a log or a remote
+ * server goes through here (or out_text) before a terminal sees it. */
+const char *
+escaped(const char *s, char *buf, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 esc[ESC_MAX];
+	size_t			 o = 0, n;
+
+	if (len == 0)
+		return buf;
+	while (*p != '\0') {
+		p += esc_next(p, esc);
+		if (o + (n = strlen(esc)) >= len)
+			break;
+		memcpy(buf + o, esc, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* escaped(s) in memory of its own: an escape is at most four times the
+ * bytes it stands for. */
+static char *
+escaped_dup(const char *s)
+{
+	size_t	 len = strlen(s) * 4 + 1;
+	char	*buf;
+
+	if ((buf = malloc(len)) == NULL)
+		die(EXIT_DAEMON, "out of memory");
+	escaped(s, buf, len);
+	return buf;
+}
+
+/* Write s as escaped() would, however long. */
+void
+out_text(FILE *f, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 esc[ESC_MAX];
+
+	while (*p != '\0') {
+		p += esc_next(p, esc);
+		fputs(esc, f);
+	}
+}
+
 /* 1234567 -> "1,234,567": counts are read by eye. */
 const char *
 grouped(json_int_t v, char *buf, size_t len)
@@ -149,20 +257,26 @@ wrapped(FILE *f, int indent, int labelw, const char *label, const char *text)
 		fputc('\n', f);
 }
 
-/* One CSV field: quoted when it holds a comma, quote or line break. */
+/* One CSV field: quoted when it holds a comma or a quote.  Controls are
+ * escaped as in the tables (escaped()), so a CSV read in a terminal or a
+ * spreadsheet is as safe as a table and a field never spans lines;
+ * --json carries the exact text. */
 static void
 csv_field(FILE *f, const char *s, int last)
 {
-	if (strpbrk(s, ",\"\r\n") != NULL) {
+	char	*e = escaped_dup(s), *p;
+
+	if (strpbrk(e, ",\"") != NULL) {
 		fputc('"', f);
-		for (; *s != '\0'; s++) {
-			if (*s == '"')
+		for (p = e; *p != '\0'; p++) {
+			if (*p == '"')
 				fputc('"', f);
-			fputc(*s, f);
+			fputc(*p, f);
 		}
 		fputc('"', f);
 	} else
-		fputs(s, f);
+		fputs(e, f);
+	free(e);
 	fputc(last ? '\n' : ',', f);
 }
 
@@ -282,6 +396,13 @@ table_init(struct table *t, size_t ncol)
 	t->ncol = ncol;
 }
 
+/* Column i holds the program's own cells (colour codes): not escaped. */
+void
+table_raw(struct table *t, size_t i)
+{
+	t->raw[i] = 1;
+}
+
 /* Name a column, its alignment and its widest cell (-1: the rest of the
  * line). */
 void
@@ -292,7 +413,8 @@ table_col(struct table *t, size_t i, const char *head, int right, int maxw)
 	t->maxw[i] = maxw;
 }
 
-/* Add one row of ncol strings (copied). */
+/* Add one row of ncol strings, copied with their controls escaped
+ * (escaped()) unless the column is table_raw's; widths count the escapes. */
 void
 table_row(struct table *t, const char **cells)
 {
@@ -304,10 +426,14 @@ table_row(struct table *t, const char **cells)
 		if (t->cell == NULL)
 			die(EXIT_DAEMON, "out of memory");
 	}
-	for (i = 0; i < t->ncol; i++)
-		if ((t->cell[t->nrow * t->ncol + i] = strdup(cells[i] ?
+	for (i = 0; i < t->ncol; i++) {
+		if (!t->raw[i])
+			t->cell[t->nrow * t->ncol + i] = escaped_dup(cells[i] ?
+			    cells[i] : "");
+		else if ((t->cell[t->nrow * t->ncol + i] = strdup(cells[i] ?
 		    cells[i] : "")) == NULL)
 			die(EXIT_DAEMON, "out of memory");
+	}
 	t->nrow++;
 }
 

@@ -111,7 +111,7 @@ domain_reasons(struct report *rp, const char *domain, const char *class,
 	struct target	 t;
 	json_t		*r, *rr;
 	size_t		 i;
-	char		 b[64], txt[128];
+	char		 b[64], txt[128], esc[128];
 	const char	*text;
 
 	target_init(&t, API_REASONS);
@@ -128,8 +128,8 @@ domain_reasons(struct report *rp, const char *domain, const char *class,
 		printf("%*s%7s x %3lld %-6s %s\n", indent, "",
 		    grouped(jint(rr, "count"), b, sizeof b),
 		    (long long)jint(rr, "reply"), jtext(rr, "enhanced"),
-		    fit(text, (size_t)(WIDTH - indent - 22), txt,
-		    sizeof txt));
+		    fit(escaped(text, esc, sizeof esc), (size_t)(WIDTH -
+		    indent - 22), txt, sizeof txt));
 		json_array_append_new(rp->codes, json_pack("[I s]",
 		    (json_int_t)jint(rr, "reply"), jtext(rr, "enhanced")));
 	}
@@ -143,7 +143,7 @@ report_domains(struct report *rp, json_t *rows, const char *what,
 {
 	json_t		*row;
 	size_t		 i, k, n = json_array_size(rows), shown = 0;
-	char		 b[3][64], name[64];
+	char		 b[3][64], name[64], esc[64];
 	char		*picked;
 
 	printf("\nTop %s domains\n", what);
@@ -169,7 +169,8 @@ report_domains(struct report *rp, json_t *rows, const char *what,
 		shown++;
 		row = json_array_get(rows, best);
 		printf("  %-32s %9s of %9s attempts (%s)\n",
-		    fit(jtext(row, "domain"), 32, name, sizeof name),
+		    fit(escaped(jtext(row, "domain"), esc, sizeof esc), 32,
+		    name, sizeof name),
 		    grouped(bestn, b[0], sizeof b[0]),
 		    grouped(jint(row, "attempts"), b[1], sizeof b[1]),
 		    percent(json_real_value(json_object_get(row, share)),
