@@ -487,18 +487,15 @@ write_up(struct query *q, FILE *f)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The daemon's own health, from the source table and meta. */
+/* The daemon's own health, from the source table. */
 static int
 write_health(struct query *q, FILE *f)
 {
 	struct query_ingest	 in;
-	int64_t			 last;
 	int			 rc;
 
 	if ((rc = query_status_files(q, &in, NULL, 0)) != SQLITE_OK)
 		return rc;
-	if ((last = query_status_meta(q, "last_commit")) < in.last_commit)
-		last = in.last_commit;
 	fprintf(f, "# HELP smtptally_lines_total Log lines read.\n"
 	    "# TYPE smtptally_lines_total counter\n"
 	    "smtptally_lines_total %lld\n"
@@ -529,12 +526,12 @@ write_health(struct query *q, FILE *f)
 	    (long long)in.long_lines, (long long)in.bytes_lost,
 	    (long long)query_status_commit_failures(q),
 	    (long long)in.lag, in.files);
-	if (last >= 0)
+	if (in.last_commit >= 0)
 		fprintf(f, "# HELP smtptally_last_commit_timestamp_seconds "
 		    "When counts were last committed.\n"
 		    "# TYPE smtptally_last_commit_timestamp_seconds gauge\n"
 		    "smtptally_last_commit_timestamp_seconds %lld\n",
-		    (long long)last);
+		    (long long)in.last_commit);
 	fprintf(f, "# HELP smtptally_database_bytes Size of the database "
 	    "and its WAL.\n"
 	    "# TYPE smtptally_database_bytes gauge\n"

@@ -113,7 +113,6 @@ void		 query_delays_json(struct query *, const struct query_args *,
 		     struct query_result *);
 
 /* query_status.c */
-int64_t		 query_status_meta(struct query *, const char *);
 int64_t		 query_status_commit_failures(struct query *);
 int64_t		 query_status_db_bytes(const char *);
 int		 query_status_files(struct query *, struct query_ingest *,

@@ -45,6 +45,9 @@ eq "status lines" "$(echo "$s" | jq .lines_total)" 1234
 eq "status unrecognised" "$(echo "$s" | jq .unrecognised_total)" 5
 eq "status offset" "$(echo "$s" | jq '.files[0].offset')" 4096
 eq "status last commit" "$(echo "$s" | jq -r .last_commit)" "2026-11-28T01:00:00Z"
+# The schema is the database's, as the store wrote it (user_version).
+eq "status schema" "$(echo "$s" | jq .schema)" \
+    "$(sqlite3 "$DB" 'PRAGMA user_version')"
 eq "lines total" "$(get '/v1/lines' | jq .total)" "$E_LINES"
 
 # Errors: JSON bodies with the right status, never a crash.
