@@ -398,36 +398,86 @@ store_cause(struct store *s, const char *what)
 		snprintf(s->cause, sizeof(s->cause), "%s", what);
 }
 
-/* Take <db>.lock so a second daemon on the same database refuses. */
-static int
-store_lock(struct store *s, const char *path)
+/* The directory part of path ("." for none, "/" for the root); NULL when
+ * out of memory. */
+static char *
+store_dirname(const char *path)
 {
-	char	buf[32];
-	ssize_t	n;
-	long	pid;
-	int	fd;
-
-	struct stat	st;
 	char	*dir, *slash;
 
-	if (asprintf(&s->lockpath, "%s.lock", path) == -1) {
-		s->lockpath = NULL;
-		snprintf(s->cause, sizeof(s->cause), "out of memory");
-		return -1;
-	}
-	/* A directory others may write to lets them plant links where
-	 * we write (the lock, the database and its -wal and -shm).  With
-	 * the sticky bit (/tmp, a tmpfs) they cannot replace our files,
-	 * only plant theirs first: those are refused below and in
-	 * store_create. */
-	if ((dir = strdup(path)) == NULL) {
-		snprintf(s->cause, sizeof(s->cause), "out of memory");
-		return -1;
-	}
+	if ((dir = strdup(path)) == NULL)
+		return NULL;
 	if ((slash = strrchr(dir, '/')) == NULL)
 		snprintf(dir, strlen(dir) + 1, ".");
 	else
 		slash[slash == dir ? 1 : 0] = '\0';
+	return dir;
+}
+
+/*
+ * The one name of the database file, whatever name it was given by:
+ * symbolic links (of the file or of a directory), "." and "//" resolved
+ * (realpath(3)); for a file not created yet, its directory's real path and
+ * its own name.  A dangling link is refused: SQLite would create its
+ * target, under a name no other daemon's lock would find.  NULL with
+ * s->cause set on error.
+ */
+static char *
+store_realname(struct store *s, const char *path)
+{
+	struct stat	 st;
+	const char	*base;
+	char		*real, *dir, *rdir;
+	int		 r;
+
+	if ((real = realpath(path, NULL)) != NULL)
+		return real;
+	if (errno != ENOENT) {
+		snprintf(s->cause, sizeof(s->cause), "%s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (lstat(path, &st) == 0) {
+		snprintf(s->cause, sizeof(s->cause), "%s: a symbolic link to "
+		    "nothing: refusing", path);
+		return NULL;
+	}
+	if ((dir = store_dirname(path)) == NULL) {
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		return NULL;
+	}
+	if ((rdir = realpath(dir, NULL)) == NULL) {
+		snprintf(s->cause, sizeof(s->cause), "%s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	free(dir);
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	r = asprintf(&real, "%s/%s", strcmp(rdir, "/") == 0 ? "" : rdir,
+	    base);
+	free(rdir);
+	if (r == -1) {
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		return NULL;
+	}
+	return real;
+}
+
+/* Refuse a database directory others may write to: they could plant
+ * links where we write (the lock, the database and its -wal and -shm).
+ * With the sticky bit (/tmp, a tmpfs) they cannot replace our files, only
+ * plant theirs first: those are refused in store_lock and store_create. */
+static int
+store_dircheck(struct store *s, const char *path)
+{
+	struct stat	 st;
+	char		*dir;
+
+	if ((dir = store_dirname(path)) == NULL) {
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		return -1;
+	}
 	if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
 	    !(st.st_mode & S_ISVTX)) {
 		snprintf(s->cause, sizeof(s->cause), "%s: the database's "
@@ -438,9 +488,46 @@ store_lock(struct store *s, const char *path)
 		return -1;
 	}
 	free(dir);
+	return 0;
+}
+
+/*
+ * Take <db>.lock so a second daemon on the same database refuses.  The
+ * lock is named after the file's real name, so a symlink to the
+ * database, a symlinked directory or "dir/./db" finds the same lock as
+ * the name the first daemon was given; a hard link, which no name
+ * resolves, is refused instead.
+ */
+static int
+store_lock(struct store *s, const char *path)
+{
+	char	buf[32];
+	ssize_t	n;
+	long	pid;
+	int	fd, linked;
+
+	struct stat	st;
+	char	*real;
+
+	if (store_dircheck(s, path) == -1 ||
+	    (real = store_realname(s, path)) == NULL)
+		return -1;
+	if (store_dircheck(s, real) == -1) {
+		free(real);
+		return -1;
+	}
+	if (asprintf(&s->lockpath, "%s.lock", real) == -1) {
+		s->lockpath = NULL;
+		free(real);
+		snprintf(s->cause, sizeof(s->cause), "out of memory");
+		return -1;
+	}
 	/* One database under two names (a hard link) would get two locks
 	 * and two WAL files. */
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+	linked = stat(real, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_nlink > 1;
+	free(real);
+	if (linked) {
 		snprintf(s->cause, sizeof(s->cause), "%s has %lu hard links: "
 		    "refusing (another name could be opened by another "
 		    "daemon)", path, (unsigned long)st.st_nlink);

@@ -1117,7 +1117,7 @@ START_TEST(test_lock)
 {
 	struct store	*s, *s2;
 	const char	*cause = NULL;
-	char		 want[256];
+	char		 want[4200], alias[256], *real;
 
 	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
 	s2 = store_open(dbpath, &cause);
@@ -1125,10 +1125,36 @@ START_TEST(test_lock)
 	snprintf(want, sizeof(want), "another smtptallyd (pid %ld) holds "
 	    "%s.lock; stop it or use another --db", (long)getpid(), dbpath);
 	ck_assert_str_eq(cause, want);
+	/* Another name of the same file (issue 12 item 13): a symlink to
+	 * it and one to its directory find the same lock, named after
+	 * the file's real path (realpath(3) of the name the first was
+	 * given); before the fix they took locks of their own. */
+	ck_assert_ptr_nonnull(real = realpath(dbpath, NULL));
+	snprintf(want, sizeof(want), "another smtptallyd (pid %ld) holds "
+	    "%s.lock; stop it or use another --db", (long)getpid(), real);
+	free(real);
+	snprintf(alias, sizeof(alias), "%s/alias.db", dir);
+	ck_assert_int_eq(symlink(dbpath, alias), 0);
+	ck_assert_ptr_null(s2 = store_open(alias, &cause));
+	ck_assert_str_eq(cause, want);
+	snprintf(alias, sizeof(alias), "%s/dirlink", dir);
+	ck_assert_int_eq(symlink(dir, alias), 0);
+	snprintf(alias, sizeof(alias), "%s/dirlink/t.db", dir);
+	ck_assert_ptr_null(s2 = store_open(alias, &cause));
+	ck_assert_str_eq(cause, want);
 	store_close(s);
 	/* Released on close. */
 	ck_assert_ptr_nonnull(s = store_open(dbpath, &cause));
 	store_close(s);
+	/* A dangling link at the database's name: SQLite would create its
+	 * target under a name no lock covers. */
+	snprintf(alias, sizeof(alias), "%s/dangling.db", dir);
+	ck_assert_int_eq(symlink("nowhere.db", alias), 0);
+	ck_assert_ptr_null(s = store_open(alias, &cause));
+	ck_assert_msg(strstr(cause, "a symbolic link to nothing") != NULL,
+	    "%s", cause);
+	snprintf(alias, sizeof(alias), "%s/nowhere.db", dir);
+	ck_assert_int_eq(access(alias, F_OK), -1);
 }
 END_TEST
 
