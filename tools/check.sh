@@ -48,6 +48,7 @@ if [ ! -d "$SMTPTALLY_CORPUS/postfix" ]; then
 fi
 if [ "$(id -u)" != 0 ]; then
 	allow "*:tests/ingest/disk_full.sh" "not root: cannot mount a tmpfs"
+	allow "*:tests/ingest/tmpfs_full.sh" "not root: cannot mount a tmpfs"
 	allow "*:tests/ingest/readonly_db.sh" "not root: cannot run as nobody"
 	allow "*:tests/journal/*" "not root: no namespaced journald"
 	allow "e2e:*" "not root: cannot install an MTA"
