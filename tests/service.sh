@@ -92,6 +92,27 @@ await() {
 		sleep 0.1
 	done
 }
+# The daemon's descriptors of file $1: "fd pos" lines (/proc/PID/fdinfo).
+held() {
+	for fd in /proc/$PID/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$1" ] || continue
+		echo "${fd##*/} $(awk '$1 == "pos:" { print $2 }' \
+		    "/proc/$PID/fdinfo/${fd##*/}" 2>/dev/null)"
+	done
+}
+# Wait (up to 20 s) until the daemon has read file $1 to its end: its
+# descriptor of $1 is at the file's size.
+await_read() {
+	size=$(wc -c < "$1")
+	i=0
+	until held "$1" | awk -v s="$size" '$2 >= s { f = 1 } END { exit !f }'
+	do
+		i=$((i + 1))
+		[ $i -gt 200 ] && fail "$1 not read to its end ($size bytes):" \
+		    "$(held "$1")"
+		sleep 0.1
+	done
+}
 conf() {
 	{
 		echo "database = $DB"
@@ -151,7 +172,8 @@ done
 deliver "$T/a.log" a.example 30
 deliver "$T/b.log" b.example 10
 await b.example 60
-sleep 1
+# Released: no descriptor of a.log is left to read the 30 lines with.
+[ -z "$(held "$T/a.log")" ] || fail "a.log still open: $(held "$T/a.log")"
 [ "$(count a.example)" = 120 ] || fail "a.log still counted after removal"
 pass "SIGHUP removed a.log: a stays 120, b 60"
 
@@ -176,7 +198,8 @@ until [ "$(grep -c '^smtptallyd: reloaded' "$T/daemon.log")" -ge 3 ]; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "third reload"; sleep 0.1
 done
 deliver "$T/b.log" b.example 7
-sleep 1
+# Read (the descriptor is at the end), not committed: SIGTERM commits it.
+await_read "$T/b.log"
 [ "$(count b.example)" = 65 ] || fail "committed before the interval"
 kill -TERM $PID
 timeout 5 sh -c "while kill -0 $PID 2>/dev/null; do sleep 0.05; done" ||
