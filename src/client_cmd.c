@@ -79,6 +79,7 @@ summary_series(struct opts *o, const char *key)
 	for (k = 0; k < n; k++)
 		if ((tot = acc[k].c[0] + acc[k].c[1] + acc[k].c[2]) > max)
 			max = tot;
+	printf("%s\n", direction_words(o));
 	snprintf(head, sizeof head, "%s (%s)", key, day ? "UTC" :
 	    show_zone(o, o->since));
 	table_init(&tb, 6);
@@ -204,6 +205,7 @@ cmd_summary(struct opts *o, int argc, char **argv)
 		json_decref(j);
 		return EXIT_OK;
 	}
+	printf("%s\n", direction_words(o));
 	snprintf(keylist, sizeof keylist, "%s", by);
 	for (p = keylist; (tok = strsep(&p, ",")) != NULL && nk <
 	    API_BY_MAX;)

@@ -92,6 +92,21 @@ has out "outgoing" "D3 top says it shows outgoing"
 run 0 "D3 top in table" $C top --direction in
 has out "refused 5xx" "D3 incoming columns are refusals, not bounces"
 
+# summary says which way it counts, in the words top and domain use: both
+# directions unless --direction says (smtptally(1)).
+run 0 "summary" $C summary
+eq "summary heading" "$(head -n 1 "$T/out")" \
+    "both directions (our deliveries and our smtpd's answers)"
+for d in out in all; do
+	run 0 "summary --direction $d" $C summary --direction $d
+	head -n 1 "$T/out" > "$T/sum1"
+	run 0 "top --direction $d" $C top --direction $d
+	eq "summary --direction $d heading is top's" "$(cat "$T/sum1")" \
+	    "$(head -n 1 "$T/out")"
+done
+eq "summary --direction all heading" "$(cat "$T/sum1")" \
+    "both directions (our deliveries and our smtpd's answers)"
+
 # D4: reasons honour every filter (the rows are Postfix, host mx1).
 run 0 "D4 reasons --mta exim" $C reasons --mta exim --csv
 eq "D4 no exim reasons" "$(csvsum 7)" 0
