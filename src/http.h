@@ -22,6 +22,7 @@
 #define HTTP_SOCKET_DEFAULT	API_SOCKET_DEFAULT
 
 struct http;
+struct live;
 
 struct http_config {
 	const char	*socket_path;	/* required */
@@ -50,6 +51,9 @@ struct http_config {
 	int64_t		(*commit_failures)(void *);
 	int64_t		(*journal_lag)(void *, const char *);
 	void		*arg;
+	struct live	*live;		/* the daemon's state for /v1/status
+					 * (live.h: safe from any thread), or
+					 * NULL */
 };
 
 /*

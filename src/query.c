@@ -289,6 +289,13 @@ query_set_commit_failures(struct query *q, int64_t n)
 	q->commit_failures = n;
 }
 
+/* See query.h. */
+void
+query_set_live(struct query *q, struct live *live)
+{
+	q->live = live;
+}
+
 /* Release an answer; safe on a cleared one. */
 void
 query_result_clear(struct query_result *r)

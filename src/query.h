@@ -91,6 +91,9 @@ void		 query_set_commit_failures(struct query *, int64_t);
 /* How far behind a followed journal is, in seconds (-1: not known). */
 void		 query_set_journal_lag(struct query *,
 		     int64_t (*)(void *, const char *), void *);
+/* What only the daemon's memory knows (live.h), or NULL. */
+struct live;
+void		 query_set_live(struct query *, struct live *);
 /* Use the roll-up tables when a request allows (1, the default) or
  * always the count tables (0): the same answers, for the tests. */
 void		 query_set_fast(struct query *, int);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "live.h"
 #include "query.h"
 #include "query_int.h"
 
@@ -129,11 +130,43 @@ query_status_files(struct query *q, struct query_ingest *in, json_t *list,
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+struct status_errs {
+	json_t	*files;
+	size_t	 n;
+};
+
+/* A followed path in error, ahead of the generations in "files". */
+static void
+query_status_problem(const struct live_problem *p, void *arg)
+{
+	struct status_errs	*e = arg;
+	json_t			*f;
+
+	f = json_pack("{s:o s:o s:n s:n s:i s:i s:i s:i s:i s:s s:b s:o"
+	    " s:o}",
+	    "path", query_json_str(p->path),
+	    "name", query_json_str(p->path),
+	    "format",
+	    "size",
+	    "offset", 0,
+	    "lines", 0,
+	    "unrecognised", 0,
+	    "long_lines", 0,
+	    "bytes_lost", 0,
+	    "state", "error",
+	    "current", 0,
+	    "error", query_json_str(p->why),
+	    "since", query_json_time(p->since));
+	if (f != NULL && json_array_insert_new(e->files, e->n, f) == 0)
+		e->n++;
+}
+
 /* GET /v1/status */
 void
 query_status_json(struct query *q, struct query_result *r)
 {
 	struct query_ingest	 in;
+	struct status_errs	 errs;
 	json_t		*files, *journals;
 	int		 rc, schema;
 
@@ -156,13 +189,17 @@ query_status_json(struct query *q, struct query_result *r)
 		query_fail(q, r, SQLITE_ERROR);
 		return;
 	}
-	r->json = json_pack("{s:s s:i s:i s:o s:i s:I s:I s:I s:I s:I s:b"
-	    " s:o s:I s:I s:o}",
+	errs.files = files;
+	errs.n = 0;
+	live_each_problem(q->live, query_status_problem, &errs);
+	r->json = json_pack("{s:s s:i s:i s:o s:i s:i s:I s:I s:I s:I s:I"
+	    " s:b s:o s:I s:I s:o}",
 	    "version", PACKAGE_VERSION,
 	    "api", QUERY_API,
 	    "schema", schema,
 	    "files", files,
 	    "files_total", in.files,
+	    "follow_errors", (int)errs.n,
 	    "lines_total", (json_int_t)in.lines,
 	    "unrecognised_total", (json_int_t)in.unrecognised,
 	    "long_lines_total", (json_int_t)in.long_lines,

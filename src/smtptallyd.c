@@ -35,6 +35,7 @@
 #include "hook.h"
 #include "http.h"
 #include "journal.h"
+#include "live.h"
 #include "log.h"
 #include "notify.h"
 #include "parse.h"
@@ -63,6 +64,9 @@ struct daemon {
 	struct tally		*tally;
 	struct tail		*tail;
 	struct journal		*journal;	/* the follow = journal... */
+	struct live		*live;		/* for /v1/status: paths in
+						 * error */
+	uint64_t		 pserial;	/* tail's, as published */
 	struct source_delta	*deltas;	/* both readers' parts */
 	size_t			 ndeltas;
 	struct event		*read_ev;
@@ -307,6 +311,29 @@ d_entry(const struct journal_entry *e, void *arg)
 	    JOURNAL_ENTRY_OK;
 }
 
+/* Hand the followed paths in error to the query threads when that
+ * changed (tail_problem_serial). */
+static void
+d_publish(struct daemon *d)
+{
+	struct tail_problem	tp[CONF_FOLLOW_MAX];
+	struct live_problem	lp[CONF_FOLLOW_MAX];
+	size_t			i, n;
+
+	if (d->tail == NULL || tail_problem_serial(d->tail) == d->pserial)
+		return;
+	if ((n = tail_problems(d->tail, tp, CONF_FOLLOW_MAX)) >
+	    CONF_FOLLOW_MAX)
+		n = CONF_FOLLOW_MAX;
+	for (i = 0; i < n; i++) {
+		lp[i].path = tp[i].path;
+		lp[i].why = tp[i].why;
+		lp[i].since = tp[i].since;
+	}
+	if (live_set_problems(d->live, lp, n) == 0)
+		d->pserial = tail_problem_serial(d->tail);
+}
+
 /* Lines or entries read and not yet committed? */
 static int
 d_pending(const struct daemon *d)
@@ -321,10 +348,13 @@ static void
 d_status(struct daemon *d)
 {
 	int64_t	errs = tail_errors(d->tail);
-	size_t	open, parked;
+	size_t	open, parked, np = tail_problems(d->tail, NULL, 0);
 	char	more[128] = "";
 
-	if (errs > 0)
+	if (np > 0)
+		snprintf(more, sizeof more, "; %zu cannot be read (see "
+		    "smtptally status)", np);
+	else if (errs > 0)
 		snprintf(more, sizeof more, "; %lld could not be opened (see "
 		    "the log)", (long long)errs);
 	if (d->failing) {
@@ -490,6 +520,10 @@ d_wake(void *arg)
 {
 	struct daemon	*d = arg;
 
+	if (d->pserial != tail_problem_serial(d->tail)) {
+		d_publish(d);
+		d_status(d);
+	}
 	if (!d->paused)
 		event_active(d->read_ev, EV_TIMEOUT, 0);
 }
@@ -632,6 +666,7 @@ d_oneshot(struct daemon *d)
 	enum tail_status	 r;
 	enum journal_status	 jr = JOURNAL_IDLE;
 	int			 tty = isatty(STDERR_FILENO);
+	size_t			 np;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	shown = start;
@@ -659,6 +694,12 @@ d_oneshot(struct daemon *d)
 		d_progress(d, &start, 1);
 	if (d_maintain(d, -1) == -1)
 		return 1;
+	/* Each path in error was named with what to do when it was seen. */
+	if ((np = tail_problems(d->tail, NULL, 0)) > 0) {
+		log_warnx("%zu followed path(s) cannot be read (see above): "
+		    "nothing of them is counted", np);
+		return 1;
+	}
 	if (tail_errors(d->tail) > 0) {
 		log_warnx("%lld file(s) could not be opened: their lines are "
 		    "not counted", (long long)tail_errors(d->tail));
@@ -1012,6 +1053,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 	event_active(d->read_ev, EV_TIMEOUT, 0);
 done:
 	(void)notify_ready();
+	d_publish(d);
 	d_status(d);
 }
 
@@ -1185,8 +1227,11 @@ main(int argc, char *argv[])
 	d_clock(&d);
 	d_hops(&d);
 	clock_gettime(CLOCK_MONOTONIC, &d.last_commit);
+	if ((d.live = live_new()) == NULL)
+		fatalx("out of memory");
 	if ((d.tail = d_tail(&d, d.conf, &cause)) == NULL)
 		fatalx("tail: %s", cause);
+	d_publish(&d);
 	if ((d.journal = d_journal(&d, d.conf, &cause)) == NULL)
 		fatalx("%s", cause);
 
@@ -1232,6 +1277,7 @@ main(int argc, char *argv[])
 	hc.metrics_compat = d.conf->metrics_compat;
 	hc.commit_failures = d_commit_failures;
 	hc.journal_lag = d_journal_lag;
+	hc.live = d.live;
 	hc.arg = &d;
 	if ((http = http_new(&hc, d.conf->database, &hcause)) == NULL)
 		fatalx("%s", hcause);
@@ -1250,6 +1296,7 @@ main(int argc, char *argv[])
 done:
 	http_free(http);
 	tail_free(d.tail);
+	live_free(d.live);
 	journal_free(d.journal);
 	free(d.deltas);
 	if (d.read_ev != NULL)

@@ -346,8 +346,10 @@ tail_path_start(struct tail *t, struct tail_path *tp, const char **cause)
 		return -1;
 	if (n == 0)
 		find_first(t, tp);
-	else
+	else {
+		tp->had_file = 1;
 		find_resume(t, tp, rows, n);
+	}
 	t->src.rows_free(t->src.arg, rows, n);
 	return 0;
 }
@@ -414,6 +416,7 @@ tail_unfollow(struct tail *t, const char *path)
 		memmove(&t->paths[i], &t->paths[i + 1], (t->npaths - i - 1) *
 		    sizeof(*t->paths));
 		t->npaths--;
+		t->pserial++;		/* its error, if any, is gone */
 		return 0;
 	}
 	return -1;
@@ -628,6 +631,35 @@ tail_twins(const char *const *paths, size_t n, size_t *a, size_t *b)
 		}
 	}
 	return -1;
+}
+
+/* The followed paths in error now, up to max of them into out; how many
+ * in all. */
+size_t
+tail_problems(const struct tail *t, struct tail_problem *out, size_t max)
+{
+	const struct tail_path	*tp;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < t->npaths; i++) {
+		tp = t->paths[i];
+		if (!find_in_error(tp))
+			continue;
+		if (n < max) {
+			out[n].path = tp->path;
+			out[n].why = tp->why;
+			out[n].since = (int64_t)tp->err_since;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Changes each time a path's error comes, goes or changes. */
+uint64_t
+tail_problem_serial(const struct tail *t)
+{
+	return t->pserial;
 }
 
 /* Files that could not be opened (other than gone): for the log, status

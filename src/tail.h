@@ -82,6 +82,15 @@ struct tail_line {
 	size_t		 len;
 };
 
+/* A followed path that cannot be read now: missing (unless a file was
+ * read under it: between a rotation and the next file), unreadable, or
+ * not a regular file.  Strings valid until the next call into tail. */
+struct tail_problem {
+	const char	*path;
+	const char	*why;		/* and what to do */
+	int64_t		 since;		/* UTC seconds */
+};
+
 typedef int	(*tail_line_cb)(struct tail_line *, void *);
 typedef void	(*tail_wake_cb)(void *);
 
@@ -104,6 +113,9 @@ void		 tail_rewind(struct tail *);
 void		 tail_progress(const struct tail *, uint64_t *, uint64_t *);
 size_t		 tail_generations(const struct tail *);
 int64_t		 tail_errors(const struct tail *);
+size_t		 tail_problems(const struct tail *, struct tail_problem *,
+		     size_t);
+uint64_t	 tail_problem_serial(const struct tail *);
 void		 tail_hold(struct tail *, int);
 void		 tail_held(const struct tail *, size_t *, size_t *);
 int		 tail_twins(const char *const *, size_t, size_t *, size_t *);

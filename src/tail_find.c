@@ -22,6 +22,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +220,79 @@ find_elsewhere(struct tail *t, struct tail_path *tp, const struct stat *st)
 	return NULL;
 }
 
+/* Why a path cannot be read and what to do, in tp->why: err is an errno
+ * or -2 (not a regular file, st filled in). */
+static void
+find_why(struct tail *t, struct tail_path *tp, int err, const struct stat *st)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	struct stat	 sb;
+	char		 user[64];
+	const char	*again = t->o.oneshot ? "" :
+			    "; it is read as soon as that changes";
+
+	if ((pw = getpwuid(geteuid())) != NULL)
+		snprintf(user, sizeof user, "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof user, "%u", (unsigned)geteuid());
+	if (err == -2)
+		snprintf(tp->why, sizeof tp->why, "is %s, not a log file: "
+		    "follow the mail log itself%s", gen_filetype(st), again);
+	else if (err == ENOENT && stat(tp->dir, &sb) == -1)
+		snprintf(tp->why, sizeof tp->why, "does not exist, nor does "
+		    "its directory %s: check the follow line%s", tp->dir,
+		    again);
+	else if (err == ENOENT)
+		snprintf(tp->why, sizeof tp->why, "does not exist: check the "
+		    "follow line%s", again);
+	else if (err == EACCES && stat(tp->path, &sb) == 0 &&
+	    (sb.st_mode & S_IRGRP) && (gr = getgrgid(sb.st_gid)) != NULL)
+		snprintf(tp->why, sizeof tp->why, "cannot be read by user %s "
+		    "(permission denied): run smtptallyd as a user that can "
+		    "read it, or add %s to group %s, the file's group%s", user,
+		    user, gr->gr_name, again);
+	else if (err == EACCES && stat(tp->path, &sb) == 0)
+		snprintf(tp->why, sizeof tp->why, "cannot be read by user %s "
+		    "(permission denied, mode %04o): run smtptallyd as a user "
+		    "that can read it, or make it readable by a group %s is "
+		    "in (chgrp adm, chmod g+r)%s", user,
+		    (unsigned)(sb.st_mode & 07777), user, again);
+	else if (err == EACCES)
+		snprintf(tp->why, sizeof tp->why, "cannot be reached by user "
+		    "%s (permission denied on a directory above it): run "
+		    "smtptallyd as a user that can, or let %s search the "
+		    "directory%s", user, user, again);
+	else
+		snprintf(tp->why, sizeof tp->why, "cannot be opened: %s%s",
+		    strerror(err), again);
+}
+
+/* Is a path in error (not merely missing between two files)? */
+int
+find_in_error(const struct tail_path *tp)
+{
+	return tp->openerr != 0 && (tp->openerr != ENOENT || !tp->had_file);
+}
+
+/* The path could not be opened (err: errno, or -2 with st): say so once
+ * for each new state. */
+static void
+find_fail(struct tail *t, struct tail_path *tp, int err, const struct stat *st)
+{
+	if (err == tp->openerr)
+		return;
+	tp->openerr = err;
+	tp->err_since = time(NULL);
+	t->pserial++;
+	find_why(t, tp, err, st);
+	if (!find_in_error(tp))
+		return;
+	log_warnx("tail %s: %s", tp->path, tp->why);
+	if (err != ENOENT && err != -2)
+		t->errors++;
+}
+
 /* Open the file now under the path as the live generation. */
 static void
 find_live(struct tail *t, struct tail_path *tp, int from_end)
@@ -228,24 +303,16 @@ find_live(struct tail *t, struct tail_path *tp, int from_end)
 	int64_t		 off = 0;
 	int		 fd;
 
-	if ((fd = gen_openfile(tp->path, &st)) == -2) {
-		if (tp->openerr != -2)
-			log_warnx("tail %s: is %s, not followed until it is a "
-			    "file", tp->path, gen_filetype(&st));
-		tp->openerr = -2;
+	if ((fd = gen_openfile(tp->path, &st)) < 0) {
+		find_fail(t, tp, fd == -2 ? -2 : errno, &st);
 		return;
 	}
-	if (fd == -1) {
-		if (errno != tp->openerr && errno != ENOENT) {
-			log_warn("tail %s: open", tp->path);
-			t->errors++;
-		}
-		tp->openerr = errno;
-		return;
-	}
-	if (tp->openerr != 0)
+	if (tp->openerr != 0) {
 		log_info("tail %s: opened", tp->path);
+		t->pserial++;
+	}
 	tp->openerr = 0;
+	tp->had_file = 1;
 	/* Another followed path's file (a hard link made later, a rename
 	 * between two followed names): it is read there, once. */
 	if ((other = find_elsewhere(t, tp, &st)) != NULL) {
@@ -435,12 +502,14 @@ find_first(struct tail *t, struct tail_path *tp)
 
 	if (!t->o.backfill) {
 		n = find_siblings(tp, &c);
+		tp->had_file |= n > 0;
 		for (i = 0; i < n; i++)
 			if (!find_twin(c, n, i))
 				find_skip(t, tp, &c[i]);
 		find_cands_free(c, n);
 	} else {
 		n = find_siblings(tp, &c);
+		tp->had_file |= n > 0;
 		for (i = 0; i < n; i++) {
 			/* Oldest first, by mtime. */
 			for (best = i, j = i + 1; j < n; j++)
@@ -699,7 +768,9 @@ find_reconcile(struct tail *t, struct tail_path *tp, time_t now)
 		} else
 			find_check_live(t, tp, g, now);
 	}
-	if (tp->live == NULL && exists)
+	/* Also when nothing is there: a path in error says so (find_fail),
+	 * and is read once it can be. */
+	if (tp->live == NULL)
 		find_live(t, tp, 0);
 	for (g = tp->gens; g != NULL; g = next) {
 		next = g->next;

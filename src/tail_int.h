@@ -25,6 +25,7 @@
 #define TAIL_READSZ	(256 * 1024)
 #define TAIL_LASTMAX	64		/* bytes before the read position kept
 					 * to see a rewrite in place */
+#define TAIL_WHY_MAX	512		/* a path's error, with advice */
 #define TAIL_DIRMASK	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | \
 			 IN_DELETE | IN_ATTRIB)
 
@@ -109,7 +110,12 @@ struct tail_path {
 	struct tail_gen		*gens;
 	struct tail_gen		*live;
 	int			 dirwd;
-	int			 openerr;
+	int			 openerr;	/* errno, -2 not a regular file,
+						 * 0 open (or never tried) */
+	int			 had_file;	/* a file was read under it (or
+						 * rows were): missing is no error */
+	time_t			 err_since;
+	char			 why[TAIL_WHY_MAX];	/* openerr in words */
 	int			 twin;		/* said: another path's file */
 	time_t			 checked;	/* previous reconcile */
 };
@@ -125,6 +131,7 @@ struct tail {
 	size_t			 maxopen;	/* generations open at once */
 	size_t			 nopen;
 	int64_t			 errors;	/* files we could not open */
+	uint64_t		 pserial;	/* a path's error came or went */
 	int			 emfile;	/* said: the fd limit */
 	int			 hold;		/* commits fail: keep no rotated
 					 * file open (tail_hold) */
@@ -194,5 +201,6 @@ void		 find_reconcile(struct tail *, struct tail_path *, time_t);
 void		 find_truncated(struct tail *, struct tail_path *,
 		    struct tail_gen *, int64_t);
 int		 find_relocate(struct tail *, struct tail_gen *);
+int		 find_in_error(const struct tail_path *);
 
 #endif

@@ -50,6 +50,8 @@ if [ "$(id -u)" != 0 ]; then
 	allow "*:tests/ingest/disk_full.sh" "not root: cannot mount a tmpfs"
 	allow "*:tests/ingest/tmpfs_full.sh" "not root: cannot mount a tmpfs"
 	allow "*:tests/ingest/readonly_db.sh" "not root: cannot run as nobody"
+	allow "*:tests/ingest/unreadable.sh" \
+	    "not root: cannot run the daemon as nobody (root reads a mode-000 file)"
 	allow "*:tests/journal/*" "not root: no namespaced journald"
 	allow "e2e:*" "not root: cannot install an MTA"
 fi

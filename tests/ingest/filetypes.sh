@@ -2,8 +2,8 @@
 # Issue 12 item 7: a FIFO at the followed path or named like a rotated
 # sibling must not block the daemon (trial exp/filetypes.sh: --oneshot
 # hung in open(2), SIGTERM was ignored); anything but a regular file is
-# refused with a log line, a directory at the path too.  Counts from the
-# writer's record.
+# refused with a log line, a directory at the path too (and, at the
+# followed path, makes --oneshot exit 1).  Counts from the writer's record.
 . "$(dirname "$0")/common.sh"
 ingest_init
 
@@ -36,7 +36,10 @@ mkdir "$T/dir.log"
 FOLLOW=
 follow "postfix:$T/fifo.log"
 follow "postfix:$T/dir.log"
-oneshot20 || soft_fail "a FIFO and a directory followed: status $?"
+# They are errors (issue 15): --oneshot exits 1, after reading the rest.
+oneshot20
+rc=$?
+[ "$rc" -eq 1 ] || soft_fail "a FIFO and a directory followed: status $rc"
 grep -q "fifo.log: is a FIFO" "$DLOG" || soft_fail "no word about fifo.log"
 grep -q "dir.log: is a directory" "$DLOG" || soft_fail "no word about dir.log"
 
