@@ -201,7 +201,7 @@ static const struct endpoint {
 	{ "/v1/domains", EP_DOMAINS, QA_RANGE | QA_FILTERS | QA_TOP |
 	    QA_PAGE },
 	{ "/v1/reasons", EP_REASONS, QA_RANGE | QA_FILTERS | QA_TOP |
-	    QA_PAGE },
+	    QA_PAGE | QA_ORDER },
 	{ "/v1/lines", EP_LINES, QA_RANGE },
 	{ "/v1/delays", EP_DELAYS, QA_RANGE | QA_BY | QA_FILTERS | QA_TOP },
 	{ "/v1/status", EP_STATUS, 0 },

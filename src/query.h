@@ -48,7 +48,7 @@ struct query_param {
 enum query_key {
 	QK_CLASS, QK_REPLY, QK_ENHANCED, QK_DOMAIN, QK_STATUS, QK_KIND,
 	QK_DIRECTION, QK_MTA, QK_HOP, QK_HOST, QK_HOUR, QK_DAY,
-	QK_CATEGORY, QK_BLAME, QK_PROVIDER,
+	QK_CATEGORY, QK_BLAME, QK_PROVIDER, QK_REASON,
 	QK_COUNT_
 };
 
@@ -68,6 +68,7 @@ struct query_args {
 	int		 has_direction;	/* given, "all" included */
 	int		 limit;		/* rows a page, 0 = not paging */
 	const char	*after;		/* the cursor, or NULL */
+	int		 newest;	/* order=newest: texts first seen last first */
 	char		 domain_buf[256];	/* domain, normalised */
 };
 #define QUERY_UNTIL_MAX	((int64_t)1 << 52)
@@ -112,5 +113,6 @@ json_t		*query_error(const char *);
 #define QA_FILTERS	0x04	/* domain reply class status kind ... */
 #define QA_TOP		0x08
 #define QA_PAGE		0x10	/* limit, after */
+#define QA_ORDER	0x20	/* order=count|newest */
 
 #endif

@@ -39,6 +39,8 @@ const struct key_def query_keys[QK_COUNT_] = {
 	[QK_CATEGORY] = { "category", KS_VERDICT, V_CATEGORY, 0, 0 },
 	[QK_BLAME] = { "blame", KS_VERDICT, V_BLAME, 0, 0 },
 	[QK_PROVIDER] = { "provider", KS_PROVIDER, D_PROVIDER, 0, 0 },
+	/* The finer reason under the category (a blocklist's name...). */
+	[QK_REASON] = { "reason", KS_VERDICT, V_DETAIL, 0, 0 },
 };
 
 /* The API name of a grouping key, for callers listing them. */
@@ -95,7 +97,7 @@ parse_by(const char *v, struct query_args *a, char *err, size_t errlen)
 			return bad(err, errlen, "unknown grouping key "
 			    "(class reply enhanced domain status kind "
 			    "direction mta hop host hour day category "
-			    "blame provider)", "by");
+			    "blame provider reason)", "by");
 		for (i = 0; i < a->nby; i++)
 			if (a->by[i] == (enum query_key)k)
 				return bad(err, errlen, "key repeated", "by");
@@ -271,6 +273,12 @@ query_args_parse(const struct query_param *p, size_t n, int64_t now,
 				return bad(err, errlen, "not a positive "
 				    "integer", k);
 			a->top = (int)v;
+		} else if ((allow & QA_ORDER) && strcmp(k, "order") == 0) {
+			if (strcmp(val, "newest") == 0)
+				a->newest = 1;
+			else if (strcmp(val, "count") != 0)
+				return bad(err, errlen, "not count or newest",
+				    k);
 		} else if ((allow & QA_FILTERS) &&
 		    (f = api_filter_find(k)) != NULL) {
 			if (filter_set(a, f, val, err, errlen) == -1)

@@ -49,6 +49,7 @@ enum key_src {
  * provider not known. */
 #define V_CATEGORY	"coalesce(v.category, 'other')"
 #define V_BLAME		"coalesce(v.blame, 'unknown')"
+#define V_DETAIL	"coalesce(v.detail, 'unclassified')"
 #define D_PROVIDER	"(CASE d.provider WHEN '' THEN 'other' ELSE d.provider END)"
 
 struct key_def {

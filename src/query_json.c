@@ -506,7 +506,9 @@ query_json_domains(struct query *q, const struct query_args *a,
 /* GET /v1/reasons: failures' normalised texts by (reply, enhanced, text)
  * with their category, party to blame and finer reason, with every filter
  * of the counts: the text is the counts' own reason key.  Read like
- * /v1/domains (whole months from domain_month), so a long range is cheap. */
+ * /v1/domains (whole months from domain_month), so a long range is cheap.
+ * Largest count first, or with order=newest the texts first stored most
+ * recently first (the unclassified ones a new rule needs). */
 void
 query_json_reasons(struct query *q, const struct query_args *a,
     struct query_result *r)
@@ -542,7 +544,11 @@ query_json_reasons(struct query *q, const struct query_args *a,
 		rc |= query_sql_cat(sql, sizeof sql, " ORDER BY 1, 2, 3, 4, 5,"
 		    " 6 LIMIT :plimit");
 		top = (int)page_rows(q, a);
-	} else
+	} else if (a->newest)
+		/* Ids grow as texts are first stored: the newest first. */
+		rc |= query_sql_cat(sql, sizeof sql, " ORDER BY 3 DESC, 1, 2,"
+		    " 4 LIMIT :limit");
+	else
 		rc |= query_sql_cat(sql, sizeof sql, " ORDER BY 7 DESC, 1, 2,"
 		    " 10, 4 LIMIT :limit");
 	if (rc != 0 || (rc = sqlite3_prepare_v2(q->db, sql, -1, &st,

@@ -121,7 +121,7 @@ static const struct option_help {
 	{ OPT_UNTIL, "until", 1, O_RANGE, "T", "up to T (default now)" },
 	{ OPT_BY, "by", 1, O_BY, "KEYS", "group by class reply enhanced "
 	  "domain status kind direction mta hop host hour day category "
-	  "blame provider (up to 4, comma-separated)" },
+	  "blame provider reason (up to 4, comma-separated)" },
 	{ OPT_TOP, "top", 1, O_TOP, "N", "at most N rows (1-100000)" },
 	{ OPT_JSON, "json", 0, O_FORMAT, NULL, "the daemon's JSON (-j)" },
 	{ OPT_CSV, "csv", 0, O_FORMAT, NULL, "the rows as CSV (-c)" },
