@@ -4,7 +4,9 @@
  * that knows HTTP and the socket; client_out.c the one output writer
  * (table, JSON, CSV) and the number and time formats; client_spark.c the
  * ASCII sparklines; client_cmd.c the query commands; client_report.c the
- * report; client_html.c its HTML page; client_classify.c `classify`.
+ * report; client_html.c its HTML page; client_problems.c the views by
+ * category (the report's problems, a domain's categories, reasons by
+ * category); client_classify.c `classify`.
  *
  * The client shares only the protocol with the daemon (api.h): no SQL, no
  * counting rules, no daemon header.
@@ -150,5 +152,20 @@ void		 domains_table(const struct opts *, json_t *, json_int_t,
 void		 reasons_table(const struct opts *, json_t *, FILE *, int,
 		     int);
 void		 explain_line(FILE *, int, json_int_t, const char *);
+
+/* client_problems.c.  The failure categories of [since, until) against
+ * the period before: {"categories": [{category, count, previous,
+ * blame, providers, domains}], "reputation": [{reason, count, previous,
+ * providers}]}, largest first; blame, providers and domains are
+ * [name, count] pairs, largest first.  The caller frees it. */
+json_t		*problems_get(const struct opts *, int64_t, int64_t);
+/* "a 2, b 1": [name, count] pairs in buf. */
+const char	*problems_pairs(json_t *, char *, size_t);
+/* One domain's (o's filters) attempts by category and blame. */
+json_t		*domain_categories(const struct opts *);
+void		 domain_categories_print(json_t *, FILE *);
+/* `reasons`' text: by category, then reason, then text; or with
+ * --category other the unclassified texts whole. */
+void		 reasons_by_category(const struct opts *, json_t *, FILE *);
 
 #endif

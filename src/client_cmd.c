@@ -389,10 +389,13 @@ cmd_reasons(struct opts *o, int argc, char **argv)
 	target_common(&t, o, NULL);
 	if (o->top > 0)
 		target_add_int(&t, "top", o->top);
+	/* The unclassified texts a new rule needs: the newest first. */
+	if (o->filter[API_F_CATEGORY] != NULL &&
+	    strcmp(o->filter[API_F_CATEGORY], "other") == 0)
+		target_add(&t, "order", "newest");
 	j = client_ask(o, &t);
 	if (!out_data(o, j, json_object_get(j, "rows"))) {
-		reasons_table(o, json_object_get(j, "rows"), stdout, 0,
-		    o->wide ? 0 : o->cols);
+		reasons_by_category(o, j, stdout);
 		out_rounded(o, j, stdout);
 	}
 	json_decref(j);
@@ -419,7 +422,7 @@ int
 cmd_domain(struct opts *o, int argc, char **argv)
 {
 	struct target	 t;
-	json_t		*j, *r, *rows, *row, *said;
+	json_t		*j, *r, *rows, *row, *said, *cats;
 	size_t		 i, k;
 	struct table	 tb;
 	char		 b[4][64];
@@ -437,9 +440,10 @@ cmd_domain(struct opts *o, int argc, char **argv)
 	target_common(&t, o, NULL);
 	target_add_int(&t, "top", o->top > 0 ? o->top : 10);
 	r = client_ask(o, &t);
+	cats = domain_categories(o);
 	if (o->json) {
-		json_t	*both = json_pack("{s:s s:O s:O}", "domain", name,
-		    "summary", j, "reasons", r);
+		json_t	*both = json_pack("{s:s s:O s:O s:O}", "domain", name,
+		    "summary", j, "reasons", r, "categories", cats);
 
 		out_data(o, both, NULL);
 		json_decref(both);
@@ -453,6 +457,7 @@ cmd_domain(struct opts *o, int argc, char **argv)
 			printf(" in this period\n");
 			json_decref(j);
 			json_decref(r);
+			json_decref(cats);
 			return EXIT_OK;
 		}
 		printf("%s attempts\n\n", grouped(total, b[0], sizeof b[0]));
@@ -475,6 +480,8 @@ cmd_domain(struct opts *o, int argc, char **argv)
 			table_row(&tb, cells);
 		}
 		table_print(&tb, stdout, 2, 0);
+		printf("\nCategories (see smtptally-rules(5)):\n");
+		domain_categories_print(cats, stdout);
 		printf("\nWhat the codes mean:\n");
 		/* Each reply and each enhanced code once. */
 		said = json_array();
@@ -510,6 +517,7 @@ cmd_domain(struct opts *o, int argc, char **argv)
 	}
 	json_decref(j);
 	json_decref(r);
+	json_decref(cats);
 	return EXIT_OK;
 }
 

@@ -3,7 +3,8 @@
  * that a mail client shows: no JavaScript, no external resource, inline
  * SVG with its colours in attributes (mail clients drop <style> blocks
  * and scripts).  The period at a glance as stacked columns by class, the
- * totals against the period before, the worst domains and providers as
+ * totals against the period before, the problems by category and the
+ * blocklists named, the worst domains and providers as
  * bars with their reasons.  The data are those of the text report
  * (client_report.c); only the writing is here.
  *
@@ -110,6 +111,91 @@ html_totals(const struct opts *o, int64_t since, int64_t span, int in)
 		    grouped(prev[k], b[1], sizeof b[1]), b[2]);
 	}
 	printf("</table>\n");
+}
+
+/* A cell of [name, count] pairs, escaped. */
+static void
+html_pairs(json_t *pairs)
+{
+	char	 line[1024];
+
+	printf("<td>");
+	html_text(stdout, problems_pairs(pairs, line, sizeof line));
+	printf("</td>");
+}
+
+/* Change against the period before, or "new" when it had none. */
+static const char *
+html_change(json_int_t now, json_int_t before, char *buf, size_t len)
+{
+	if (before == 0)
+		snprintf(buf, len, "%s", now ? "new" : "-");
+	else
+		snprintf(buf, len, "%+.1f%%", ((double)now - before) * 100.0 /
+		    before);
+	return buf;
+}
+
+/* The failures by category against the period before, who is to blame
+ * and where, then reputation by the blocklist the replies named (the
+ * data of the text report's section, problems_get). */
+static void
+html_problems(const struct opts *o, int64_t since, int64_t until)
+{
+	json_t		*p, *e;
+	size_t		 i;
+	char		 b[3][64];
+	static const char *head = "<th align=\"right\">count</th>"
+			    "<th align=\"right\">previous</th>"
+			    "<th align=\"right\">change</th>";
+
+	p = problems_get(o, since, until);
+	printf("<h2 id=\"problems\">Problems by category</h2>\n");
+	if (json_array_size(json_object_get(p, "categories")) == 0)
+		printf("<p>none</p>\n");
+	else
+		printf("<table class=\"problems\" cellpadding=\"3\" "
+		    "style=\"border-collapse:collapse;font-size:13px\">\n"
+		    "<tr><th align=\"left\">category</th>%s<th align="
+		    "\"left\">to blame</th><th align=\"left\">providers</th>"
+		    "<th align=\"left\">domains</th></tr>\n", head);
+	json_array_foreach(json_object_get(p, "categories"), i, e) {
+		printf("<tr><td>");
+		html_text(stdout, jtext(e, "category"));
+		printf("</td><td align=\"right\">%s</td><td align=\"right\">"
+		    "%s</td><td align=\"right\">%s</td>",
+		    grouped(jint(e, "count"), b[0], sizeof b[0]),
+		    grouped(jint(e, "previous"), b[1], sizeof b[1]),
+		    html_change(jint(e, "count"), jint(e, "previous"), b[2],
+		    sizeof b[2]));
+		html_pairs(json_object_get(e, "blame"));
+		html_pairs(json_object_get(e, "providers"));
+		html_pairs(json_object_get(e, "domains"));
+		printf("</tr>\n");
+	}
+	if (json_array_size(json_object_get(p, "categories")) > 0)
+		printf("</table>\n");
+	if (json_array_size(json_object_get(p, "reputation")) > 0) {
+		printf("<h3>Blocklists and reputation, as the replies named "
+		    "them</h3>\n<table class=\"blocklists\" cellpadding=\"3\""
+		    " style=\"border-collapse:collapse;font-size:13px\">\n"
+		    "<tr><th align=\"left\">reason</th>%s<th align=\"left\">"
+		    "providers</th></tr>\n", head);
+		json_array_foreach(json_object_get(p, "reputation"), i, e) {
+			printf("<tr><td>");
+			html_text(stdout, jtext(e, "reason"));
+			printf("</td><td align=\"right\">%s</td><td align="
+			    "\"right\">%s</td><td align=\"right\">%s</td>",
+			    grouped(jint(e, "count"), b[0], sizeof b[0]),
+			    grouped(jint(e, "previous"), b[1], sizeof b[1]),
+			    html_change(jint(e, "count"), jint(e,
+			    "previous"), b[2], sizeof b[2]));
+			html_pairs(json_object_get(e, "providers"));
+			printf("</tr>\n");
+		}
+		printf("</table>\n");
+	}
+	json_decref(p);
 }
 
 /* The period at a glance: one column per bucket, 2xx at the bottom,
@@ -324,6 +410,7 @@ html_report(const struct opts *o, int64_t since, int64_t until, int in)
 	    in ? "incoming: what our smtpd answered" : "outgoing: our "
 	    "deliveries");
 	html_totals(o, since, until - since, in);
+	html_problems(o, since, until);
 	html_glance(o, since, until);
 
 	target_init(&t, API_DOMAINS);

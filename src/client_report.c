@@ -1,6 +1,8 @@
 /*
  * client_report: `smtptally report`, the plain-text summary of a period
- * for cron mail: totals against the period before, the period at a
+ * for cron mail: totals against the period before, the problems by
+ * category (who is to blame, at which providers and domains, and the
+ * blocklists named), the period at a
  * glance, the domains that deferred and bounced most with their reasons,
  * the messages that expired, how long deliveries took, what our own
  * smtpd refused, the codes in
@@ -242,6 +244,80 @@ report_totals(struct report *rp)
 	    sizeof b[2]), change(nt, pt, b[3], sizeof b[3]));
 }
 
+/* Who is to blame: the one party, or each with its count. */
+static const char *
+blame_words(json_t *pairs, char *buf, size_t len)
+{
+	if (json_array_size(pairs) == 1) {
+		snprintf(buf, len, "%s", json_string_value(json_array_get(
+		    json_array_get(pairs, 0), 0)));
+		return buf;
+	}
+	return problems_pairs(pairs, buf, len);
+}
+
+/* The failures by category against the period before, with who is to
+ * blame and where; then reputation by the blocklist the replies named. */
+static void
+report_problems(struct report *rp)
+{
+	json_t		*p, *cats, *reps, *e;
+	size_t		 i;
+	char		 b[4][64], name[64], wide[WIDTH], line[512],
+			 esc[2048];
+
+	p = problems_get(rp->o, rp->since, rp->until);
+	cats = json_object_get(p, "categories");
+	reps = json_object_get(p, "reputation");
+	printf("\nProblems by category (failed attempts)\n");
+	if (json_array_size(cats) == 0)
+		printf("  none\n");
+	else
+		printf("  %-16s %9s %9s %8s  %s\n", "category", "count",
+		    "previous", "change", "to blame");
+	json_array_foreach(cats, i, e) {
+		printf("  %-16s %9s %9s %8s  ", escaped(jtext(e, "category"),
+		    name, sizeof name), grouped(jint(e, "count"), b[0],
+		    sizeof b[0]), grouped(jint(e, "previous"), b[1],
+		    sizeof b[1]), change(jint(e, "count"), jint(e,
+		    "previous"), b[2], sizeof b[2]));
+		printf("%s\n", fit(escaped(blame_words(json_object_get(e,
+		    "blame"), line, sizeof line), esc, sizeof esc), 29, b[3],
+		    sizeof b[3]));
+		if (json_array_size(json_object_get(e, "providers")) > 0)
+			printf("    providers: %s\n", fit(escaped(problems_pairs(
+			    json_object_get(e, "providers"), line, sizeof line),
+			    esc, sizeof esc), WIDTH - 16, wide, sizeof wide));
+		if (json_array_size(json_object_get(e, "domains")) > 0)
+			printf("    domains:   %s\n", fit(escaped(problems_pairs(
+			    json_object_get(e, "domains"), line, sizeof line),
+			    esc, sizeof esc), WIDTH - 16, wide, sizeof wide));
+	}
+	if (json_array_size(cats) > 0 && (rp->o->filter[API_F_CATEGORY] ==
+	    NULL || strcmp(rp->o->filter[API_F_CATEGORY], "reputation") == 0)) {
+		printf("\nBlocklists and reputation, as the replies named "
+		    "them\n");
+		if (json_array_size(reps) == 0)
+			printf("  none\n");
+		else
+			printf("  %-24s %7s %9s %8s  %s\n", "reason", "count",
+			    "previous", "change", "providers");
+		json_array_foreach(reps, i, e) {
+			printf("  %-24s %7s %9s %8s  ", fit(escaped(jtext(e,
+			    "reason"), esc, sizeof esc), 24, name, sizeof name),
+			    grouped(jint(e, "count"), b[0], sizeof b[0]),
+			    grouped(jint(e, "previous"), b[1], sizeof b[1]),
+			    change(jint(e, "count"), jint(e, "previous"),
+			    b[2], sizeof b[2]));
+			printf("%s\n", fit(escaped(problems_pairs(
+			    json_object_get(e, "providers"), line,
+			    sizeof line), esc, sizeof esc), 23, b[3],
+			    sizeof b[3]));
+		}
+	}
+	json_decref(p);
+}
+
 /* The sparkline of the period. */
 static void
 report_glance(struct report *rp)
@@ -470,6 +546,7 @@ cmd_report(struct opts *o, int argc, char **argv)
 
 	report_head(&rp);
 	report_totals(&rp);
+	report_problems(&rp);
 	report_glance(&rp);
 	report_domain_sections(&rp);
 	report_expired(&rp);
