@@ -56,9 +56,18 @@ expect_exit 0 "domain" $C domain example.org
 grep -q "user unknown" "$T/out" || fail "domain: no reasons"
 grep -q "bad destination mailbox" "$T/out" || fail "domain: codes not explained"
 expect_exit 0 "reasons" $C reasons
+# example.org's 550s are the only failures with a text (make_db); the
+# count is the first column.
+eq "reasons: user unknown" "$(awk '/<ADDR>: user unknown/ { print $1 }' \
+    "$T/out" | tr -d ,)" "$E_R550"
 expect_exit 0 "status" $C status
 grep -q '/nonexistent/mail.log' "$T/out" || fail "status: no file"
 expect_exit 0 "status json" $C status --json
+# The source row make_db wrote: 1234 lines, 5 unrecognised.
+grep -q '"lines_total": *1234[,}]' "$T/out" ||
+    fail "status json: lines_total: $(cat "$T/out")"
+grep -q '"unrecognised_total": *5[,}]' "$T/out" ||
+    fail "status json: unrecognised_total: $(cat "$T/out")"
 
 expect_exit 0 "report" $C report --since 2026-11-29T00:00:00Z \
     --until 2026-11-30T00:00:00Z
@@ -72,11 +81,19 @@ eq "report widest line <= 80" \
     "$(awk '{ if (length($0) > m) m = length($0) } END { print (m <= 80) }' "$T/out")" 1
 LC_ALL=C grep -q '[^ -~]' "$T/out" && fail "report: not plain ASCII"
 pass "report is plain ASCII"
-expect_exit 0 "report yesterday" $C report --since yesterday
+# "--since yesterday" alone is all of yesterday, midnight to midnight
+# (in UTC here; the dates from date(1), taken on both sides of the run in
+# case it crosses a midnight).
+d0=$(date -u -d yesterday +%F)
+expect_exit 0 "report yesterday" env TZ=UTC0 $C report --since yesterday
+d1=$(date -u -d yesterday +%F)
+[ "$d0" != "$d1" ] || grep -q "^period $d0 00:00 to $(date -u +%F) 00:00" \
+    "$T/out" || fail "report yesterday: $(head -n 3 "$T/out")"
 
 expect_exit 0 "explain 550" $CLIENT explain 550
 grep -q permanent "$T/out" || fail "explain 550"
 expect_exit 0 "explain 421 4.7.0" $CLIENT explain 421 4.7.0
+grep -q -i "temporar" "$T/out" || fail "explain 421: $(cat "$T/out")"
 expect_exit 0 "explain 0" $CLIENT explain 0
 expect_exit 2 "explain junk" $CLIENT explain 5x0
 expect_exit 2 "no command" $CLIENT
