@@ -7,8 +7,11 @@ command -v curl >/dev/null 2>&1 || skip "curl not installed"
 command -v promtool >/dev/null 2>&1 || skip "promtool not installed"
 
 make_db
-# A port from the test's pid, away from the usual ones.
-PORT=$((20000 + $$ % 20000))
+# A free port the kernel chooses (bound, then let go for testd).
+PORT=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])') || fail "no free port"
 start_testd -m "127.0.0.1:$PORT"
 
 get /metrics > "$T/metrics" || fail "no /metrics"
