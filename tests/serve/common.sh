@@ -18,7 +18,11 @@ command -v timeout >/dev/null 2>&1 || skip "timeout(1) not installed"
 [ -x "$TESTD" ] || fail "$TESTD not built"
 [ -x "$DBTOOL" ] || fail "$DBTOOL not built"
 
-T=$(mktemp -d /tmp/smtptally-serve.XXXXXX) || fail "mktemp"
+# Under TMPDIR, unless that is too long for the sockets made in $T (a
+# Unix socket path has at most 107 bytes).
+T=${TMPDIR:-/tmp}
+[ ${#T} -le 60 ] || T=/tmp
+T=$(mktemp -d "$T/smtptally-serve.XXXXXX") || fail "mktemp"
 DB=$T/db
 SOCK=$T/sock
 TESTD_PID=
