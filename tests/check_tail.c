@@ -841,19 +841,46 @@ START_TEST(test_rows_in_commit)
 }
 END_TEST
 
+/* The tail's reconcile timer among the base's events: its argument is
+ * the tail, and it has no descriptor (the inotify event has one). */
+struct timer_find {
+	const struct tail	*tail;
+	struct event		*ev;
+};
+
+static int
+find_timer(const struct event_base *base, const struct event *ev, void *arg)
+{
+	struct timer_find	*f = arg;
+
+	(void)base;
+	if (event_get_callback_arg(ev) != f->tail || event_get_fd(ev) != -1)
+		return 0;
+	f->ev = (struct event *)(uintptr_t)ev;
+	return 1;
+}
+
 START_TEST(test_inotify)
 {
 	struct event_base	*base = event_base_new();
+	struct timeval		 bound = { 3, 0 };
 	struct tail		*t;
+	struct timer_find	 f;
 
 	put_seq(logpath, "w", 0, 1);
 	t = t_start(NULL, base);
 	t_pump(t);
+	/* Without the periodic timer, only inotify can wake the tail. */
+	f.tail = t;
+	f.ev = NULL;
+	event_base_foreach_event(base, find_timer, &f);
+	ck_assert_ptr_nonnull(f.ev);
+	ck_assert_int_eq(event_del(f.ev), 0);
 	seen.woken = 0;
 	put_seq(logpath, "w", 1, 2);
-	usleep(100 * 1000);
-	/* Only ready events run: the inotify one, not the 1 s timer. */
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	/* Wait for it (cb_wake breaks the loop), 3 s at most. */
+	event_base_loopexit(base, &bound);
+	event_base_loop(base, EVLOOP_ONCE);
 	ck_assert_int_ge(seen.woken, 1);
 	t_pump(t);
 	seen_seq("w", 0, 2);
