@@ -239,6 +239,17 @@ row_text(const struct row *r)
 	    "try later" : NULL;
 }
 
+/* Where the scratch directory goes: TMPDIR, unless it is unset or too
+ * long for the fixed path buffers here (then /tmp). */
+static const char *
+scratch_tmp(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+
+	return tmp != NULL && *tmp != '\0' && strlen(tmp) <= 40 ? tmp :
+	    "/tmp";
+}
+
 /* Fill a fresh database: hour rows, day rows (days before T0, kept only
  * by day), skips, reasons, and two unrecognised lines. */
 static void
@@ -250,7 +261,7 @@ setup(void)
 	size_t		 cap = 8192, o;
 	int		 h, dom;
 
-	snprintf(dir, sizeof dir, "/tmp/check_query.XXXXXX");
+	snprintf(dir, sizeof dir, "%s/check_query.XXXXXX", scratch_tmp());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(dbpath, sizeof dbpath, "%s/db", dir);
 	rows = calloc(cap, sizeof *rows);
@@ -297,12 +308,10 @@ teardown(void)
 	char	 p[160];
 
 	free(rows);
-	snprintf(p, sizeof p, "%s-wal", dbpath);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", dbpath);
-	unlink(p);
-	unlink(dbpath);
-	rmdir(dir);
+	/* Everything the store made beside the database: -wal, -shm and
+	 * its lock file. */
+	snprintf(p, sizeof p, "rm -rf '%s'", dir);
+	(void)system(p);
 }
 
 /* Run one request with parameters "k=v" pairs; returns the result. */
@@ -934,7 +943,7 @@ rsetup(void)
 	static const char *const texts[] = { NULL, "try later",
 	    "user unknown" };
 
-	snprintf(rdir, sizeof rdir, "/tmp/check_query.XXXXXX");
+	snprintf(rdir, sizeof rdir, "%s/check_query.XXXXXX", scratch_tmp());
 	ck_assert_ptr_nonnull(mkdtemp(rdir));
 	snprintf(rdbpath, sizeof rdbpath, "%s/db", rdir);
 	fx_open(&fx, rdbpath);
@@ -1136,7 +1145,7 @@ hsetup(void)
 	struct event	 ev;
 	size_t		 i;
 
-	snprintf(dir, sizeof dir, "/tmp/check_query.XXXXXX");
+	snprintf(dir, sizeof dir, "%s/check_query.XXXXXX", scratch_tmp());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(dbpath, sizeof dbpath, "%s/db", dir);
 	rows = NULL;

@@ -28,10 +28,21 @@
 static char	dir[64];
 static char	dbpath[128];
 
+/* Where the scratch directory goes: TMPDIR, unless it is unset or too
+ * long for the fixed path buffers here (then /tmp). */
+static const char *
+scratch_tmp(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+
+	return tmp != NULL && *tmp != '\0' && strlen(tmp) <= 40 ? tmp :
+	    "/tmp";
+}
+
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_store.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s/check_store.XXXXXX", scratch_tmp());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
 }

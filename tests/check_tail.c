@@ -237,10 +237,21 @@ seen_reset(void)
 	seen.full_after = -1;
 }
 
+/* Where the scratch directory goes: TMPDIR, unless it is unset or too
+ * long for the fixed path buffers here (then /tmp). */
+static const char *
+scratch_tmp(void)
+{
+	const char	*tmp = getenv("TMPDIR");
+
+	return tmp != NULL && *tmp != '\0' && strlen(tmp) <= 40 ? tmp :
+	    "/tmp";
+}
+
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_tail.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s/check_tail.XXXXXX", scratch_tmp());
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(logpath, sizeof(logpath), "%s/mail.log", dir);
 	memset(&db, 0, sizeof(db));
