@@ -58,9 +58,25 @@ fi
 now=$(date +%s)
 line="$(date -d "@$now" '+%b %e %H:%M:%S') mx1 postfix/smtp[9]: 0000FFFFFF: to=<u99999@tail.example>, relay=mx.tail.example[192.0.2.7]:25, delay=0.5, delays=0.1/0/0.2/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Q99999)"
 printf '%s' "$line" >> "$LOG"
-# time for a wrong count to happen: this sleep can make the check weaker
-# under load, never fail it
-sleep 2
+# The daemon has read the unterminated bytes (its descriptor of the log is
+# at the file's end, /proc/PID/fdinfo); a daemon that counted them would
+# commit them with the stop.
+read_to_end()
+{
+	for fd in /proc/$DPID/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = "$1" ] || continue
+		awk -v s="$(wc -c < "$1")" '$1 == "pos:" && $2 >= s { f = 1 }
+		    END { exit !f }' "/proc/$DPID/fdinfo/${fd##*/}" 2>/dev/null &&
+		    return 0
+	done
+	return 1
+}
+n=0
+until read_to_end "$LOG"; do
+	n=$((n + 1))
+	[ "$n" -le 600 ] || fail "the daemon did not read the last line in 60 s"
+	sleep 0.1
+done
 daemon_stop
 daemon_oneshot
 check_counts "$T/rec" ||
