@@ -76,10 +76,20 @@ while [ ! -S "$T/notify.sock" ]; do
 	sleep 0.1
 done
 
+# The listener settings the daemon wires itself: a socket mode that is
+# not the default (0660), a metrics listener on a port the kernel chose
+# free, and one domain with its own series.
+PORT=$(python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])') || fail "no free port"
 conf() {
 	{
 		echo "database = $DB"
 		echo "socket = $SOCK"
+		echo "socket_mode = 0640"
+		echo "metrics_listen = 127.0.0.1:$PORT"
+		echo "metrics_top = 1"
 		echo "commit_interval = 100ms"
 		for f in "$@"; do echo "follow = postfix:$f"; done
 	} > "$T/run.conf"
@@ -105,6 +115,14 @@ eq "status lines_total" "$(echo "$s" | jq .lines_total)" "$(lines_written)"
 eq "status files_total" "$(echo "$s" | jq .files_total)" 1
 eq "status file path" "$(echo "$s" | jq -r '.files[0].path')" "$T/a.log"
 eq "summary total" "$(get /v1/summary | jq .total)" "$(deliveries)"
+eq "socket_mode" "$(stat -c %a "$SOCK")" 640
+curl -s --max-time 15 "http://127.0.0.1:$PORT/metrics" > "$T/tcp.metrics" ||
+    fail "no /metrics on 127.0.0.1:$PORT"
+eq "metrics_listen: lines" "$(awk '$1 == "smtptally_lines_total" { print $2 }' \
+    "$T/tcp.metrics")" "$(lines_written)"
+eq "metrics_top: domains with a series" "$(awk -F'"' \
+    '/^smtptally_domain_attempts_total\{/ { d[$2] = 1 }
+    END { print length(d) }' "$T/tcp.metrics")" 1
 
 # 2. Slow requests in flight; ingest goes on, the watchdog is fed.
 timeout 90 "$HAMMER" "$SOCK" parallel 16 /v1/domains 60 > "$T/par.out" &
