@@ -595,6 +595,34 @@ START_TEST(summary_top)
 }
 END_TEST
 
+/* max_rows caps an answer whatever top asks, at its exact edge: the
+ * small database has 3 domains, so 2 rows is truncated and 3 is not;
+ * the total is over every domain either way. */
+START_TEST(summary_max_rows)
+{
+	struct query		*q;
+	struct query_limits	 l = { 0 };
+	struct query_param	 p[] = { { "by", "domain" }, { "top", "10" } };
+	struct query_result	 r;
+	int			 max;
+
+	for (max = 2; max <= 3; max++) {
+		l.max_rows = max;
+		q = query_new(dbpath, &l);
+		query_run(q, "/v1/summary", p, 2, NOW, &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_uint_eq(json_array_size(json_object_get(r.json,
+		    "rows")), (size_t)max);
+		ck_assert_int_eq(json_is_true(json_object_get(r.json,
+		    "truncated")), max == 2);
+		ck_assert_int_eq(json_integer_value(json_object_get(r.json,
+		    "total")), expect(0, QUERY_UNTIL_MAX, 0, 0));
+		query_result_clear(&r);
+		query_free(q);
+	}
+}
+END_TEST
+
 START_TEST(domains_other)
 {
 	struct query_result	 r;
@@ -1241,6 +1269,7 @@ suite(void)
 	tcase_add_test(tc, rounded);
 	tcase_add_test(tc, summary_by_day);
 	tcase_add_test(tc, summary_top);
+	tcase_add_test(tc, summary_max_rows);
 	tcase_add_test(tc, domains_other);
 	tcase_add_test(tc, reasons);
 	tcase_add_test(tc, verdicts);
