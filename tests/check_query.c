@@ -1150,6 +1150,39 @@ START_TEST(no_database)
 }
 END_TEST
 
+/* A database of another schema version (1, the first release's) is
+ * refused with a 503 that says so, not read with the wrong tables; the
+ * same file at this version is answered. */
+START_TEST(old_schema)
+{
+	struct query		*q;
+	struct query_limits	 l = { 0 };
+	struct query_result	 r;
+	sqlite3			*db;
+	static const char *const set[] = { "PRAGMA user_version = 1",
+	    "PRAGMA user_version = 6" };
+	size_t			 v;
+
+	for (v = 0; v < 2; v++) {
+		ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(db, set[v], NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+		q = query_new(dbpath, &l);
+		query_run(q, "/v1/summary", NULL, 0, NOW, &r);
+		if (v == 0) {
+			ck_assert_int_eq(r.status, 503);
+			ck_assert_str_eq(json_string_value(json_object_get(
+			    r.json, "error")),
+			    "database schema version not supported");
+		} else
+			ck_assert_int_eq(r.status, 200);
+		query_result_clear(&r);
+		query_free(q);
+	}
+}
+END_TEST
+
 /*
  * Issue 9: deliveries only by default.  A database with 7 remote and 3
  * mailbox deliveries, 11 hops to a content filter and 2 discards (counts
@@ -1281,6 +1314,7 @@ suite(void)
 	    sizeof hostile / sizeof hostile[0]);
 	tcase_add_test(tc, sql_text);
 	tcase_add_test(tc, no_database);
+	tcase_add_test(tc, old_schema);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hops");
 	tcase_add_checked_fixture(tc, hsetup, teardown);
