@@ -133,6 +133,7 @@ int		 cmd_top(struct opts *, int, char **);
 int		 cmd_domain(struct opts *, int, char **);
 int		 cmd_reasons(struct opts *, int, char **);
 int		 cmd_status(struct opts *, int, char **);
+int		 cmd_unrecognised(struct opts *, int, char **);
 int		 cmd_explain(struct opts *, int, char **);
 int		 cmd_report(struct opts *, int, char **);	/* client_report.c */
 int		 cmd_delays(struct opts *, int, char **);	/* client_delays.c */

@@ -610,6 +610,59 @@ cmd_status(struct opts *o, int argc, char **argv)
 	return errors ? EXIT_DAEMON : EXIT_OK;
 }
 
+/* unrecognised: the last lines the daemon did not understand, a few
+ * per source, each where it was read (file:offset, or the journal's
+ * host and time), escaped by the daemon. */
+int
+cmd_unrecognised(struct opts *o, int argc, char **argv)
+{
+	struct target	 t;
+	json_t		*j, *lines, *l, *answer;
+	size_t		 i;
+	char		 b[64];
+
+	(void)argc;
+	(void)argv;
+	target_init(&t, API_STATUS);
+	j = client_ask(o, &t);
+	lines = json_object_get(j, "unrecognised_lines");
+	if (!json_is_array(lines))
+		die(EXIT_DAEMON, "this smtptallyd keeps no unrecognised lines "
+		    "(an older version?)");
+	answer = json_pack("{s:O}", "unrecognised_lines", lines);
+	if (answer != NULL && out_data(o, answer, lines)) {
+		json_decref(answer);
+		json_decref(j);
+		return EXIT_OK;
+	}
+	json_decref(answer);
+	if (json_array_size(lines) == 0)
+		printf("no line was left unrecognised since smtptallyd "
+		    "started\n");
+	json_array_foreach(lines, i, l) {
+		/* The daemon escaped the text; out_text is for the eye
+		 * whatever an older daemon sent. */
+		if (json_is_integer(json_object_get(l, "offset"))) {
+			out_text(stdout, jtext(l, "name"));
+			printf(":%lld: ", (long long)jint(l, "offset"));
+		} else {
+			out_text(stdout, jtext(l, "source"));
+			printf(" (host ");
+			out_text(stdout, *jtext(l, "name") ? jtext(l, "name") :
+			    "-");
+			printf(", %s): ", show_time(o, jtext(l, "time"), 0, b,
+			    sizeof b));
+		}
+		out_text(stdout, jtext(l, "text"));
+		if (json_is_true(json_object_get(l, "truncated")))
+			printf(" ...(cut: %lld bytes)",
+			    (long long)jint(l, "length"));
+		putchar('\n');
+	}
+	json_decref(j);
+	return EXIT_OK;
+}
+
 /* Enhanced codes that are logged only once the queue has given up. */
 static int
 final_enhanced(const char *enh)

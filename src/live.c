@@ -1,16 +1,35 @@
 /*
  * live: the daemon's state that is not in the database, for /v1/status:
- * the followed paths in error.  See live.h.
+ * the followed paths in error and a ring of the last unrecognised lines
+ * per source.  See live.h.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "live.h"
+
+struct live_slot {
+	char		*name;
+	int64_t		 offset;
+	int64_t		 time;
+	size_t		 length;
+	unsigned char	 raw[LIVE_RAW];	/* the line's first bytes */
+	size_t		 rawlen;
+};
+
+struct live_ring {
+	char		*source;
+	uint64_t	 used;		/* when last fed (live.clock) */
+	int64_t		 seen;		/* lines given in all */
+	size_t		 next, n;
+	struct live_slot slot[LIVE_LINES];
+};
 
 struct live_prob {
 	char		*path;
@@ -22,6 +41,9 @@ struct live {
 	pthread_mutex_t		 lock;
 	struct live_prob	*problems;
 	size_t			 nproblems;
+	struct live_ring	*ring[LIVE_SOURCES];
+	size_t			 nrings;
+	uint64_t		 clock;
 };
 
 /* An empty board. */
@@ -48,13 +70,28 @@ live_problems_free(struct live_prob *p, size_t n)
 	free(p);
 }
 
+static void
+live_ring_free(struct live_ring *r)
+{
+	size_t	i;
+
+	for (i = 0; i < LIVE_LINES; i++)
+		free(r->slot[i].name);
+	free(r->source);
+	free(r);
+}
+
 /* Release everything; NULL is fine. */
 void
 live_free(struct live *l)
 {
+	size_t	i;
+
 	if (l == NULL)
 		return;
 	live_problems_free(l->problems, l->nproblems);
+	for (i = 0; i < l->nrings; i++)
+		live_ring_free(l->ring[i]);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
@@ -104,6 +141,219 @@ live_each_problem(struct live *l, void (*fn)(const struct live_problem *,
 		p.why = l->problems[i].why;
 		p.since = l->problems[i].since;
 		fn(&p, arg);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* The length of the UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF), or 0 if it is none. */
+static size_t
+live_utf8(const unsigned char *p, size_t n)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		len, i;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* The code point of a well-formed sequence of k bytes. */
+static unsigned
+live_code(const unsigned char *p, size_t k)
+{
+	unsigned	c = p[0] & (k == 2 ? 0x1f : k == 3 ? 0x0f : 0x07);
+	size_t		i;
+
+	for (i = 1; i < k; i++)
+		c = c << 6 | (p[i] & 0x3f);
+	return c;
+}
+
+/* Could it move a terminal's cursor or reorder the line: a C1 control
+ * (U+0080-009F; U+009B is a CSI) or a bidi control? */
+static int
+live_reorders(const unsigned char *p, size_t k)
+{
+	unsigned	c = live_code(p, k);
+
+	return c <= 0x9f || c == 0x61c || c == 0x200e || c == 0x200f ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* See live.h: a byte at a time, whole escapes and sequences only. */
+size_t
+live_escape(const char *s, size_t n, char *out, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, o = 0, k, adv;
+	char			 esc[8];
+	const char		*put;
+
+	if (len == 0)
+		return 0;
+	while (i < n) {
+		put = esc;
+		adv = 1;
+		if (p[i] == '\\') {
+			memcpy(esc, "\\\\", 3);
+			k = 2;
+		} else if (p[i] < 0x20 || p[i] == 0x7f) {
+			snprintf(esc, sizeof esc, "\\x%02x", p[i]);
+			k = 4;
+		} else if (p[i] < 0x80) {
+			esc[0] = (char)p[i];
+			k = 1;
+		} else if ((adv = live_utf8(p + i, n - i)) == 0) {
+			snprintf(esc, sizeof esc, "\\x%02x", p[i]);
+			adv = 1;
+			k = 4;
+		} else if (live_reorders(p + i, adv)) {
+			snprintf(esc, sizeof esc, "\\u%04x",
+			    live_code(p + i, adv));
+			k = 6;
+		} else {
+			put = (const char *)p + i;	/* as it is */
+			k = adv;
+		}
+		if (o + k >= len)
+			break;
+		memcpy(out + o, put, k);
+		o += k;
+		i += adv;
+	}
+	out[o] = '\0';
+	return i;
+}
+
+/* The ring of a source, made if need be (the least recently fed one
+ * gives way when there are LIVE_SOURCES); NULL out of memory. */
+static struct live_ring *
+live_ring(struct live *l, const char *source)
+{
+	struct live_ring	*r;
+	size_t			 i, old = 0;
+
+	for (i = 0; i < l->nrings; i++)
+		if (strcmp(l->ring[i]->source, source) == 0)
+			return l->ring[i];
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->source = strdup(source)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	if (l->nrings < LIVE_SOURCES) {
+		l->ring[l->nrings++] = r;
+		return r;
+	}
+	for (i = 1; i < l->nrings; i++)
+		if (l->ring[i]->used < l->ring[old]->used)
+			old = i;
+	live_ring_free(l->ring[old]);
+	l->ring[old] = r;
+	return r;
+}
+
+/* Keep one line (see live.h). */
+int64_t
+live_add_line(struct live *l, const char *source, const char *name,
+    int64_t offset, int64_t time, const char *buf, size_t len)
+{
+	struct live_ring	*r;
+	struct live_slot	*s;
+	char			*nm;
+	size_t			 i, keep = len < LIVE_RAW ? len : LIVE_RAW;
+	int64_t			 seen = 0;
+
+	if (l == NULL)
+		return 0;
+	if (name == NULL)
+		name = "";
+	pthread_mutex_lock(&l->lock);
+	if ((r = live_ring(l, source)) == NULL)
+		goto out;
+	r->used = ++l->clock;
+	/* Read again after a failed commit: the same line, kept once. */
+	for (i = 0; i < r->n; i++) {
+		s = &r->slot[i];
+		if (s->offset == offset && s->time == time &&
+		    s->length == len && s->rawlen == keep &&
+		    memcmp(s->raw, buf, keep) == 0 &&
+		    strcmp(s->name, name) == 0)
+			goto out;
+	}
+	r->seen++;
+	s = &r->slot[r->next];
+	if (s->name == NULL || strcmp(s->name, name) != 0) {
+		if ((nm = strdup(name)) == NULL)
+			goto out;
+		free(s->name);
+		s->name = nm;
+	}
+	s->offset = offset;
+	s->time = time;
+	s->length = len;
+	memcpy(s->raw, buf, keep);
+	s->rawlen = keep;
+	r->next = (r->next + 1) % LIVE_LINES;
+	if (r->n < LIVE_LINES)
+		r->n++;
+	seen = r->seen;
+out:
+	pthread_mutex_unlock(&l->lock);
+	return seen;
+}
+
+/* Call fn for each kept line, source by source, oldest first. */
+void
+live_each_line(struct live *l, void (*fn)(const struct live_line *, void *),
+    void *arg)
+{
+	struct live_ring	*r;
+	struct live_slot	*s;
+	struct live_line	 ln;
+	char			 text[LIVE_TEXT];
+	size_t			 i, k;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->nrings; i++) {
+		r = l->ring[i];
+		for (k = 0; k < r->n; k++) {
+			s = &r->slot[(r->next + LIVE_LINES - r->n + k) %
+			    LIVE_LINES];
+			ln.source = r->source;
+			ln.name = s->name;
+			ln.offset = s->offset;
+			ln.time = s->time;
+			ln.length = s->length;
+			/* Escaped here, not on the ingest path: lines are
+			 * kept far more often than they are asked for. */
+			ln.truncated = live_escape((const char *)s->raw,
+			    s->rawlen, text, sizeof text) < s->length;
+			ln.text = text;
+			fn(&ln, arg);
+		}
 	}
 	pthread_mutex_unlock(&l->lock);
 }

@@ -161,13 +161,31 @@ query_status_problem(const struct live_problem *p, void *arg)
 		e->n++;
 }
 
+/* One line not recognised, for "unrecognised_lines". */
+static void
+query_status_line(const struct live_line *l, void *arg)
+{
+	json_t	*list = arg, *o;
+
+	o = json_pack("{s:o s:o s:o s:o s:I s:b s:o}",
+	    "source", query_json_str(l->source),
+	    "name", query_json_str(l->name),
+	    "offset", l->offset >= 0 ? json_integer(l->offset) : json_null(),
+	    "time", l->time > 0 ? query_json_time(l->time) : json_null(),
+	    "length", (json_int_t)l->length,
+	    "truncated", l->truncated,
+	    "text", query_json_str(l->text));
+	if (o != NULL)
+		json_array_append_new(list, o);
+}
+
 /* GET /v1/status */
 void
 query_status_json(struct query *q, struct query_result *r)
 {
 	struct query_ingest	 in;
 	struct status_errs	 errs;
-	json_t		*files, *journals;
+	json_t		*files, *journals, *unrec;
 	int		 rc, schema;
 
 	files = json_array();
@@ -192,8 +210,10 @@ query_status_json(struct query *q, struct query_result *r)
 	errs.files = files;
 	errs.n = 0;
 	live_each_problem(q->live, query_status_problem, &errs);
+	if ((unrec = json_array()) != NULL)
+		live_each_line(q->live, query_status_line, unrec);
 	r->json = json_pack("{s:s s:i s:i s:o s:i s:i s:I s:I s:I s:I s:I"
-	    " s:b s:o s:I s:I s:o}",
+	    " s:b s:o s:I s:I s:o s:o}",
 	    "version", PACKAGE_VERSION,
 	    "api", QUERY_API,
 	    "schema", schema,
@@ -210,6 +230,7 @@ query_status_json(struct query *q, struct query_result *r)
 	    query_json_time(in.last_commit) : json_null(),
 	    "commit_failures", (json_int_t)query_status_commit_failures(q),
 	    "db_bytes", (json_int_t)query_status_db_bytes(q->path),
-	    "journals", journals);
+	    "journals", journals,
+	    "unrecognised_lines", unrec != NULL ? unrec : json_null());
 	r->status = r->json != NULL ? 200 : 500;
 }

@@ -88,6 +88,9 @@ static const struct command commands[] = {
 	  "provider" },
 	{ "status", "", 0, 0, O_FORMAT | O_WIDE | O_UTC, 1, cmd_status,
 	  "the daemon: followed files, offsets, lag, problems" },
+	{ "unrecognised", "", 0, 0, O_FORMAT | O_UTC, 1, cmd_unrecognised,
+	  "the last log lines the daemon did not recognise (20 per file "
+	  "or journal), with where they are" },
 	{ "report", "", 0, 0, O_RANGE | O_FILTERS | O_UTC | O_HTML, 1, cmd_report,
 	  "plain-text report of a period (default the last 24 hours) for "
 	  "cron mail" },

@@ -65,7 +65,7 @@ struct daemon {
 	struct tail		*tail;
 	struct journal		*journal;	/* the follow = journal... */
 	struct live		*live;		/* for /v1/status: paths in
-						 * error */
+						 * error, unrecognised lines */
 	uint64_t		 pserial;	/* tail's, as published */
 	struct source_delta	*deltas;	/* both readers' parts */
 	size_t			 ndeltas;
@@ -208,6 +208,30 @@ d_zone(struct daemon *d, char *why, size_t whylen)
 	return 0;
 }
 
+/* Keep a line not recognised for /v1/status; with -v, log the first
+ * ones of each source (a sample, not a flood). */
+static void
+d_unrecognised(struct daemon *d, const char *source, const char *name,
+    int64_t offset, int64_t when, const char *buf, size_t len)
+{
+	char	text[LIVE_TEXT];
+	int64_t	seen;
+
+	seen = live_add_line(d->live, source, name, offset, when, buf, len);
+	if (seen == 0 || seen > LIVE_LINES || log_getverbose() < 1)
+		return;
+	(void)live_escape(buf, len, text, sizeof text);
+	if (offset >= 0 && strcmp(source, name) == 0)
+		log_debug("tail %s: not recognised at %lld: %s", source,
+		    (long long)offset, text);
+	else if (offset >= 0)
+		log_debug("tail %s: not recognised in %s at %lld: %s", source,
+		    name, (long long)offset, text);
+	else
+		log_debug("%s: not recognised (host %s): %s", source, name,
+		    text);
+}
+
 /* One line from tail: parse, count; "full" makes tail offer it again. */
 static int
 d_line(struct tail_line *l, void *arg)
@@ -255,8 +279,10 @@ d_line(struct tail_line *l, void *arg)
 		when = ev.time;
 	if (tally_add_line(d->tally, when, l->file_id, res) != TALLY_OK)
 		return TAIL_LINE_FULL;
-	return pr == PARSE_UNRECOGNISED ? TAIL_LINE_UNRECOGNISED :
-	    TAIL_LINE_OK;
+	if (pr != PARSE_UNRECOGNISED)
+		return TAIL_LINE_OK;
+	d_unrecognised(d, l->path, l->name, l->offset, 0, l->buf, l->len);
+	return TAIL_LINE_UNRECOGNISED;
 }
 
 /* One journal entry: its MESSAGE is the message part of a line, its
@@ -270,6 +296,7 @@ d_entry(const struct journal_entry *e, void *arg)
 	enum parse_result	 pr;
 	enum tally_line		 res;
 	const char		*p, *q;
+	char			 host[EVENT_HOST_MAX + 1];
 	int64_t			 when = e->usec / 1000000;
 	int64_t			 t;
 	size_t			 i, n;
@@ -307,8 +334,14 @@ d_entry(const struct journal_entry *e, void *arg)
 	    TALLY_LINE_FOREIGN : TALLY_LINE_UNRECOGNISED;
 	if (tally_add_line(d->tally, when, e->source_id, res) != TALLY_OK)
 		return JOURNAL_ENTRY_FULL;
-	return pr == PARSE_UNRECOGNISED ? JOURNAL_ENTRY_UNRECOGNISED :
-	    JOURNAL_ENTRY_OK;
+	if (pr != PARSE_UNRECOGNISED)
+		return JOURNAL_ENTRY_OK;
+	/* The entry's host and time say where it is; no offset. */
+	n = e->hostlen < EVENT_HOST_MAX ? e->hostlen : EVENT_HOST_MAX;
+	memcpy(host, e->host, n);
+	host[n] = '\0';
+	d_unrecognised(d, e->spec, host, -1, when, e->msg, e->len);
+	return JOURNAL_ENTRY_UNRECOGNISED;
 }
 
 /* Hand the followed paths in error to the query threads when that

@@ -73,6 +73,9 @@ struct tail_opts {
 struct tail_line {
 	int64_t		 file_id;
 	const char	*path;
+	const char	*name;		/* the generation's file (mail.log.1) */
+	int64_t		 offset;	/* of buf[0] in it (decompressed for
+					 * .gz) */
 	struct parse_cache *cache;	/* the generation's stamp cache */
 	enum mta	 mta;
 	int64_t		 ref_time;	/* 0 = now; else the file's mtime */

@@ -499,15 +499,18 @@ gen_deliver(struct tail *t, struct tail_gen *g, const char *buf, size_t len,
 	struct tail_line	l;
 	int			r;
 
+	l.offset = g->pos;
 	/* A run of NULs before a line is a hole left by copytruncate and a
 	 * writer without O_APPEND, not part of the line. */
 	while (buf != NULL && len > 0 && *buf == '\0') {
 		buf++;
 		len--;
+		l.offset++;
 	}
 	l.file_id = g->id;
 	l.cache = &g->cache;
 	l.path = g->tp->path;
+	l.name = g->name;
 	l.mta = g->mta;
 	l.ref_time = g->ref_time;
 	l.last_time = g->last_time;

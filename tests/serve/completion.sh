@@ -16,6 +16,7 @@ PATH=$top_builddir:$PATH bash -c '
 	case " $(c smtptally top --) " in *" --by "*) fail "top offers --by";; esac
 	[ "$(c smtptally help re)" = "reasons report" ] || fail "help: $(c smtptally help re)"
 	[ "$(c smtptally del)" = "delays" ] || fail "delays: $(c smtptally del)"
+	[ "$(c smtptally unr)" = "unrecognised" ] || fail "unrecognised: $(c smtptally unr)"
 	[ "$(c smtptally delays --by "")" = "domain provider" ] || fail "delays --by: $(c smtptally delays --by "")"
 	echo PASS
 ' sh "$COMP"
