@@ -57,6 +57,7 @@
 #define D_BUDGET		(4U * 1024 * 1024)	/* bytes per read pass */
 #define D_BACKOFF_MAX		30
 #define D_JBUDGET		20000	/* journal entries per read pass */
+#define D_IDLE_MS		5000	/* no commit this long: idle (d_tick) */
 
 struct daemon {
 	struct event_base	*base;
@@ -96,6 +97,8 @@ struct daemon {
 	struct parse_hops	 hops;		/* filter_relay, filter_loopback */
 	struct parse_tz		*tz;		/* timezone's rules, or NULL */
 	struct timespec		 last_commit;
+	int			 unckpt;	/* written since the last
+						 * checkpoint (d_tick) */
 };
 
 /* The daemon's own options; every config key adds its own (conf.c). */
@@ -499,6 +502,7 @@ d_commit(struct daemon *d)
 	journal_committed(d->journal);
 	tally_clear(d->tally);
 	clock_gettime(CLOCK_MONOTONIC, &d->last_commit);
+	d->unckpt = 1;
 	if (d->failing) {
 		log_info("store: commits work again");
 		tail_hold(d->tail, 0);
@@ -561,17 +565,32 @@ d_wake(void *arg)
 		event_active(d->read_ev, EV_TIMEOUT, 0);
 }
 
-/* Lines read but not yet committed get committed within the interval. */
+/* Lines read but not yet committed get committed within the interval.
+ * Idle for D_IDLE_MS after a commit, the WAL is copied into the database
+ * file (store_checkpoint): done then, it is not left for the close at
+ * SIGTERM, whose copy and two fsyncs took seconds on a slow disk.  Not
+ * after every commit: a trickle of lines would pay two more fsyncs each. */
 static void
 d_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon	*d = arg;
+	const char	*cause;
+	int		 r;
 
 	(void)fd;
 	(void)what;
-	if (!d->paused && d_pending(d) &&
-	    d_ms_since(&d->last_commit) >= d->interval_ms)
+	if (d->paused || d_ms_since(&d->last_commit) < d->interval_ms)
+		return;
+	if (d_pending(d)) {
 		(void)d_commit(d);
+		return;
+	}
+	if (!d->unckpt || d_ms_since(&d->last_commit) < D_IDLE_MS)
+		return;
+	if ((r = store_checkpoint(d->store, &cause)) == -1)
+		log_warnx("store: %s; the close at exit copies it", cause);
+	if (r != 0)
+		d->unckpt = 0;
 }
 
 /* Back-off over: read again (from the committed offsets). */
@@ -601,6 +620,7 @@ d_maintain(struct daemon *d, long long ms)
 			log_warnx("store: maintenance: %s", cause);
 			return -1;
 		}
+		d->unckpt = 1;
 	} while (r == 1 && (ms < 0 || d_ms_since(&start) < ms));
 	return r;
 }

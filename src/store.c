@@ -1632,6 +1632,31 @@ fail:
 	return rc;
 }
 
+/*
+ * Copy what the WAL holds into the database file now, a passive
+ * checkpoint that waits for no reader and no writer, so that the close at
+ * exit finds nothing left to copy and sync (it did both, two fsyncs on
+ * the way out).  1 if the WAL is all copied, 0 if a reader still needs
+ * part of it, -1 on error (with a cause); the WAL stays the record of
+ * what was committed until a checkpoint succeeds.
+ */
+int
+store_checkpoint(struct store *s, const char **cause)
+{
+	int	 nlog = 0, nckpt = 0, rc;
+
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+	if (rc == SQLITE_BUSY)
+		return 0;
+	if (rc != SQLITE_OK) {
+		store_cause(s, "checkpoint");
+		*cause = s->cause;
+		return -1;
+	}
+	return nckpt >= nlog;
+}
+
 /* Did the last failure come from a full disk? (for the log message) */
 int
 store_is_full(const struct store *s)

@@ -84,6 +84,7 @@ void		 store_set_provider(struct store *, store_provider_fn, void *);
 void		 store_set_max_reasons(struct store *, int64_t);
 void		 store_set_verdicts(struct store *, store_verdict_fn, void *,
 		     int64_t);
+int		 store_checkpoint(struct store *, const char **);
 int		 store_is_full(const struct store *);
 int		 store_is_io_error(const struct store *);
 
