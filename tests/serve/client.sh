@@ -77,6 +77,25 @@ for s in "Delivery attempts" "The period at a glance" \
 	grep -q "$s" "$T/out" || fail "report: no '$s'"
 done
 eq "report 4xx" "$(awk '$1 == "4xx" { print $3 }' "$T/out" | tr -d ,)" "$E_DAY2_4XX"
+# The previous period is the day before (2026-11-28, make_db's first 24
+# hour rows): each class's count there and the change, from the rows.
+awk -v t0=$T0 '$1 == "count" && $2 >= t0 && $2 < t0 + 86400 {
+	c = $9 == "sent" ? "2xx" : $9 == "deferred" ? "4xx" : "5xx"
+	prev[c] += $3
+    }
+    $1 == "count" && $2 >= t0 + 86400 && $2 < t0 + 2 * 86400 {
+	c = $9 == "sent" ? "2xx" : $9 == "deferred" ? "4xx" : "5xx"
+	cur[c] += $3
+    }
+    END {
+	for (c in prev)
+		printf "%s %d %+.1f%%\n", c, prev[c],
+		    (cur[c] - prev[c]) * 100 / prev[c]
+    }' "$T/rows" | sort > "$T/prev.expected"
+awk '$1 ~ /^[245]xx$/ { gsub(/,/, "", $5); print $1, $5, $6 }' "$T/out" |
+    sort > "$T/prev.actual"
+eq "report previous and change" "$(cat "$T/prev.actual")" \
+    "$(cat "$T/prev.expected")"
 eq "report widest line <= 80" \
     "$(awk '{ if (length($0) > m) m = length($0) } END { print (m <= 80) }' "$T/out")" 1
 LC_ALL=C grep -q '[^ -~]' "$T/out" && fail "report: not plain ASCII"
