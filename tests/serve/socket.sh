@@ -69,6 +69,23 @@ pass "accept backed off: $(grep -m1 pausing "$T/emfile.log");" \
 eq "serves after EMFILE" "$(code /v1/status)" 200
 kill $EPID; wait $EPID || fail "emfile testd exit"
 
+# The request limits at their exact edges: 32 parameters (QUERY_PARAMS_MAX)
+# are taken and judged one by one (so unknown, not too many), a 33rd is
+# too many; a body of max_body (4096) bytes is read and the request served,
+# one byte more is refused with 413.
+start_testd
+q=$(seq -f 'x%02g=1' 1 32 | paste -sd '&' -)
+get "/v1/summary?$q" > "$T/p32"
+grep -q 'unknown parameter' "$T/p32" || fail "32 parameters: $(cat "$T/p32")"
+get "/v1/summary?$q&x33=1" > "$T/p33"
+grep -q 'too many parameters' "$T/p33" || fail "33 parameters: $(cat "$T/p33")"
+pass "32 parameters judged one by one, 33 too many"
+head -c 4096 /dev/zero | tr '\0' a > "$T/body"
+eq "a 4096-byte body" "$(code /v1/status -X GET --data-binary @"$T/body")" 200
+printf a >> "$T/body"
+eq "a 4097-byte body" "$(code /v1/status -X GET --data-binary @"$T/body")" 413
+stop_testd
+
 # Another mode, as socket_mode in the configuration would ask.
 start_testd -M 0600
 eq "mode 0600" "$(stat -c %a "$SOCK")" 600
