@@ -83,6 +83,22 @@ pair(json_t *e, const char *k, const char *name, json_int_t n, size_t max)
 		json_array_append_new(l, json_pack("[s I]", name, n));
 }
 
+/* Add n to the pair of name in e's list k, made at its end if new. */
+static void
+pair_add(json_t *e, const char *k, const char *name, json_int_t n)
+{
+	json_t	*l = json_object_get(e, k), *p;
+	size_t	 i;
+
+	json_array_foreach(l, i, p)
+		if (strcmp(json_string_value(json_array_get(p, 0)), name) == 0) {
+			json_array_set_new(p, 1, json_integer(
+			    json_integer_value(json_array_get(p, 1)) + n));
+			return;
+		}
+	pair(e, k, name, n, 0);
+}
+
 /* Largest count first, then the larger previous, then by name. */
 static int
 by_count(const void *a, const void *b)
@@ -321,25 +337,13 @@ reasons_by_category(const struct opts *o, json_t *answer, FILE *f)
 	/* Category, then its finer reasons, then their texts. */
 	cats = json_array();
 	json_array_foreach(rows, i, row) {
-		json_t	*bp;
-		size_t	 q;
-
 		c = entry(cats, "category", jtext(row, "category"), 1);
 		add(c, "count", jint(row, "count"));
+		pair_add(c, "blame", jtext(row, "blame"), jint(row, "count"));
 		r = entry(json_object_get(c, "rows"), "reason",
 		    jtext(row, "reason"), 1);
 		add(r, "count", jint(row, "count"));
 		json_array_append(json_object_get(r, "rows"), row);
-		/* The blames of the category with their counts. */
-		json_array_foreach(json_object_get(c, "blame"), q, bp)
-			if (strcmp(json_string_value(json_array_get(bp, 0)),
-			    jtext(row, "blame")) == 0)
-				break;
-		if (q == json_array_size(json_object_get(c, "blame")))
-			pair(c, "blame", jtext(row, "blame"), 0, 0);
-		bp = json_array_get(json_object_get(c, "blame"), q);
-		json_array_set_new(bp, 1, json_integer(json_integer_value(
-		    json_array_get(bp, 1)) + jint(row, "count")));
 	}
 	name_entries(cats, "category");
 	sort_entries(cats);
