@@ -162,6 +162,8 @@ void		 explain_line(FILE *, int, json_int_t, const char *);
 json_t		*problems_get(const struct opts *, int64_t, int64_t);
 /* "a 2, b 1": [name, count] pairs in buf. */
 const char	*problems_pairs(json_t *, char *, size_t);
+/* Who is to blame: the one party's name, or each with its count. */
+const char	*problems_blame(json_t *, char *, size_t);
 /* One domain's (o's filters) attempts by category and blame. */
 json_t		*domain_categories(const struct opts *);
 void		 domain_categories_print(json_t *, FILE *);

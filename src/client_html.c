@@ -113,14 +113,15 @@ html_totals(const struct opts *o, int64_t since, int64_t span, int in)
 	printf("</table>\n");
 }
 
-/* A cell of [name, count] pairs, escaped. */
+/* A cell of [name, count] pairs (blame: a lone party's name), escaped. */
 static void
-html_pairs(json_t *pairs)
+html_pairs(json_t *pairs, int blame)
 {
 	char	 line[1024];
 
 	printf("<td>");
-	html_text(stdout, problems_pairs(pairs, line, sizeof line));
+	html_text(stdout, blame ? problems_blame(pairs, line, sizeof line) :
+	    problems_pairs(pairs, line, sizeof line));
 	printf("</td>");
 }
 
@@ -168,9 +169,9 @@ html_problems(const struct opts *o, int64_t since, int64_t until)
 		    grouped(jint(e, "previous"), b[1], sizeof b[1]),
 		    html_change(jint(e, "count"), jint(e, "previous"), b[2],
 		    sizeof b[2]));
-		html_pairs(json_object_get(e, "blame"));
-		html_pairs(json_object_get(e, "providers"));
-		html_pairs(json_object_get(e, "domains"));
+		html_pairs(json_object_get(e, "blame"), 1);
+		html_pairs(json_object_get(e, "providers"), 0);
+		html_pairs(json_object_get(e, "domains"), 0);
 		printf("</tr>\n");
 	}
 	if (json_array_size(json_object_get(p, "categories")) > 0)
@@ -190,7 +191,7 @@ html_problems(const struct opts *o, int64_t since, int64_t until)
 			    grouped(jint(e, "previous"), b[1], sizeof b[1]),
 			    html_change(jint(e, "count"), jint(e,
 			    "previous"), b[2], sizeof b[2]));
-			html_pairs(json_object_get(e, "providers"));
+			html_pairs(json_object_get(e, "providers"), 0);
 			printf("</tr>\n");
 		}
 		printf("</table>\n");

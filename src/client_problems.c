@@ -244,6 +244,18 @@ problems_pairs(json_t *pairs, char *buf, size_t len)
 }
 
 /* See client.h. */
+const char *
+problems_blame(json_t *pairs, char *buf, size_t len)
+{
+	if (json_array_size(pairs) == 1) {
+		snprintf(buf, len, "%s", json_string_value(json_array_get(
+		    json_array_get(pairs, 0), 0)));
+		return buf;
+	}
+	return problems_pairs(pairs, buf, len);
+}
+
+/* See client.h. */
 json_t *
 domain_categories(const struct opts *o)
 {
@@ -348,13 +360,7 @@ reasons_by_category(const struct opts *o, json_t *answer, FILE *f)
 	name_entries(cats, "category");
 	sort_entries(cats);
 	json_array_foreach(cats, i, c) {
-		json_t	*bl1 = json_object_get(c, "blame");
-
-		if (json_array_size(bl1) == 1)
-			snprintf(bl, sizeof bl, "%s", json_string_value(
-			    json_array_get(json_array_get(bl1, 0), 0)));
-		else
-			problems_pairs(bl1, bl, sizeof bl);
+		problems_blame(json_object_get(c, "blame"), bl, sizeof bl);
 		fprintf(f, "%s%s: %s attempt%s, to blame: %s\n", i ? "\n" : "",
 		    escaped(jtext(c, "category"), e1, sizeof e1),
 		    grouped(jint(c, "count"), b, sizeof b),

@@ -244,18 +244,6 @@ report_totals(struct report *rp)
 	    sizeof b[2]), change(nt, pt, b[3], sizeof b[3]));
 }
 
-/* Who is to blame: the one party, or each with its count. */
-static const char *
-blame_words(json_t *pairs, char *buf, size_t len)
-{
-	if (json_array_size(pairs) == 1) {
-		snprintf(buf, len, "%s", json_string_value(json_array_get(
-		    json_array_get(pairs, 0), 0)));
-		return buf;
-	}
-	return problems_pairs(pairs, buf, len);
-}
-
 /* The failures by category against the period before, with who is to
  * blame and where; then reputation by the blocklist the replies named. */
 static void
@@ -281,7 +269,7 @@ report_problems(struct report *rp)
 		    sizeof b[0]), grouped(jint(e, "previous"), b[1],
 		    sizeof b[1]), change(jint(e, "count"), jint(e,
 		    "previous"), b[2], sizeof b[2]));
-		printf("%s\n", fit(escaped(blame_words(json_object_get(e,
+		printf("%s\n", fit(escaped(problems_blame(json_object_get(e,
 		    "blame"), line, sizeof line), esc, sizeof esc), 29, b[3],
 		    sizeof b[3]));
 		if (json_array_size(json_object_get(e, "providers")) > 0)
