@@ -1,6 +1,9 @@
 #!/bin/sh
-# Hostile clients while a writer commits to the database, as the ingest
-# does: 10,000 connects, slow-header clients, a 1 MB header, half-closed
+# Hostile clients while a writer commits to the database through the
+# store (tests/dbtool write, a process of its own beside the test server:
+# the queries' read transactions meet real commits; a slow query beside
+# ingest in the daemon's one process is tests/serve/daemon.sh's case):
+# 10,000 connects, slow-header clients, a 1 MB header, half-closed
 # sockets, invalid UTF-8 and SQL metacharacters in parameters.  Pass: the
 # writer's every commit lands (exact count), every well-formed request is
 # answered, and the server's RSS stays bounded.  Bounded to ~30 seconds.
