@@ -116,7 +116,7 @@ await_read() {
 conf() {
 	{
 		echo "database = $DB"
-		echo "socket = $T/sock"
+		echo "socket = ${SOCKET:-$T/sock}"
 		echo "commit_interval = ${INTERVAL:-100ms}"
 		for f in "$@"; do echo "follow = postfix:$f"; done
 	} > "$T/run.conf"
@@ -191,12 +191,19 @@ await b.example 65
 pass "an invalid config is refused on SIGHUP, the old one kept"
 
 # Commits only every minute now: the next lines are read but pending.
-INTERVAL=60s conf "$T/b.log"
+# The socket changes too, which only a restart applies: the reload says
+# so and the daemon keeps the socket it has.
+INTERVAL=60s SOCKET=$T/sock2 conf "$T/b.log"
 kill -HUP $PID
 i=0
 until [ "$(grep -c '^smtptallyd: reloaded' "$T/daemon.log")" -ge 3 ]; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "third reload"; sleep 0.1
 done
+grep -q "reload: socket changed: takes effect at the next start" \
+    "$T/daemon.log" || fail "no warning for a key that needs a restart"
+[ -S "$T/sock" ] && [ ! -e "$T/sock2" ] ||
+    fail "the reload changed the socket: $(ls "$T")"
+pass "a reload that changes the socket says it needs a restart, keeps it"
 deliver "$T/b.log" b.example 7
 # Read (the descriptor is at the end), not committed: SIGTERM commits it.
 await_read "$T/b.log"
