@@ -944,9 +944,11 @@ END_TEST
  * The roll-ups must give exactly the count tables' answers.  A second
  * database: 60 domains, two hosts, both directions, every outcome, over
  * 14 months (day rows for the first 11, hour rows for the last 3, as the
- * retention leaves them), roll-ups derived by store.c's own fill SQL.  For
- * random ranges and requests, the answer with the roll-ups must equal the
- * answer with query_set_fast(q, 0), JSON for JSON.
+ * retention leaves them), roll-ups written by the store's commits and
+ * maintenance (fx_close).  For random ranges and requests, the answer
+ * with the roll-ups must equal the answer with query_set_fast(q, 0), JSON
+ * for JSON: two query paths agree; what the answers should be is the
+ * small database's hand arithmetic (expect()).
  */
 #define R_T0	1764547200LL	/* 2025-12-01T00:00:00Z */
 #define R_DAYS	425		/* to 2027-01-30 */
