@@ -98,10 +98,25 @@ change(json_int_t now, json_int_t before, char *buf, size_t len)
 static const char *
 fit(const char *s, size_t w, char *buf, size_t len)
 {
-	if (strlen(s) <= w)
+	size_t	i, chars = 0, cut = 0;
+
+	/* Characters, not bytes: a cut never splits a UTF-8 sequence. */
+	for (i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == w - 3)
+			cut = i;
+		chars++;
+	}
+	if (chars <= w && i < len) {
 		snprintf(buf, len, "%s", s);
-	else
-		snprintf(buf, len, "%.*s...", (int)(w - 3), s);
+		return buf;
+	}
+	if (chars <= w || cut + 4 > len)	/* the buffer is the limit */
+		cut = len < 4 ? 0 : len - 4;
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	snprintf(buf, len, "%.*s...", (int)cut, s);
 	return buf;
 }
 

@@ -81,4 +81,19 @@ printf '550 5.7.1 no %s here %sor\n' "$CSI" "$RLO" | timeout 30 "$CLIENT" \
 raw "$T/out" > "$T/raw" && fail "classify prints a raw control: $(cat -v "$T/raw")"
 fixed 'no \u009b here \u202eor' "classify"
 stop_testd
+
+# A long domain of two-byte letters is cut between characters: 29 of
+# them and "...", the output valid UTF-8 (it was cut by bytes).
+UU=$(printf '\303\274%.0s' $(seq 1 40))
+printf 'count %d 900 %s.example mx1 postfix out attempt bounced %s\n' \
+    $((T0 + 47 * 3600)) "$UU" "550 5.1.1 no such user" > "$T/long"
+"$DBTOOL" fill "$DB" 1 < "$T/long" || fail "fill long"
+start_testd
+# shellcheck disable=SC2086
+clean "report, long domain" $C report $R
+python3 -c 'import sys; sys.stdin.buffer.read().decode("utf-8")' \
+    < "$T/out" 2>/dev/null || fail "report output is not valid UTF-8"
+pass "report output is valid UTF-8"
+fixed "$(printf '\303\274%.0s' $(seq 1 29))..." "report (long domain cut to 32)"
+stop_testd
 echo PASS
