@@ -84,6 +84,28 @@ head -c 4096 /dev/zero | tr '\0' a > "$T/body"
 eq "a 4096-byte body" "$(code /v1/status -X GET --data-binary @"$T/body")" 200
 printf a >> "$T/body"
 eq "a 4097-byte body" "$(code /v1/status -X GET --data-binary @"$T/body")" 413
+# Headers: the request line and the header lines, without their CRLFs,
+# max_header (8192) bytes at most (libevent's count): a request of
+# exactly 8192 is served, one of 8193 refused with 400.
+head_at() {
+	python3 - "$SOCK" "$1" <<'PY'
+import socket, sys
+lines = ["GET /v1/status HTTP/1.1", "Host: x", "Connection: close", "X-Pad: "]
+lines[3] += "a" * (int(sys.argv[2]) - sum(len(l) for l in lines))
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+r = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    r += b
+print(r.split(b" ")[1].decode())
+PY
+}
+eq "headers of 8192 bytes" "$(head_at 8192)" 200
+eq "headers of 8193 bytes" "$(head_at 8193)" 400
 stop_testd
 
 # Another mode, as socket_mode in the configuration would ask.
