@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "delay.h"
+#include "hook.h"
 #include "metrics.h"
 #include "query.h"
 #include "query_int.h"
@@ -314,6 +315,7 @@ write_domains(struct query *q, FILE *f)
 	sqlite3_stmt	*st;
 	int		 rc;
 
+	HOOK_SLEEP("metrics_domains");
 	prom_head(f, "smtptally_domain_attempts_total", "counter",
 	    "Outgoing delivery attempts by class for the busiest recipient "
 	    "domains (metrics_top); the others have no series.");
@@ -546,6 +548,42 @@ write_health(struct query *q, FILE *f)
 	return query_journal_metrics(q, f);
 }
 
+/*
+ * The busiest domains come last and in a buffer of their own: with
+ * millions of domains their ranking can take longer than the time limit,
+ * and then /metrics answers without them, saying so, rather than not at
+ * all (the other families are what alerts read).
+ */
+static int
+write_domains_or_not(struct query *q, FILE *f)
+{
+	FILE	*d;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 rc, omitted = 0;
+
+	if ((d = open_memstream(&buf, &len)) == NULL)
+		return SQLITE_NOMEM;
+	rc = write_domains(q, d);
+	if (fclose(d) != 0) {
+		free(buf);
+		return SQLITE_NOMEM;
+	}
+	if (rc != SQLITE_OK && (q->timed_out || rc == SQLITE_INTERRUPT)) {
+		omitted = 1;
+		q->timed_out = 0;
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_OK)
+		fwrite(buf, 1, len, f);
+	free(buf);
+	prom_head(f, "smtptally_domain_series_omitted", "gauge",
+	    "1 when the busiest domains' series were left out of this "
+	    "answer because ranking them took longer than the query time "
+	    "limit.");
+	fprintf(f, "smtptally_domain_series_omitted %d\n", omitted);
+	return rc;
+}
+
 /* GET /metrics: totals since the database began, as counters. */
 void
 metrics_run(struct query *q, struct query_result *r)
@@ -561,11 +599,11 @@ metrics_run(struct query *q, struct query_result *r)
 		return;
 	}
 	if ((rc = write_families(q, f)) != SQLITE_OK ||
-	    (rc = write_domains(q, f)) != SQLITE_OK ||
 	    (rc = write_delays(q, f)) != SQLITE_OK ||
 	    ((q->limits.metrics_compat & METRICS_COMPAT_POSTFIX) &&
 	    (rc = write_up(q, f)) != SQLITE_OK) ||
-	    (rc = write_health(q, f)) != SQLITE_OK) {
+	    (rc = write_health(q, f)) != SQLITE_OK ||
+	    (rc = write_domains_or_not(q, f)) != SQLITE_OK) {
 		fclose(f);
 		free(buf);
 		query_fail(q, r, rc);
