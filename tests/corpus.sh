@@ -3,9 +3,11 @@
 # Postfix and Exim logs.  For each file the events the parser reports, by
 # MTA, direction, kind and status, and by hop (remote, mailbox, filter,
 # discard), must equal a count made here by other
-# means (grep and awk over the structure of the lines), and no line that
-# looks like a delivery may be left unrecognised.  Skips (77) when the
-# corpus is absent: it is a workspace aid, not part of the project.
+# means (grep and awk over the structure of the lines), and so must, for
+# Postfix, the deliveries by domain and enhanced code and our rejections
+# by code; no line that looks like a delivery may be left unrecognised.
+# Skips (77) when the corpus is absent: it is a workspace aid, not part
+# of the project.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -92,6 +94,62 @@ postfix_count() {
 		for (k in r) print "reply " k " " r[k]
 		for (k in h) print "hop " k " " h[k]
 	}' "$1" | sort
+}
+
+# Independent reading of a Postfix file's recipients and codes, from the
+# words Postfix writes (not from what the parser makes of them):
+#   dom DOMAIN ENH n	outgoing deliveries by the domain of to=<...>
+#			(lower case, no final dot; "(none)" without one; a
+#			queue-level "from=<...>, status=expired" names no
+#			recipient) and the enhanced code: the one the reply in
+#			the parentheses gives after its code (after "said: "),
+#			else dsn=, else "-";
+#   rej REPLY ENH n	our smtpd's rejections by the code and the enhanced
+#			code that follow the client "from NAME[ADDR]: " (0 and
+#			"-" when there is none).
+postfix_keys() {
+	LC_ALL=C awk -v bare="$2" '
+	!bare && !/ postfix[^ ]*\/[^ \[]+\[[0-9]+\]: +/ { next }
+	/: to=/ && /, status=/ {
+		d = "(none)"
+		if (match($0, /: to=<[^>]*@[^>]*>/) ||
+		    match($0, /: to=[^<, ]*@[^, ]*,/)) {
+			d = substr($0, RSTART + 5, RLENGTH - 5)
+			sub(/^</, "", d)
+			sub(/[>,]$/, "", d)
+			sub(/.*@/, "", d)
+			sub(/\.$/, "", d)
+			d = d == "" ? "(none)" : tolower(d)
+		}
+		e = "-"
+		if (match($0, /, dsn=[0-9.]+/))
+			e = substr($0, RSTART + 6, RLENGTH - 6)
+		if (match($0, /, status=[a-z]+ \(/)) {
+			t = substr($0, RSTART + RLENGTH)
+			if (match(t, /said: [2-5][0-9][0-9][ -]/))
+				t = substr(t, RSTART + 6)
+			if (match(t, /^[2-5][0-9][0-9][ -][245]\.[0-9]+\.[0-9]+/))
+				e = substr(t, 5, RLENGTH - 4)
+		}
+		k["dom " d " " e]++
+		next
+	}
+	/: from=<[^>]*>, status=expired/ { k["dom (none) -"]++; next }
+	/(NOQUEUE|[0-9A-Za-z]+): ((milter|proxy)-)?reject: / {
+		c = 0
+		e = "-"
+		if (match($0, / from [^ ]*\[[^]]*\](:[0-9]+)?: /)) {
+			t = substr($0, RSTART + RLENGTH)
+			if (t ~ /^[2-5][0-9][0-9] /) {
+				c = substr(t, 1, 3)
+				t = substr(t, 5)
+			}
+			if (match(t, /^[245]\.[0-9]+\.[0-9]+/))
+				e = substr(t, 1, RLENGTH)
+		}
+		k["rej " c " " e]++
+	}
+	END { for (x in k) print x " " k[x] }' "$1" | sort
 }
 
 # Independent count for an Exim main log.  The texts of defers made
@@ -190,8 +248,16 @@ check() {	# file mta bare
 		# replies said on outgoing deliveries (column 7 of -e output)
 		awk -F '\t' '$1 == "E" && $4 == "out" && $7 != 0 { r[$7]++ }
 		    END { for (k in r) print "reply " k " " r[k] }' "$tmp/out"
+		# Postfix: domains and enhanced codes out, codes in
+		[ "$mta" = postfix ] && awk -F '\t' '$1 == "E" {
+			if ($4 == "out") k["dom " $9 " " $8]++
+			else k["rej " $7 " " $8]++
+		    } END { for (x in k) print x " " k[x] }' "$tmp/out"
 	} | sort > "$tmp/got"
-	"${mta}_count" "$f" "$bare" > "$tmp/want"
+	{
+		"${mta}_count" "$f" "$bare"
+		[ "$mta" != postfix ] || postfix_keys "$f" "$bare"
+	} | sort > "$tmp/want"
 	[ -n "${CORPUS_DEBUG:-}" ] && cat "$tmp/want"
 	if ! cmp -s "$tmp/got" "$tmp/want"; then
 		echo "FAIL $name: parser and independent count differ"
