@@ -83,11 +83,22 @@ PORT=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])') || fail "no free port"
+# A socket group that is not the daemon's own: as root nogroup, else one
+# of our supplementary groups (none: the key is not set).
+GROUP=
+if [ "$(id -u)" = 0 ]; then
+	GROUP=$(getent group nogroup >/dev/null && echo nogroup)
+else
+	for g in $(id -Gn); do
+		[ "$g" = "$(id -gn)" ] || { GROUP=$g; break; }
+	done
+fi
 conf() {
 	{
 		echo "database = $DB"
 		echo "socket = $SOCK"
 		echo "socket_mode = 0640"
+		[ -z "$GROUP" ] || echo "socket_group = $GROUP"
 		echo "metrics_listen = 127.0.0.1:$PORT"
 		echo "metrics_top = 1"
 		echo "commit_interval = 100ms"
@@ -116,6 +127,11 @@ eq "status files_total" "$(echo "$s" | jq .files_total)" 1
 eq "status file path" "$(echo "$s" | jq -r '.files[0].path')" "$T/a.log"
 eq "summary total" "$(get /v1/summary | jq .total)" "$(deliveries)"
 eq "socket_mode" "$(stat -c %a "$SOCK")" 640
+if [ -n "$GROUP" ]; then
+	eq "socket_group" "$(stat -c %G "$SOCK")" "$GROUP"
+else
+	echo "socket_group not checked: no group to give the socket"
+fi
 curl -s --max-time 15 "http://127.0.0.1:$PORT/metrics" > "$T/tcp.metrics" ||
     fail "no /metrics on 127.0.0.1:$PORT"
 eq "metrics_listen: lines" "$(awk '$1 == "smtptally_lines_total" { print $2 }' \
