@@ -69,7 +69,7 @@ DB=$T/state/db
 mkdir "$T/state"
 # Deliveries to domain $2, $3 lines, appended to file $1.
 deliver() {
-	stamp=$(LC_ALL=C date '+%b %e %H:%M:%S')
+	stamp=${4:-$(LC_ALL=C date '+%b %e %H:%M:%S')}
 	awk -v s="$stamp" -v d="$2" -v n="$3" 'BEGIN {
 		for (i = 0; i < n; i++)
 			printf "%s mx1 postfix/smtp[4242]: 4F%06X: " \
@@ -118,6 +118,7 @@ conf() {
 		echo "database = $DB"
 		echo "socket = ${SOCKET:-$T/sock}"
 		echo "commit_interval = ${INTERVAL:-100ms}"
+		[ -z "${TIMEZONE:-}" ] || echo "timezone = $TIMEZONE"
 		for f in "$@"; do echo "follow = postfix:$f"; done
 	} > "$T/run.conf"
 }
@@ -190,14 +191,44 @@ deliver "$T/b.log" b.example 5
 await b.example 65
 pass "an invalid config is refused on SIGHUP, the old one kept"
 
+# smtptallyd.conf(5): a reload applies timezone.  The same year-less
+# stamp (now, written in UTC) is filed under now's UTC hour with
+# timezone = UTC, and 5 h 30 min earlier after a reload to +05:30.
+hour_of() {
+	"$top_builddir/tests/dbtool" sql "$DB" "SELECT DISTINCT hour FROM
+	    counts WHERE domain = '$1';" 2>/dev/null | tail -n 1
+}
+reloads() { grep -c '^smtptallyd: reloaded' "$T/daemon.log"; }
+now=$(date +%s)
+stamp=$(TZ=UTC0 LC_ALL=C date -d "@$now" '+%b %e %H:%M:%S')
+for tz in UTC +05:30; do
+	r=$(reloads)
+	TIMEZONE=$tz conf "$T/b.log"
+	kill -HUP $PID
+	i=0
+	until [ "$(reloads)" -gt "$r" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "reload to $tz"; sleep 0.1
+	done
+	d=tz$(echo "$tz" | tr -dc 0-9).example
+	deliver "$T/b.log" "$d" 1 "$stamp"
+	await "$d" 1
+	case $tz in
+	UTC) want=$((now - now % 3600)) ;;
+	*) t=$((now - 19800)); want=$((t - t % 3600)) ;;
+	esac
+	got=$(hour_of "$d")
+	[ "$got" = "$want" ] || fail "timezone $tz: hour $got, want $want"
+done
+pass "a reload applies timezone: one stamp, UTC and +05:30 hours"
+
 # Commits only every minute now: the next lines are read but pending.
 # The socket changes too, which only a restart applies: the reload says
 # so and the daemon keeps the socket it has.
 INTERVAL=60s SOCKET=$T/sock2 conf "$T/b.log"
 kill -HUP $PID
 i=0
-until [ "$(grep -c '^smtptallyd: reloaded' "$T/daemon.log")" -ge 3 ]; do
-	i=$((i + 1)); [ $i -gt 100 ] && fail "third reload"; sleep 0.1
+until [ "$(grep -c '^smtptallyd: reloaded' "$T/daemon.log")" -ge 5 ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && fail "fifth reload"; sleep 0.1
 done
 grep -q "reload: socket changed: takes effect at the next start" \
     "$T/daemon.log" || fail "no warning for a key that needs a restart"
