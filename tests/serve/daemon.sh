@@ -164,9 +164,11 @@ pass "watchdog fed: $1 pings, longest gap $2 s"
 
 # 3. A failed commit: hold the write lock past the 5 s busy timeout.
 [ "$(status | jq .commit_failures)" = 0 ] || fail "failures before"
-( echo "BEGIN IMMEDIATE;"; sleep 7; echo "COMMIT;" ) | sqlite3 "$DB" &
+( echo "BEGIN IMMEDIATE;"; echo "SELECT 'locked';"; sleep 7
+    echo "COMMIT;" ) | sqlite3 "$DB" > "$T/lock.out" 2>&1 &
 LOCK=$!
-sleep 0.5
+locked() { grep -q locked "$T/lock.out" && echo yes; }
+wait_for "sqlite3 holds the write lock" 10 locked
 "$WRITER" -c 100 -s 2501 -t a -r "$T/rec.3" "$T/a.log" \
     2>> "$T/writer.log" || fail "writer"
 failed() {
