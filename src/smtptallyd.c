@@ -1196,7 +1196,7 @@ main(int argc, char *argv[])
 			d_usage(0);
 		case 'V':
 			printf("smtptallyd %s\n", PACKAGE_VERSION);
-			return 0;
+			exit(0);	/* as d_usage(): nothing to tear down */
 		default:
 			if (ch >= CONF_OPT_BASE && ch < CONF_OPT_BASE +
 			    CONF_NKEYS) {
