@@ -53,6 +53,7 @@ rm -f "$SOCK"
 (ulimit -n 24 && exec "$TESTD" -c 64 -t 1 -T 2 -q 500 "$DB" "$SOCK") \
     2>"$T/emfile.log" &
 EPID=$!
+TESTD_PID=$EPID		# so that cleanup stops it if a check below fails
 i=0
 while ! grep -q "listening on" "$T/emfile.log"; do
 	i=$((i + 1)); [ $i -gt 100 ] && fail "emfile testd did not start"
@@ -68,6 +69,7 @@ pass "accept backed off: $(grep -m1 pausing "$T/emfile.log");" \
     "$(cat "$T/emfile.hammer")"
 eq "serves after EMFILE" "$(code /v1/status)" 200
 kill $EPID; wait $EPID || fail "emfile testd exit"
+TESTD_PID=
 
 # The request limits at their exact edges: 32 parameters (QUERY_PARAMS_MAX)
 # are taken and judged one by one (so unknown, not too many), a 33rd is
