@@ -133,7 +133,8 @@ static const struct family_def {
 	" OR o.enhanced GLOB '[245].[0-7].[0-9][0-9]' THEN o.enhanced" \
 	" ELSE 'other' END AS enh," \
 	" CASE base.prov WHEN '' THEN 'other' ELSE base.prov END AS prov," \
-	" coalesce(v.category, 'other') AS cat, coalesce(v.detail, '') AS det," \
+	" coalesce(v.category, CASE o.class WHEN 2 THEN 'delivered'" \
+	" ELSE 'other' END) AS cat, coalesce(v.detail, '') AS det," \
 	" SUM(base.n) AS n FROM base JOIN outcome AS o ON o.id = base.oc" \
 	" LEFT JOIN verdict AS v ON v.outcome = base.oc" \
 	" AND v.reason = base.rs AND v.provider = base.prov" \

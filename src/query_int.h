@@ -45,10 +45,13 @@ enum key_src {
 	KS_VERDICT	/* u.ko, u.kr and d.provider, joined to verdict v */
 };
 
-/* What the views print for a verdict that is not there yet, and for a
- * provider not known. */
-#define V_CATEGORY	"coalesce(v.category, 'other')"
-#define V_BLAME		"coalesce(v.blame, 'unknown')"
+/* What the views print for a verdict that is not there yet (a delivery
+ * is delivered whatever the rules say; the rest waits as other), and
+ * for a provider not known. */
+#define V_CATEGORY	"coalesce(v.category, CASE o.class WHEN 2 THEN" \
+			" 'delivered' ELSE 'other' END)"
+#define V_BLAME		"coalesce(v.blame, CASE o.class WHEN 2 THEN" \
+			" 'none' ELSE 'unknown' END)"
 #define V_DETAIL	"coalesce(v.detail, 'unclassified')"
 #define D_PROVIDER	"(CASE d.provider WHEN '' THEN 'other' ELSE d.provider END)"
 

@@ -96,6 +96,13 @@ awk '$1 ~ /^[245]xx$/ { gsub(/,/, "", $5); print $1, $5, $6 }' "$T/out" |
     sort > "$T/prev.actual"
 eq "report previous and change" "$(cat "$T/prev.actual")" \
     "$(cat "$T/prev.expected")"
+# The problems by category count failed attempts only, the test's
+# database having no verdicts at all (a delivery is delivered still).
+eq "report problems: failures only" \
+    "$(awk '/^Problems by category/ { on = 1; next } on && /^$/ { on = 0 }
+    on && $2 ~ /^[0-9,]+$/ { gsub(/,/, "", $2); s += $2 } END { print s + 0 }' "$T/out")" \
+    "$(awk -v t0=$T0 '$1 == "count" && $2 >= t0 + 86400 && $2 < t0 + 2 * 86400 &&
+    $9 != "sent" { s += $3 } END { print s }' "$T/rows")"
 eq "report widest line <= 80" \
     "$(awk '{ if (length($0) > m) m = length($0) } END { print (m <= 80) }' "$T/out")" 1
 LC_ALL=C grep -q '[^ -~]' "$T/out" && fail "report: not plain ASCII"
