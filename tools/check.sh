@@ -35,8 +35,8 @@ allow "distcheck:tests/serve/busy.sh" \
     "distcheck configures without --enable-test-hooks (slow queries)"
 allow "distcheck:tests/serve/daemon.sh" \
     "distcheck configures without --enable-test-hooks (slow queries)"
-allow "distcheck:tests/serve/metrics_slow.sh" \
-    "distcheck configures without --enable-test-hooks (a slow ranking)"
+allow "distcheck:tests/serve/time_limit.sh" \
+    "distcheck configures without --enable-test-hooks (slow queries)"
 allow "distcheck:tests/ingest/corpus_restart.sh" \
     "distcheck configures without --enable-test-hooks (fixed clock)"
 allow "distcheck:tests/journal/*" "distcheck builds --without-journal"
