@@ -35,10 +35,10 @@ follow "postfix:$T/hard.log"
 daemon_start
 wait_live "$(rec_total "$T/rec")" 60
 ln "$LOG" "$T/hard.log"
-sleep 2
+wait_log "the same file as" 30
 write_lines -c 1000 -s 5000 -t twice -r "$T/rec" "$LOG"
 wait_total "$(rec_total "$T/rec")" 30
-sleep 2
+wait_caught_up 30	# a double count would come from reading on
 daemon_stop
 check_counts "$T/rec" || soft_fail "counts differ with a hard link"
 grep -q "same file as" "$DLOG" || soft_fail "no word about the hard link"

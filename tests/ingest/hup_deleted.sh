@@ -15,11 +15,19 @@ FOLLOW="-f $T/cur.conf"
 daemon_start
 write_bg -c 4000 -l 500 -m keep -t held -r "$T/rec" "$LOG"
 W=$WPID
-sleep 2
+# Some of the writer's lines are counted before the file is rotated and
+# deleted (the writer keeps it open and writes on), and the daemon has
+# seen the rotation before the reload.
+_n=0
+until [ "$(db_total)" -ge 200 ]; do
+	_n=$((_n + 1))
+	[ "$_n" -le 300 ] || fail "nothing counted in 30 s"
+	sleep 0.1
+done
 mv "$LOG" "$LOG.1"
 rm "$LOG.1"
 : > "$LOG"
-sleep 1
+wait_log "tail $LOG: (rotated|gone)" 30
 printf 'follow = postfix:%s\nfollow = postfix:%s\n' "$LOG" "$T/other.log" \
     > "$T/cur.conf"
 kill -HUP "$DPID"

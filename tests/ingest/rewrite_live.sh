@@ -19,7 +19,7 @@ cat "$T/new.log" > "$LOG"
 [ "$(stat -c %i "$LOG")" = "$ino" ] || fail "test bug: the inode changed"
 say "rewritten in place: $(stat -c %s "$LOG") bytes"
 wait_total "$(rec_total "$T/rec")" 30
-sleep 2		# a double count would arrive after the total
+wait_caught_up 30	# a double count would come from reading on
 daemon_stop
 check_counts "$T/rec" || soft_fail "counts differ after the rewrite"
 finish
