@@ -27,6 +27,7 @@
 
 #include "delay.h"
 #include "hook.h"
+#include "live.h"
 #include "metrics.h"
 #include "query.h"
 #include "query_int.h"
@@ -490,12 +491,19 @@ write_up(struct query *q, FILE *f)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The daemon's own health, from the source table. */
+static void
+metrics_count_problem(const struct live_problem *p, void *arg)
+{
+	(void)p;
+	(*(int *)arg)++;
+}
+
+/* The daemon's own health, from the source table and live. */
 static int
 write_health(struct query *q, FILE *f)
 {
 	struct query_ingest	 in;
-	int			 rc;
+	int			 rc, nerr;
 
 	if ((rc = query_status_files(q, &in, NULL, 0)) != SQLITE_OK)
 		return rc;
@@ -529,6 +537,12 @@ write_health(struct query *q, FILE *f)
 	    (long long)in.long_lines, (long long)in.bytes_lost,
 	    (long long)query_status_commit_failures(q),
 	    (long long)in.lag, in.files);
+	nerr = 0;
+	live_each_problem(q->live, metrics_count_problem, &nerr);
+	fprintf(f, "# HELP smtptally_follow_errors Followed paths that cannot "
+	    "be read now (missing, unreadable, not a file).\n"
+	    "# TYPE smtptally_follow_errors gauge\n"
+	    "smtptally_follow_errors %d\n", nerr);
 	if (in.last_commit >= 0)
 		fprintf(f, "# HELP smtptally_last_commit_timestamp_seconds "
 		    "When counts were last committed.\n"

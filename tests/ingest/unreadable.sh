@@ -2,7 +2,8 @@
 # Issue 15, D6: a followed path that does not exist, cannot be read
 # (mode 000, the daemon not root) or is a directory is an error: --oneshot
 # exits 1 and says what to do, `smtptally status` lists the path as ERROR
-# with the reason and exits 1, `smtptally check` is CRITICAL, and the
+# with the reason and exits 1, `smtptally check` is CRITICAL, /metrics
+# has smtptally_follow_errors, and the
 # running daemon still picks each file up once it can be read (counts
 # exact against the writer's record).  Before the fix --oneshot exited 0
 # on a missing path and on a directory, and status said "caught up" with
@@ -103,6 +104,9 @@ grep -q -F "$DIR: is a directory" "$T/status.out" ||
 grep -q "PROBLEM: 3 followed paths cannot be read" "$T/status.out" ||
     soft_fail "status has no PROBLEM line for 3 paths"
 grep -q "caught up" "$T/status.out" && soft_fail "status says caught up"
+metrics=$(curl -s -m 10 --unix-socket "$SOCK" http://localhost/metrics)
+echo "$metrics" | grep -q '^smtptally_follow_errors 3$' ||
+    soft_fail "/metrics: $(echo "$metrics" | grep follow_errors)"
 "$CLIENT" -s "$SOCK" check > "$T/check.out" 2>&1
 rc=$?
 cat "$T/check.out"
@@ -131,6 +135,9 @@ wait_live "$(rec_total "$T/rec")" 30
 rc=$?
 [ "$rc" -eq 0 ] || soft_fail "status exit $rc once all are read, not 0"
 grep -q "ERROR" "$T/status.out" && soft_fail "status still has an ERROR"
+curl -s -m 10 --unix-socket "$SOCK" http://localhost/metrics |
+    grep -q '^smtptally_follow_errors 0$' ||
+    soft_fail "/metrics: follow_errors is not 0 once all are read"
 daemon_stop
 check_counts "$T/rec" || soft_fail "counts differ after the repairs"
 grep -q "tail $LOCKED: opened" "$DLOG" || soft_fail "no word that $LOCKED opened"
