@@ -65,7 +65,16 @@ eq "413 body is JSON" "$(timeout 20 curl -s --max-time 15 --unix-socket "$SOCK" 
     -X POST --data-binary @"$T/big" http://localhost/v1/summary | jq -r .error)" \
     "request body too large"
 head -c 100000 /dev/zero > "$T/bigger"
-eq "413 past the hard limit" "$(code /v1/summary -X POST --data-binary @"$T/bigger")" 413
+# Past the hard limit libevent answers 413 and closes without reading
+# the rest; whether curl reads the 413 before its send fails depends on
+# timing (it printed 000 under load), so a reset counts as refused too.
+# Either way the connection is refused and the server serves on.
+hard=$(code /v1/summary -X POST --data-binary @"$T/bigger")
+case $hard in
+413|000) pass "past the hard limit: refused ($hard)";;
+*) fail "past the hard limit: got '$hard', want 413 (or a reset)";;
+esac
+eq "served after the hard limit" "$(code /v1/status)" 200
 eq "HEAD" "$(code /v1/status -I)" 200
 many=$(awk 'BEGIN { for (i = 0; i < 40; i++) printf "&k%d=v", i }')
 eq "400 many params" "$(code "/v1/summary?x=1$many")" 400
