@@ -514,8 +514,8 @@ report_lines(struct report *rp)
 	if (lu > 0 && ushare > pshare * 1.5 && ushare > 0.001)
 		printf("WARNING: the share of log lines smtptally cannot read "
 		    "has risen.\n  Has the MTA or its log format changed? "
-		    "Counts may be missing:\n  see `smtptally status` and "
-		    "report an example line.\n");
+		    "Counts may be missing:\n  `smtptally unrecognised` shows "
+		    "the last such lines; report one.\n");
 	if (lt == 0)
 		printf("WARNING: no log lines were read in this period: is "
 		    "smtptallyd following\n  the right files?\n");

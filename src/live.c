@@ -37,8 +37,15 @@ struct live_prob {
 	int64_t		 since;
 };
 
+struct live_jlag {
+	char		*spec;
+	int64_t		 lag;
+};
+
 struct live {
 	pthread_mutex_t		 lock;
+	struct live_jlag	 lags[LIVE_LAGS];
+	size_t			 nlags;
 	struct live_prob	*problems;
 	size_t			 nproblems;
 	struct live_ring	*ring[LIVE_SOURCES];
@@ -90,6 +97,8 @@ live_free(struct live *l)
 	if (l == NULL)
 		return;
 	live_problems_free(l->problems, l->nproblems);
+	for (i = 0; i < l->nlags; i++)
+		free(l->lags[i].spec);
 	for (i = 0; i < l->nrings; i++)
 		live_ring_free(l->ring[i]);
 	pthread_mutex_destroy(&l->lock);
@@ -123,6 +132,54 @@ live_set_problems(struct live *l, const struct live_problem *p, size_t n)
 	pthread_mutex_unlock(&l->lock);
 	live_problems_free(old, nold);
 	return 0;
+}
+
+/* The table is copied first and swapped in under the lock. */
+int
+live_set_lags(struct live *l, const char *const *specs, const int64_t *lags,
+    size_t n)
+{
+	struct live_jlag	nl[LIVE_LAGS], old[LIVE_LAGS];
+	size_t			i, nold;
+
+	if (l == NULL)
+		return 0;
+	if (n > LIVE_LAGS)
+		n = LIVE_LAGS;
+	for (i = 0; i < n; i++) {
+		nl[i].lag = lags[i];
+		if ((nl[i].spec = strdup(specs[i])) == NULL) {
+			while (i-- > 0)
+				free(nl[i].spec);
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&l->lock);
+	nold = l->nlags;
+	memcpy(old, l->lags, nold * sizeof(old[0]));
+	memcpy(l->lags, nl, n * sizeof(nl[0]));
+	l->nlags = n;
+	pthread_mutex_unlock(&l->lock);
+	for (i = 0; i < nold; i++)
+		free(old[i].spec);
+	return 0;
+}
+
+/* The lag last set for spec, under the lock. */
+int64_t
+live_lag(struct live *l, const char *spec)
+{
+	int64_t	lag = -1;
+	size_t	i;
+
+	if (l == NULL)
+		return -1;
+	pthread_mutex_lock(&l->lock);
+	for (i = 0; i < l->nlags; i++)
+		if (strcmp(l->lags[i].spec, spec) == 0)
+			lag = l->lags[i].lag;
+	pthread_mutex_unlock(&l->lock);
+	return lag;
 }
 
 /* Call fn for each path in error, under the lock. */

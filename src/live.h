@@ -4,6 +4,10 @@
  * source (a followed path or a journal) the last lines it did not
  * recognise.
  *
+ * Also each journal's lag in seconds, which only the loop may ask
+ * sd-journal for (a handle is not to be shared between threads, and the
+ * loop closes and opens them while it reads).
+ *
  * The daemon's loop writes, query threads read; one mutex guards it all
  * and is held only to copy in or to walk (no I/O under it).  Memory is
  * bounded: the first LIVE_RAW bytes of LIVE_LINES lines per source, at
@@ -24,6 +28,7 @@
 #define LIVE_RAW	256	/* bytes kept of each line */
 #define LIVE_TEXT	(4 * LIVE_RAW + 1)	/* escaped, with the NUL */
 #define LIVE_SOURCES	64	/* sources with lines kept */
+#define LIVE_LAGS	64	/* journals with a lag kept */
 
 struct live;
 
@@ -62,6 +67,12 @@ int64_t		 live_add_line(struct live *, const char *, const char *,
 /* Each source's kept lines, oldest first. */
 void		 live_each_line(struct live *,
 		     void (*)(const struct live_line *, void *), void *);
+/* Replace the journals' lags: specs[i] is lags[i] seconds behind (-1
+ * unknown); at most LIVE_LAGS kept.  -1 out of memory (table kept). */
+int		 live_set_lags(struct live *, const char *const *,
+		     const int64_t *, size_t);
+/* The lag of a journal spec as last set, or -1. */
+int64_t		 live_lag(struct live *, const char *);
 /* Escape p[0..n) into out (size len, NUL-terminated): returns the bytes
  * of p it took (n unless cut). */
 size_t		 live_escape(const char *, size_t, char *, size_t);

@@ -370,6 +370,24 @@ d_publish(struct daemon *d)
 		d->pserial = tail_problem_serial(d->tail);
 }
 
+/* Each followed journal's lag, asked of sd-journal here in the loop (its
+ * handles are the loop's) and published for the query threads. */
+static void
+d_publish_lags(struct daemon *d)
+{
+	const char	*specs[CONF_FOLLOW_MAX];
+	int64_t		 lags[CONF_FOLLOW_MAX];
+	size_t		 i, n = 0;
+
+	for (i = 0; i < d->conf->nfollow && n < CONF_FOLLOW_MAX; i++) {
+		if (!conf_is_journal(d->conf->follow[i].path))
+			continue;
+		specs[n] = d->conf->follow[i].path;
+		lags[n++] = journal_lag(d->journal, d->conf->follow[i].path);
+	}
+	(void)live_set_lags(d->live, specs, lags, n);
+}
+
 /* Lines or entries read and not yet committed? */
 static int
 d_pending(const struct daemon *d)
@@ -579,6 +597,7 @@ d_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	d_publish_lags(d);
 	if (d->paused || d_ms_since(&d->last_commit) < d->interval_ms)
 		return;
 	if (d_pending(d)) {
@@ -1107,6 +1126,7 @@ d_hup(evutil_socket_t fd, short what, void *arg)
 done:
 	(void)notify_ready();
 	d_publish(d);
+	d_publish_lags(d);
 	d_status(d);
 }
 
@@ -1130,13 +1150,14 @@ d_commit_failures(void *arg)
 	return __atomic_load_n(&d->commit_failures, __ATOMIC_RELAXED);
 }
 
-/* /v1/status and /metrics: how far a journal's reader is behind. */
+/* /v1/status and /metrics (a query thread): how far a journal's reader
+ * is behind, as the loop last published it (d_publish_lags). */
 static int64_t
 d_journal_lag(void *arg, const char *spec)
 {
 	struct daemon	*d = arg;
 
-	return journal_lag(d->journal, spec);
+	return live_lag(d->live, spec);
 }
 
 /* Parse the command line, open the store, follow, loop until a signal. */
@@ -1287,6 +1308,7 @@ main(int argc, char *argv[])
 	d_publish(&d);
 	if ((d.journal = d_journal(&d, d.conf, &cause)) == NULL)
 		fatalx("%s", cause);
+	d_publish_lags(&d);
 
 	if (d.oneshot) {
 		d_commit_found(&d);

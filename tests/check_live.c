@@ -1,7 +1,7 @@
 /*
  * check_live: the escaping of kept lines, the bound of each source's
- * ring, a line read twice kept once, the bound on sources, and the list
- * of paths in error.
+ * ring, a line read twice kept once, the bound on sources, the list
+ * of paths in error, and the journals' lags.
  *
  * The escaped forms are written out by hand from live.h's rule (control
  * bytes, DEL and bytes not UTF-8 as \xHH, a backslash as \\, C1 and
@@ -191,6 +191,42 @@ START_TEST(test_problems)
 }
 END_TEST
 
+/* The journals' lags: what was set last, -1 for a spec not set, the
+ * table replaced whole, bounded at LIVE_LAGS. */
+START_TEST(test_lags)
+{
+	struct live	*l = live_new();
+	const char	*specs[LIVE_LAGS + 2];
+	int64_t		 lags[LIVE_LAGS + 2];
+	char		 names[LIVE_LAGS + 2][32];
+	size_t		 i;
+
+	specs[0] = "journal";
+	specs[1] = "journal:mx1";
+	lags[0] = 0;
+	lags[1] = 42;
+	ck_assert_int_eq(live_lag(l, "journal"), -1);
+	ck_assert_int_eq(live_set_lags(l, specs, lags, 2), 0);
+	ck_assert_int_eq(live_lag(l, "journal"), 0);
+	ck_assert_int_eq(live_lag(l, "journal:mx1"), 42);
+	ck_assert_int_eq(live_lag(l, "journal:mx2"), -1);
+	lags[0] = 7;
+	ck_assert_int_eq(live_set_lags(l, specs, lags, 1), 0);
+	ck_assert_int_eq(live_lag(l, "journal"), 7);
+	ck_assert_int_eq(live_lag(l, "journal:mx1"), -1);
+	for (i = 0; i < LIVE_LAGS + 2; i++) {
+		snprintf(names[i], sizeof names[i], "journal:h%zu", i);
+		specs[i] = names[i];
+		lags[i] = (int64_t)i;
+	}
+	ck_assert_int_eq(live_set_lags(l, specs, lags, LIVE_LAGS + 2), 0);
+	ck_assert_int_eq(live_lag(l, names[LIVE_LAGS - 1]), LIVE_LAGS - 1);
+	ck_assert_int_eq(live_lag(l, names[LIVE_LAGS]), -1);
+	live_free(l);
+	ck_assert_int_eq(live_lag(NULL, "journal"), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -206,6 +242,7 @@ main(void)
 	tcase_add_test(tc, test_long);
 	tcase_add_test(tc, test_sources);
 	tcase_add_test(tc, test_problems);
+	tcase_add_test(tc, test_lags);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
