@@ -355,6 +355,21 @@ wait_live()
 	    soft_fail "the live daemon counted only $_got of $1 events"
 }
 
+# Wait up to $2 s until the database holds at least $1 events (some of
+# a writer's lines are in, whatever is still to come); the daemon must
+# stay alive meanwhile.
+wait_counted()
+{
+	_n=0
+	until [ "$(db_total)" -ge "$1" ]; do
+		_n=$((_n + 1))
+		[ "$_n" -le $(($2 * 10)) ] ||
+		    fail "fewer than $1 events after $2 s"
+		alive "$DPID" || fail "the daemon died: $(tail -n 3 "$DLOG")"
+		sleep 0.1
+	done
+}
+
 # The daemon's /v1/status on its socket, one line of JSON ("" if none).
 daemon_status()
 {

@@ -18,12 +18,7 @@ W=$WPID
 # Some of the writer's lines are counted before the file is rotated and
 # deleted (the writer keeps it open and writes on), and the daemon has
 # seen the rotation before the reload.
-_n=0
-until [ "$(db_total)" -ge 200 ]; do
-	_n=$((_n + 1))
-	[ "$_n" -le 300 ] || fail "nothing counted in 30 s"
-	sleep 0.1
-done
+wait_counted 200 30
 mv "$LOG" "$LOG.1"
 rm "$LOG.1"
 : > "$LOG"

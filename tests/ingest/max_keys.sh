@@ -21,13 +21,7 @@ say "$keys keys for 64 counters"
 
 # Killed once some of the forced commits have landed.
 daemon_start
-n=0
-until [ "$(db_total)" -gt 2000 ]; do
-	n=$((n + 1))
-	[ "$n" -le 600 ] || fail "fewer than 2000 events after 60 s"
-	alive "$DPID" || fail "the daemon died: $(tail -n 3 "$DLOG")"
-	sleep 0.1
-done
+wait_counted 2001 60
 say "SIGKILL at $(db_total) events"
 daemon_kill
 daemon_start
