@@ -76,6 +76,7 @@ json_int_t	 jint(json_t *, const char *);
 const char	*jtext(json_t *, const char *);
 const char	*grouped(json_int_t, char *, size_t);
 const char	*percent(double, char *, size_t);
+const char	*change_since(json_int_t, json_int_t, char *, size_t);
 /* An RFC 3339 time as people read it: local (or UTC with --utc). */
 const char	*show_time(const struct opts *, const char *, int, char *,
 		     size_t);

@@ -125,16 +125,21 @@ html_pairs(json_t *pairs, int blame)
 	printf("</td>");
 }
 
-/* Change against the period before, or "new" when it had none. */
-static const char *
-html_change(json_int_t now, json_int_t before, char *buf, size_t len)
+/* A row's first cells: its name, the count, the period before's count
+ * and the change. */
+static void
+html_counts(json_t *e, const char *key)
 {
-	if (before == 0)
-		snprintf(buf, len, "%s", now ? "new" : "-");
-	else
-		snprintf(buf, len, "%+.1f%%", ((double)now - before) * 100.0 /
-		    before);
-	return buf;
+	char	b[3][64];
+
+	printf("<tr><td>");
+	html_text(stdout, jtext(e, key));
+	printf("</td><td align=\"right\">%s</td><td align=\"right\">%s</td>"
+	    "<td align=\"right\">%s</td>",
+	    grouped(jint(e, "count"), b[0], sizeof b[0]),
+	    grouped(jint(e, "previous"), b[1], sizeof b[1]),
+	    change_since(jint(e, "count"), jint(e, "previous"), b[2],
+	    sizeof b[2]));
 }
 
 /* The failures by category against the period before, who is to blame
@@ -145,7 +150,6 @@ html_problems(const struct opts *o, int64_t since, int64_t until)
 {
 	json_t		*p, *e;
 	size_t		 i;
-	char		 b[3][64];
 	static const char *head = "<th align=\"right\">count</th>"
 			    "<th align=\"right\">previous</th>"
 			    "<th align=\"right\">change</th>";
@@ -161,14 +165,7 @@ html_problems(const struct opts *o, int64_t since, int64_t until)
 		    "\"left\">to blame</th><th align=\"left\">providers</th>"
 		    "<th align=\"left\">domains</th></tr>\n", head);
 	json_array_foreach(json_object_get(p, "categories"), i, e) {
-		printf("<tr><td>");
-		html_text(stdout, jtext(e, "category"));
-		printf("</td><td align=\"right\">%s</td><td align=\"right\">"
-		    "%s</td><td align=\"right\">%s</td>",
-		    grouped(jint(e, "count"), b[0], sizeof b[0]),
-		    grouped(jint(e, "previous"), b[1], sizeof b[1]),
-		    html_change(jint(e, "count"), jint(e, "previous"), b[2],
-		    sizeof b[2]));
+		html_counts(e, "category");
 		html_pairs(json_object_get(e, "blame"), 1);
 		html_pairs(json_object_get(e, "providers"), 0);
 		html_pairs(json_object_get(e, "domains"), 0);
@@ -183,14 +180,7 @@ html_problems(const struct opts *o, int64_t since, int64_t until)
 		    "<tr><th align=\"left\">reason</th>%s<th align=\"left\">"
 		    "providers</th></tr>\n", head);
 		json_array_foreach(json_object_get(p, "reputation"), i, e) {
-			printf("<tr><td>");
-			html_text(stdout, jtext(e, "reason"));
-			printf("</td><td align=\"right\">%s</td><td align="
-			    "\"right\">%s</td><td align=\"right\">%s</td>",
-			    grouped(jint(e, "count"), b[0], sizeof b[0]),
-			    grouped(jint(e, "previous"), b[1], sizeof b[1]),
-			    html_change(jint(e, "count"), jint(e,
-			    "previous"), b[2], sizeof b[2]));
+			html_counts(e, "reason");
 			html_pairs(json_object_get(e, "providers"), 0);
 			printf("</tr>\n");
 		}

@@ -168,6 +168,18 @@ grouped(json_int_t v, char *buf, size_t len)
 	return buf;
 }
 
+/* Change against the period before, or "new" when it had none. */
+const char *
+change_since(json_int_t now, json_int_t before, char *buf, size_t len)
+{
+	if (before == 0)
+		snprintf(buf, len, "%s", now == 0 ? "-" : "new");
+	else
+		snprintf(buf, len, "%+.1f%%", ((double)now - before) * 100.0 /
+		    before);
+	return buf;
+}
+
 /* Shares are shown with one decimal. */
 const char *
 percent(double share, char *buf, size_t len)

@@ -82,18 +82,6 @@ line_counts(const struct opts *o, int64_t since, int64_t until,
 	json_decref(j);
 }
 
-/* Change against the previous period, or "new" when it had none. */
-static const char *
-change(json_int_t now, json_int_t before, char *buf, size_t len)
-{
-	if (before == 0)
-		snprintf(buf, len, "%s", now == 0 ? "-" : "new");
-	else
-		snprintf(buf, len, "%+.1f%%", ((double)now - before) * 100.0 /
-		    before);
-	return buf;
-}
-
 /* A name cut to w columns with "..." when longer. */
 static const char *
 fit(const char *s, size_t w, char *buf, size_t len)
@@ -253,10 +241,10 @@ report_totals(struct report *rp)
 		    percent(nt ? (double)now_c[k] / nt : 0, b[1],
 		    sizeof b[1]),
 		    grouped(prev_c[k], b[2], sizeof b[2]),
-		    change(now_c[k], prev_c[k], b[3], sizeof b[3]));
+		    change_since(now_c[k], prev_c[k], b[3], sizeof b[3]));
 	printf("  %-20s %12s  %6s  %12s  %7s\n", "total",
 	    grouped(nt, b[0], sizeof b[0]), "", grouped(pt, b[2],
-	    sizeof b[2]), change(nt, pt, b[3], sizeof b[3]));
+	    sizeof b[2]), change_since(nt, pt, b[3], sizeof b[3]));
 }
 
 /* The failures by category against the period before, with who is to
@@ -282,7 +270,7 @@ report_problems(struct report *rp)
 		printf("  %-16s %9s %9s %8s  ", escaped(jtext(e, "category"),
 		    name, sizeof name), grouped(jint(e, "count"), b[0],
 		    sizeof b[0]), grouped(jint(e, "previous"), b[1],
-		    sizeof b[1]), change(jint(e, "count"), jint(e,
+		    sizeof b[1]), change_since(jint(e, "count"), jint(e,
 		    "previous"), b[2], sizeof b[2]));
 		printf("%s\n", fit(escaped(problems_blame(json_object_get(e,
 		    "blame"), line, sizeof line), esc, sizeof esc), 29, b[3],
@@ -310,7 +298,7 @@ report_problems(struct report *rp)
 			    "reason"), esc, sizeof esc), 24, name, sizeof name),
 			    grouped(jint(e, "count"), b[0], sizeof b[0]),
 			    grouped(jint(e, "previous"), b[1], sizeof b[1]),
-			    change(jint(e, "count"), jint(e, "previous"),
+			    change_since(jint(e, "count"), jint(e, "previous"),
 			    b[2], sizeof b[2]));
 			printf("%s\n", fit(escaped(problems_pairs(
 			    json_object_get(e, "providers"), line,
