@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "client.h"
+#include "escape.h"
 #include "timespec.h"
 
 /* Integer member, 0 when absent. */
@@ -39,78 +40,21 @@ jtext(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
-/*
- * The next character of s as a terminal may be given it, in esc (at
- * least ESC_MAX bytes, NUL-terminated); returns the bytes of s it took.
- * The character itself, or an escape when it could move the cursor,
- * start a terminal sequence or reorder the line: a C0 control or DEL as
- * \x1b, a C1 control (U+0080-009F, U+009B is a CSI) or a bidi control
- * (U+061C, U+200E/F, U+202A-202E, U+2066-2069) as \u202e; a byte that is
- * not part of a well-formed UTF-8 character as \xff.  A backslash stays
- * itself: the escapes are for the eye, --json is the exact text.
- */
-#define ESC_MAX	8
-static size_t
-esc_next(const unsigned char *s, char *esc)
-{
-	unsigned int	 c = 0;
-	size_t		 n, i;
-
-	if (*s < 0x80) {
-		if (*s < 0x20 || *s == 0x7f)
-			snprintf(esc, ESC_MAX, "\\x%02x", *s);
-		else {
-			esc[0] = (char)*s;
-			esc[1] = '\0';
-		}
-		return 1;
-	}
-	if (*s >= 0xc2 && *s <= 0xdf) {
-		n = 2;
-		c = *s & 0x1f;
-	} else if (*s >= 0xe0 && *s <= 0xef) {
-		n = 3;
-		c = *s & 0x0f;
-	} else if (*s >= 0xf0 && *s <= 0xf4) {
-		n = 4;
-		c = *s & 0x07;
-	} else
-		n = 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			break;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	/* Not UTF-8: cut short, overlong, a surrogate, past U+10FFFF. */
-	if (n == 0 || i < n || (n == 3 && c < 0x800) || (n == 4 &&
-	    (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff)) {
-		snprintf(esc, ESC_MAX, "\\x%02x", *s);
-		return 1;
-	}
-	if (c <= 0x9f || c == 0x61c || c == 0x200e || c == 0x200f ||
-	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
-		snprintf(esc, ESC_MAX, "\\u%04x", c);
-		return n;
-	}
-	memcpy(esc, s, n);
-	esc[n] = '\0';
-	return n;
-}
-
-/* s with its controls escaped (esc_next) in buf, cut before an escape
+/* s with its controls escaped (escape.h; a backslash stays itself: the
+ * escapes are for the eye, --json is the exact text) in buf, cut before an escape
  * or a character that does not fit; a text from a log or a remote
  * server goes through here (or out_text) before a terminal sees it. */
 const char *
 escaped(const char *s, char *buf, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	char			 esc[ESC_MAX];
+	char			 esc[ESCAPE_MAX];
 	size_t			 o = 0, n;
 
 	if (len == 0)
 		return buf;
 	while (*p != '\0') {
-		p += esc_next(p, esc);
+		p += escape_char(p, (size_t)-1, 0, esc);
 		if (o + (n = strlen(esc)) >= len)
 			break;
 		memcpy(buf + o, esc, n);
@@ -139,10 +83,10 @@ void
 out_text(FILE *f, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	char			 esc[ESC_MAX];
+	char			 esc[ESCAPE_MAX];
 
 	while (*p != '\0') {
-		p += esc_next(p, esc);
+		p += escape_char(p, (size_t)-1, 0, esc);
 		fputs(esc, f);
 	}
 }

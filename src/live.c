@@ -8,10 +8,10 @@
 #endif
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "live.h"
 
 struct live_slot {
@@ -202,99 +202,21 @@ live_each_problem(struct live *l, void (*fn)(const struct live_problem *,
 	pthread_mutex_unlock(&l->lock);
 }
 
-/* The length of the UTF-8 sequence at p (RFC 3629: no overlong forms, no
- * surrogates, nothing past U+10FFFF), or 0 if it is none. */
-static size_t
-live_utf8(const unsigned char *p, size_t n)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		len, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-/* The code point of a well-formed sequence of k bytes. */
-static unsigned
-live_code(const unsigned char *p, size_t k)
-{
-	unsigned	c = p[0] & (k == 2 ? 0x1f : k == 3 ? 0x0f : 0x07);
-	size_t		i;
-
-	for (i = 1; i < k; i++)
-		c = c << 6 | (p[i] & 0x3f);
-	return c;
-}
-
-/* Could it move a terminal's cursor or reorder the line: a C1 control
- * (U+0080-009F; U+009B is a CSI) or a bidi control? */
-static int
-live_reorders(const unsigned char *p, size_t k)
-{
-	unsigned	c = live_code(p, k);
-
-	return c <= 0x9f || c == 0x61c || c == 0x200e || c == 0x200f ||
-	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
-}
-
-/* See live.h: a byte at a time, whole escapes and sequences only. */
+/* See live.h: whole escapes and characters only (escape_char). */
 size_t
 live_escape(const char *s, size_t n, char *out, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i = 0, o = 0, k, adv;
-	char			 esc[8];
-	const char		*put;
+	char			 esc[ESCAPE_MAX];
 
 	if (len == 0)
 		return 0;
 	while (i < n) {
-		put = esc;
-		adv = 1;
-		if (p[i] == '\\') {
-			memcpy(esc, "\\\\", 3);
-			k = 2;
-		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			snprintf(esc, sizeof esc, "\\x%02x", p[i]);
-			k = 4;
-		} else if (p[i] < 0x80) {
-			esc[0] = (char)p[i];
-			k = 1;
-		} else if ((adv = live_utf8(p + i, n - i)) == 0) {
-			snprintf(esc, sizeof esc, "\\x%02x", p[i]);
-			adv = 1;
-			k = 4;
-		} else if (live_reorders(p + i, adv)) {
-			snprintf(esc, sizeof esc, "\\u%04x",
-			    live_code(p + i, adv));
-			k = 6;
-		} else {
-			put = (const char *)p + i;	/* as it is */
-			k = adv;
-		}
-		if (o + k >= len)
+		adv = escape_char(p + i, n - i, 1, esc);
+		if (o + (k = strlen(esc)) >= len)
 			break;
-		memcpy(out + o, put, k);
+		memcpy(out + o, esc, k);
 		o += k;
 		i += adv;
 	}
