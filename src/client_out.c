@@ -41,9 +41,10 @@ jtext(json_t *o, const char *k)
 }
 
 /* s with its controls escaped (escape.h; a backslash stays itself: the
- * escapes are for the eye, --json is the exact text) in buf, cut before an escape
- * or a character that does not fit; a text from a log or a remote
- * server goes through here (or out_text) before a terminal sees it. */
+ * escapes are for the eye, --json is the exact text) in buf, cut before
+ * an escape or a character that does not fit; a text from a log or a
+ * remote server goes through here (or out_text) before a terminal sees
+ * it. */
 const char *
 escaped(const char *s, char *buf, size_t len)
 {
