@@ -696,7 +696,6 @@ job_run(struct worker *w, struct job *j)
 	if (h->conf.commit_failures != NULL)
 		query_set_commit_failures(w->query,
 		    h->conf.commit_failures(h->conf.arg));
-	query_set_journal_lag(w->query, h->conf.journal_lag, h->conf.arg);
 	query_set_live(w->query, h->conf.live);
 	query_run(w->query, j->path, j->p, j->np, j->now, &r);
 	j->status = r.status;

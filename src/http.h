@@ -49,9 +49,10 @@ struct http_config {
 	/* Counters only the daemon's memory knows (may be NULL).  Called
 	 * from a query thread: it must be safe to call from any thread. */
 	int64_t		(*commit_failures)(void *);
-	int64_t		(*journal_lag)(void *, const char *);
 	void		*arg;
 	struct live	*live;		/* the daemon's state for /v1/status
+					 * and /metrics: paths in error, lines
+					 * not recognised, journal lags
 					 * (live.h: safe from any thread), or
 					 * NULL */
 };

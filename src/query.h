@@ -89,9 +89,6 @@ void		 query_run(struct query *, const char *,
 void		 query_result_clear(struct query_result *);
 /* Commit failures the daemon counted in memory (-1 = read meta). */
 void		 query_set_commit_failures(struct query *, int64_t);
-/* How far behind a followed journal is, in seconds (-1: not known). */
-void		 query_set_journal_lag(struct query *,
-		     int64_t (*)(void *, const char *), void *);
 /* What only the daemon's memory knows (live.h), or NULL. */
 struct live;
 void		 query_set_live(struct query *, struct live *);

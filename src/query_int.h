@@ -29,8 +29,6 @@ struct query {
 	struct timespec		 deadline;
 	int			 timed_out;
 	int64_t			 commit_failures;
-	int64_t			(*journal_lag)(void *, const char *);
-	void			*journal_arg;
 	struct live		*live;		/* or NULL */
 	int			 fast;		/* use the roll-ups */
 };

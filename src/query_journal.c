@@ -7,8 +7,7 @@
  * and long ones, and the last gap (entries possibly lost, the time
  * window) when its cursor's entry had gone.  The lag behind the newest
  * entry of the journal is only known to the daemon's reader: it comes
- * through the function the daemon set (query_set_journal_lag), else it
- * is null.
+ * from what the loop published in live (live_lag), else it is null.
  */
 #include "config.h"
 
@@ -19,6 +18,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "live.h"
 #include "query.h"
 #include "query_int.h"
 
@@ -26,21 +26,12 @@
 		" long_lines, lost, lost_from, lost_until, name FROM source" \
 		" WHERE kind = 'journal' ORDER BY id"
 
-/* The daemon tells how far behind a source is (or -1). */
-void
-query_set_journal_lag(struct query *q, int64_t (*fn)(void *, const char *),
-    void *arg)
-{
-	q->journal_lag = fn;
-	q->journal_arg = arg;
-}
-
+/* How far behind a source is, as the daemon's loop published it (or
+ * -1). */
 static int64_t
 qj_lag(struct query *q, const char *path)
 {
-	if (q->journal_lag == NULL || path == NULL)
-		return -1;
-	return q->journal_lag(q->journal_arg, path);
+	return path == NULL ? -1 : live_lag(q->live, path);
 }
 
 /* The "journals" list of /v1/status; NULL on a database error (*rc). */

@@ -1150,16 +1150,6 @@ d_commit_failures(void *arg)
 	return __atomic_load_n(&d->commit_failures, __ATOMIC_RELAXED);
 }
 
-/* /v1/status and /metrics (a query thread): how far a journal's reader
- * is behind, as the loop last published it (d_publish_lags). */
-static int64_t
-d_journal_lag(void *arg, const char *spec)
-{
-	struct daemon	*d = arg;
-
-	return live_lag(d->live, spec);
-}
-
 /* Parse the command line, open the store, follow, loop until a signal. */
 int
 main(int argc, char *argv[])
@@ -1351,7 +1341,6 @@ main(int argc, char *argv[])
 	hc.metrics_top = d.conf->metrics_top;
 	hc.metrics_compat = d.conf->metrics_compat;
 	hc.commit_failures = d_commit_failures;
-	hc.journal_lag = d_journal_lag;
 	hc.live = d.live;
 	hc.arg = &d;
 	if ((http = http_new(&hc, d.conf->database, &hcause)) == NULL)
