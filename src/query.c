@@ -141,6 +141,7 @@ db_open(struct query *q, const char **cause)
 		    "database schema version not supported";
 		return -1;
 	}
+	q->schema = version;
 	return 0;
 }
 

@@ -31,6 +31,8 @@ struct query {
 	int64_t			 commit_failures;
 	struct live		*live;		/* or NULL */
 	int			 fast;		/* use the roll-ups */
+	int			 schema;	/* user_version, as db_open
+						 * found it */
 };
 
 /* Where a grouping key's value comes from in a count row. */

@@ -18,23 +18,6 @@
 #include "query.h"
 #include "query_int.h"
 
-/* The database's schema version (PRAGMA user_version, which the store
- * sets when it creates or migrates it), or -1. */
-static int
-query_status_schema(struct query *q)
-{
-	sqlite3_stmt	*st;
-	int		 v = -1;
-
-	if (sqlite3_prepare_v2(q->db, "PRAGMA user_version", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /* The daemon's own count when it gave one (the test server gives none). */
 int64_t
 query_status_commit_failures(struct query *q)
@@ -186,7 +169,7 @@ query_status_json(struct query *q, struct query_result *r)
 	struct query_ingest	 in;
 	struct status_errs	 errs;
 	json_t		*files, *journals, *unrec;
-	int		 rc, schema;
+	int		 rc;
 
 	files = json_array();
 	if ((rc = query_status_files(q, &in, files, q->limits.max_rows)) !=
@@ -201,12 +184,6 @@ query_status_json(struct query *q, struct query_result *r)
 		query_fail(q, r, rc);
 		return;
 	}
-	if ((schema = query_status_schema(q)) < 0) {
-		json_decref(files);
-		json_decref(journals);
-		query_fail(q, r, SQLITE_ERROR);
-		return;
-	}
 	errs.files = files;
 	errs.n = 0;
 	live_each_problem(q->live, query_status_problem, &errs);
@@ -216,7 +193,7 @@ query_status_json(struct query *q, struct query_result *r)
 	    " s:b s:o s:I s:I s:o s:o}",
 	    "version", PACKAGE_VERSION,
 	    "api", QUERY_API,
-	    "schema", schema,
+	    "schema", q->schema,
 	    "files", files,
 	    "files_total", in.files,
 	    "follow_errors", (int)errs.n,
