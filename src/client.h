@@ -161,6 +161,10 @@ void		 explain_line(FILE *, int, json_int_t, const char *);
  * providers}]}, largest first; blame, providers and domains are
  * [name, count] pairs, largest first.  The caller frees it. */
 json_t		*problems_get(const struct opts *, int64_t, int64_t);
+/* A summary of [since, until) grouped by `by`, with the filters of o but
+ * skip (or NULL), and category c when not NULL; top rows when > 0. */
+json_t		*ask_summary(const struct opts *, int64_t, int64_t,
+		     const char *, const char *, const char *, int);
 /* "a 2, b 1": [name, count] pairs in buf. */
 const char	*problems_pairs(json_t *, char *, size_t);
 /* Who is to blame: the one party's name, or each with its count. */

@@ -24,9 +24,8 @@
 
 #define PROBLEMS_TOP	3	/* providers and domains per category */
 
-/* A summary of [since, until) grouped by `by`, the filters of o but
- * skip, and category c when not NULL; top rows when > 0. */
-static json_t *
+/* See client.h. */
+json_t *
 ask_summary(const struct opts *o, int64_t since, int64_t until,
     const char *skip, const char *by, const char *c, int top)
 {

@@ -40,19 +40,11 @@ void
 report_class_counts(const struct opts *o, int64_t since, int64_t until,
     json_int_t c[3])
 {
-	struct target	 t;
-	struct opts	 ro = *o;
 	json_t		*j, *row;
 	size_t		 i;
 	int		 k;
 
-	ro.since = since;
-	ro.until = until;
-	ro.has_since = ro.has_until = 1;
-	target_init(&t, API_SUMMARY);
-	target_common(&t, &ro, NULL);
-	target_add(&t, "by", "class");
-	j = client_ask(o, &t);
+	j = ask_summary(o, since, until, NULL, "class", NULL, 0);
 	c[0] = c[1] = c[2] = 0;
 	json_array_foreach(json_object_get(j, "rows"), i, row) {
 		k = jtext(row, "class")[0];
