@@ -139,8 +139,6 @@ int		 cmd_explain(struct opts *, int, char **);
 int		 cmd_report(struct opts *, int, char **);	/* client_report.c */
 int		 cmd_delays(struct opts *, int, char **);	/* client_delays.c */
 void		 delays_section(const struct opts *, FILE *);
-void		 report_class_counts(const struct opts *, int64_t, int64_t,
-		     json_int_t[3]);
 /* client_html.c: the report as one HTML page on stdout. */
 int		 html_report(const struct opts *, int64_t, int64_t, int);
 int		 cmd_classify(int, char **);		/* client_classify.c */
@@ -165,6 +163,10 @@ json_t		*problems_get(const struct opts *, int64_t, int64_t);
  * skip (or NULL), and category c when not NULL; top rows when > 0. */
 json_t		*ask_summary(const struct opts *, int64_t, int64_t,
 		     const char *, const char *, const char *, int);
+/* Class counts of one period: [0] 2xx, [1] 4xx, [2] 5xx (the report's
+ * totals, text and HTML). */
+void		 report_class_counts(const struct opts *, int64_t, int64_t,
+		     json_int_t[3]);
 /* "a 2, b 1": [name, count] pairs in buf. */
 const char	*problems_pairs(json_t *, char *, size_t);
 /* Who is to blame: the one party's name, or each with its count. */

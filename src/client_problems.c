@@ -1,5 +1,6 @@
 /*
- * client_problems: the views by category (issue 14).  The data of the
+ * client_problems: the views by category (issue 14), and the data the
+ * report's text and HTML share.  The class totals of a period; the
  * report's problems (each failure category of a period against the
  * period before, who is to blame, its top providers and domains; the
  * reputation reasons, which name the blocklists), read once and written
@@ -42,6 +43,24 @@ ask_summary(const struct opts *o, int64_t since, int64_t until,
 	if (top > 0)
 		target_add_int(&t, "top", top);
 	return client_ask(o, &t);
+}
+
+/* See client.h. */
+void
+report_class_counts(const struct opts *o, int64_t since, int64_t until,
+    json_int_t c[3])
+{
+	json_t		*j, *row;
+	size_t		 i;
+	int		 k;
+
+	j = ask_summary(o, since, until, NULL, "class", NULL, 0);
+	c[0] = c[1] = c[2] = 0;
+	json_array_foreach(json_object_get(j, "rows"), i, row) {
+		k = jtext(row, "class")[0];
+		c[k == '2' ? 0 : k == '4' ? 1 : 2] += jint(row, "count");
+	}
+	json_decref(j);
 }
 
 /* The object of list whose key is name, or NULL; made when make. */

@@ -35,24 +35,6 @@ struct report {
 	json_t		*codes;		/* [reply, enhanced] to explain */
 };
 
-/* Class counts of one period: [0] 2xx, [1] 4xx, [2] 5xx (also HTML). */
-void
-report_class_counts(const struct opts *o, int64_t since, int64_t until,
-    json_int_t c[3])
-{
-	json_t		*j, *row;
-	size_t		 i;
-	int		 k;
-
-	j = ask_summary(o, since, until, NULL, "class", NULL, 0);
-	c[0] = c[1] = c[2] = 0;
-	json_array_foreach(json_object_get(j, "rows"), i, row) {
-		k = jtext(row, "class")[0];
-		c[k == '2' ? 0 : k == '4' ? 1 : 2] += jint(row, "count");
-	}
-	json_decref(j);
-}
-
 /* Lines read and lines not recognised in a period. */
 static void
 line_counts(const struct opts *o, int64_t since, int64_t until,
